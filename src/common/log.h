@@ -1,0 +1,26 @@
+/*
+ * log.h: the daemon's logger. One line per event on stderr, as text or JSON.
+ * Callers never pass secrets: keys and tokens are not arguments of any log call.
+ * The logger is a value passed down (no globals); a NULL logger logs nothing.
+ */
+#ifndef RG_LOG_H
+#define RG_LOG_H
+#include <stdio.h>
+
+enum log_format { LOG_TEXT, LOG_JSON };
+enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR };
+
+struct log {
+    enum log_format format;
+    enum log_level min_level;
+    FILE *out; /* borrowed; stderr by default */
+};
+#define LOG_INIT {LOG_TEXT, LOG_INFO, NULL}
+
+/* Parses "text" or "json"; 0 or RG_EINVAL. */
+int log_format_parse(const char *s, enum log_format *out);
+void log_msg(const struct log *lg, enum log_level lvl, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* One access-log line: method, route pattern, status, duration, tenant name (may be NULL). */
+void log_request(const struct log *lg, const char *method, const char *route, const char *path, int status,
+                 double duration_ms, const char *tenant);
+#endif

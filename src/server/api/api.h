@@ -1,0 +1,127 @@
+/*
+ * api.h: helpers shared by the admin API handlers (one file per resource
+ * family under api/). HTTP status codes are decided here, from RG_ codes.
+ */
+#ifndef RG_API_H
+#define RG_API_H
+#include <stdbool.h>
+
+#include <jansson.h>
+
+#include "common/err.h"
+#include "server/app.h"
+#include "server/http/http.h"
+#include "server/store/store.h"
+
+struct api_auth {
+    char tenant_id[UTIL_UUID_LEN + 1];
+    char tenant_name[128];
+    char key_id[UTIL_UUID_LEN + 1];
+    bool admin; /* role admin (read-write); false = reader */
+};
+
+enum api_access { API_READ, API_WRITE };
+
+/*
+ * Authenticates the Bearer key and checks the role for the access wanted.
+ * On failure fills res (401 or 403) and returns non-zero; the handler returns.
+ */
+int api_authenticate(struct app *app, struct http_request *req, struct http_response *res, enum api_access access,
+                     struct api_auth *out);
+
+/*
+ * Parses the request body as one JSON object: accepts a UTF-8 byte order mark
+ * and CRLF line ends. On failure fills res (400) and returns non-zero.
+ * *out is a new reference.
+ */
+int api_parse_body(struct http_request *req, struct http_response *res, json_t **out);
+
+/* Answers with a JSON value (borrowed) and status. */
+void api_send(struct http_response *res, int status, const json_t *v);
+/* Maps an RG_ code to an HTTP error answer; what names the object for 404s. */
+void api_fail(struct http_response *res, int rc, const char *what);
+
+/*
+ * Answers a collection: applies $filter (displayName eq '...', id eq '...',
+ * userPrincipalName eq '...'), $skip and $top (default and maximum page 1000),
+ * adds @odata.context (context is the part after "$metadata#") and
+ * @odata.nextLink when more remain. items is borrowed.
+ */
+void api_send_collection(struct app *app, struct http_request *req, struct http_response *res, const char *context,
+                         const json_t *items);
+
+/* "https://host/beta/$metadata#<what>" into out. */
+void api_context_url(struct app *app, struct http_request *req, const char *what, char *out, size_t outlen);
+
+/* A new version string: a quoted ETag, e.g. "\"5b0f...\"" (the quotes are part of the value). */
+void api_new_version(char *out, size_t outlen);
+
+/* Removes keys that start with '@odata.' or contain '@odata.' (annotations) from obj, in place. */
+void api_strip_annotations(json_t *obj);
+
+/* A policy resource family: one Graph collection backed by the "managedAppPolicies" store collection. */
+struct api_family {
+    const char *segment; /* "androidManagedAppProtections", ..., "managedAppPolicies" */
+    int kind;            /* enum schema_kind, or -1 for the polymorphic managedAppPolicies */
+};
+extern const struct api_family api_family_android, api_family_ios, api_family_appconfig, api_family_all;
+
+#define API_POLICY_COLLECTION "managedAppPolicies"
+
+/* Policy handlers (api/policies.c); req->route_arg is the struct api_family. */
+void api_policy_list(void *app, struct http_request *req, struct http_response *res);
+void api_policy_create(void *app, struct http_request *req, struct http_response *res);
+void api_policy_get(void *app, struct http_request *req, struct http_response *res);
+void api_policy_update(void *app, struct http_request *req, struct http_response *res);
+void api_policy_delete(void *app, struct http_request *req, struct http_response *res);
+void api_policy_assign(void *app, struct http_request *req, struct http_response *res);
+void api_policy_assignments(void *app, struct http_request *req, struct http_response *res);
+void api_policy_target_apps(void *app, struct http_request *req, struct http_response *res);
+void api_policy_apps(void *app, struct http_request *req, struct http_response *res);
+/* The public shape of a stored policy document (navigation removed, computed fields added); new reference. */
+json_t *api_policy_public(const json_t *doc, bool expand_nav);
+
+/* Directory (api/directory.c). */
+void api_user_list(void *app, struct http_request *req, struct http_response *res);
+void api_user_create(void *app, struct http_request *req, struct http_response *res);
+void api_user_get(void *app, struct http_request *req, struct http_response *res);
+void api_user_update(void *app, struct http_request *req, struct http_response *res);
+void api_user_delete(void *app, struct http_request *req, struct http_response *res);
+void api_user_policies(void *app, struct http_request *req, struct http_response *res);
+void api_group_list(void *app, struct http_request *req, struct http_response *res);
+void api_group_create(void *app, struct http_request *req, struct http_response *res);
+void api_group_get(void *app, struct http_request *req, struct http_response *res);
+void api_group_update(void *app, struct http_request *req, struct http_response *res);
+void api_group_delete(void *app, struct http_request *req, struct http_response *res);
+void api_group_members(void *app, struct http_request *req, struct http_response *res);
+void api_group_member_add(void *app, struct http_request *req, struct http_response *res);
+void api_group_member_remove(void *app, struct http_request *req, struct http_response *res);
+/*
+ * Finds a user by id or userPrincipalName (case-insensitive) in a tenant.
+ * *out new reference. RG_ENOTFOUND when absent.
+ */
+int api_user_find(struct app *app, const char *tenant_id, const char *id_or_upn, json_t **out);
+/* The ids of the groups a user belongs to, as a new JSON array of strings. */
+int api_user_groups(struct app *app, const char *tenant_id, const char *user_id, json_t **out);
+
+/* Connectors (api/connectors.c). */
+void api_connector_list(void *app, struct http_request *req, struct http_response *res);
+void api_connector_create(void *app, struct http_request *req, struct http_response *res);
+void api_connector_get(void *app, struct http_request *req, struct http_response *res);
+void api_connector_update(void *app, struct http_request *req, struct http_response *res);
+void api_connector_delete(void *app, struct http_request *req, struct http_response *res);
+/* A connector document as stored for a new partner (defaults), new reference. */
+json_t *api_connector_new_doc(const char *partner_id);
+
+/* riskgate's own endpoints (api/admin.c). */
+void api_healthz(void *app, struct http_request *req, struct http_response *res);
+void api_metrics(void *app, struct http_request *req, struct http_response *res);
+void api_whoami(void *app, struct http_request *req, struct http_response *res);
+void api_tenant_list(void *app, struct http_request *req, struct http_response *res);
+void api_tenant_create(void *app, struct http_request *req, struct http_response *res);
+void api_key_list(void *app, struct http_request *req, struct http_response *res);
+void api_key_create(void *app, struct http_request *req, struct http_response *res);
+void api_key_delete(void *app, struct http_request *req, struct http_response *res);
+void api_effective(void *app, struct http_request *req, struct http_response *res);
+void api_registration_list(void *app, struct http_request *req, struct http_response *res);
+#endif

@@ -1,0 +1,254 @@
+/* common.c: authentication, body parsing, answers and paging for the API handlers (api.h). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "server/api/api.h"
+
+int api_authenticate(struct app *app, struct http_request *req, struct http_response *res, enum api_access access,
+                     struct api_auth *out)
+{
+    const char *h = req->authorization;
+    if (!h || strncasecmp(h, "Bearer ", 7) || !h[7]) {
+        http_error(res, 401, "Unauthorized", "Missing credentials: send an API key as 'Authorization: Bearer <key>'.");
+        return -1;
+    }
+    const char *key = h + 7;
+    while (*key == ' ')
+        key++;
+    char hash[UTIL_SHA256_HEX_LEN + 1];
+    util_sha256_hex(key, strlen(key), hash, sizeof hash);
+    struct store_key k;
+    int rc = app->store->ops->key_lookup(app->store, hash, &k);
+    if (rc == RG_ENOTFOUND) {
+        http_error(res, 401, "Unauthorized", "The API key is not valid.");
+        return -1;
+    }
+    if (rc) {
+        api_fail(res, rc, "key");
+        return -1;
+    }
+    memcpy(out->tenant_id, k.tenant_id, sizeof out->tenant_id);
+    snprintf(out->tenant_name, sizeof out->tenant_name, "%s", k.tenant_name);
+    memcpy(out->key_id, k.id, sizeof out->key_id);
+    out->admin = !strcmp(k.role, "admin");
+    snprintf(req->tenant, sizeof req->tenant, "%s", out->tenant_name);
+    if (access == API_WRITE && !out->admin) {
+        http_error(res, 403, "Forbidden", "The key's role 'reader' cannot change anything; an 'admin' key is needed.");
+        return -1;
+    }
+    return 0;
+}
+
+int api_parse_body(struct http_request *req, struct http_response *res, json_t **out)
+{
+    const char *p = req->body ? req->body : "";
+    size_t n = req->body_len;
+    if (n >= 3 && !memcmp(p, "\xEF\xBB\xBF", 3)) {
+        p += 3;
+        n -= 3;
+    }
+    if (n == 0) {
+        http_error(res, 400, "BadRequest", "The request body is empty; a JSON object is expected.");
+        return -1;
+    }
+    json_error_t jerr;
+    json_t *v = json_loadb(p, n, JSON_REJECT_DUPLICATES, &jerr);
+    if (!v) {
+        http_error(res, 400, "BadRequest", "The request body is not valid JSON (line %d, column %d): %s", jerr.line,
+                   jerr.column, jerr.text);
+        return -1;
+    }
+    if (!json_is_object(v)) {
+        json_decref(v);
+        http_error(res, 400, "BadRequest", "The request body must be a JSON object.");
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+void api_send(struct http_response *res, int status, const json_t *v)
+{
+    char *s = json_dumps(v, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    buf_clear(&res->body);
+    if (!s || buf_puts(&res->body, s)) {
+        free(s);
+        http_error(res, 500, "InternalServerError", "The answer could not be built.");
+        return;
+    }
+    free(s);
+    res->status = status;
+}
+
+void api_fail(struct http_response *res, int rc, const char *what)
+{
+    switch (rc) {
+    case RG_ENOTFOUND:
+        http_error(res, 404, "ResourceNotFound", "The %s was not found.", what);
+        break;
+    case RG_EEXISTS:
+        http_error(res, 409, "Conflict", "The %s already exists.", what);
+        break;
+    case RG_EINVAL:
+        http_error(res, 400, "BadRequest", "The %s is not valid.", what);
+        break;
+    case RG_ECONFLICT:
+        http_error(res, 412, "PreconditionFailed", "The %s was changed since the version given in If-Match.", what);
+        break;
+    case RG_ETOOBIG:
+        http_error(res, 400, "BadRequest", "The %s is too large.", what);
+        break;
+    default:
+        http_error(res, 500, "InternalServerError", "The %s could not be stored or read (%s).", what, rg_err_name(rc));
+        break;
+    }
+}
+
+void api_context_url(struct app *app, struct http_request *req, const char *what, char *out, size_t outlen)
+{
+    snprintf(out, outlen, "%s/%s/$metadata#%s", app->public_url, req->version ? req->version : "beta", what);
+}
+
+void api_new_version(char *out, size_t outlen)
+{
+    char id[UTIL_UUID_LEN + 1];
+    util_uuid(id, sizeof id);
+    snprintf(out, outlen, "\"%s\"", id);
+}
+
+void api_strip_annotations(json_t *obj)
+{
+    const char *k;
+    json_t *v;
+    void *tmp;
+    json_object_foreach_safe(obj, tmp, k, v) {
+        if (!strncmp(k, "@odata.", 7) || strstr(k, "@odata."))
+            json_object_del(obj, k);
+    }
+}
+
+/* Parses "$filter" of the form "<prop> eq '<value>'" (value quotes doubled for a quote). */
+static int parse_filter(const char *f, char *prop, size_t plen, char *val, size_t vlen)
+{
+    const char *eq = strstr(f, " eq ");
+    if (!eq)
+        return -1;
+    size_t n = (size_t)(eq - f);
+    while (n && f[n - 1] == ' ')
+        n--;
+    while (*f == ' ' && n) {
+        f++;
+        n--;
+    }
+    if (!n || n >= plen)
+        return -1;
+    memcpy(prop, f, n);
+    prop[n] = '\0';
+    const char *v = eq + 4;
+    while (*v == ' ')
+        v++;
+    if (*v != '\'')
+        return -1;
+    v++;
+    size_t o = 0;
+    for (; *v; v++) {
+        if (*v == '\'') {
+            if (v[1] == '\'') {
+                v++;
+            } else {
+                break;
+            }
+        }
+        if (o + 1 >= vlen)
+            return -1;
+        val[o++] = *v;
+    }
+    if (*v != '\'')
+        return -1;
+    val[o] = '\0';
+    for (v++; *v == ' '; v++)
+        ;
+    return *v ? -1 : 0;
+}
+
+static int parse_count(const char *query, const char *name, long dflt, long max, long *out, struct http_response *res)
+{
+    char v[32];
+    int got = http_query_get(query, name, v, sizeof v);
+    if (got == 0) {
+        *out = dflt;
+        return 0;
+    }
+    char *end = NULL;
+    long n = got > 0 ? strtol(v, &end, 10) : -1;
+    if (got < 0 || !v[0] || *end || n < 0) {
+        http_error(res, 400, "BadRequest", "%s: must be a non-negative integer.", name);
+        return -1;
+    }
+    *out = n > max ? max : n;
+    return 0;
+}
+
+void api_send_collection(struct app *app, struct http_request *req, struct http_response *res, const char *context,
+                         const json_t *items)
+{
+    long top, skip;
+    if (parse_count(req->query, "$top", 1000, 1000, &top, res) || parse_count(req->query, "$skip", 0, 1L << 30, &skip, res))
+        return;
+    char filter[512], prop[64], val[256];
+    int hasf = http_query_get(req->query, "$filter", filter, sizeof filter);
+    if (hasf < 0 || (hasf > 0 && parse_filter(filter, prop, sizeof prop, val, sizeof val))) {
+        http_error(res, 400, "BadRequest",
+                   "$filter: only \"<property> eq '<value>'\" is supported (e.g. displayName eq 'Level 1').");
+        return;
+    }
+    if (hasf > 0 && strcmp(prop, "displayName") && strcmp(prop, "id") && strcmp(prop, "userPrincipalName") &&
+        strcmp(prop, "name")) {
+        http_error(res, 400, "BadRequest", "$filter: filtering on '%s' is not supported; use displayName or id.", prop);
+        return;
+    }
+    json_t *page = json_array();
+    size_t idx;
+    json_t *it;
+    long matched = 0;
+    bool more = false;
+    json_array_foreach(items, idx, it) {
+        if (hasf > 0) {
+            const char *s = json_string_value(json_object_get(it, prop));
+            if (!s || strcmp(s, val))
+                continue;
+        }
+        if (matched++ < skip)
+            continue;
+        if ((long)json_array_size(page) >= top) {
+            more = true;
+            break;
+        }
+        json_array_append(page, it);
+    }
+    char ctx[512];
+    api_context_url(app, req, context, ctx, sizeof ctx);
+    json_t *o = json_pack("{s:s,s:o}", "@odata.context", ctx, "value", page);
+    if (more) {
+        struct buf next = BUF_INIT(8192);
+        buf_printf(&next, "%s%s?", app->public_url, req->path);
+        if (hasf > 0) {
+            buf_puts(&next, "$filter=");
+            for (const char *p = filter; *p; p++) {
+                unsigned char c = (unsigned char)*p;
+                if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || strchr("-_.~", c))
+                    buf_append(&next, p, 1);
+                else
+                    buf_printf(&next, "%%%02X", c);
+            }
+            buf_puts(&next, "&");
+        }
+        buf_printf(&next, "$top=%ld&$skip=%ld", top, skip + top);
+        json_object_set_new(o, "@odata.nextLink", json_string(buf_str(&next)));
+        buf_release(&next);
+    }
+    api_send(res, 200, o);
+    json_decref(o);
+}

@@ -1,0 +1,484 @@
+/*
+ * directory.c: the minimal directory assignments need: users, groups and
+ * group members (Graph's /users, /groups, /groups/{id}/members/$ref), and
+ * /users/{id}/getManagedAppPolicies.
+ *
+ * Users and groups are documents in the "users" and "groups" collections;
+ * a group's member ids are kept in its document ("members", not served).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "server/api/api.h"
+#include "server/policy/schema.h"
+
+int api_user_find(struct app *app, const char *tenant_id, const char *id_or_upn, json_t **out)
+{
+    int rc = app->store->ops->doc_get(app->store, tenant_id, "users", id_or_upn, out);
+    if (rc != RG_ENOTFOUND || !strchr(id_or_upn, '@'))
+        return rc;
+    json_t *all = NULL;
+    rc = app->store->ops->doc_list(app->store, tenant_id, "users", &all);
+    if (rc)
+        return rc;
+    size_t i;
+    json_t *u;
+    rc = RG_ENOTFOUND;
+    json_array_foreach(all, i, u) {
+        const char *upn = json_string_value(json_object_get(u, "userPrincipalName"));
+        if (upn && !strcasecmp(upn, id_or_upn)) {
+            *out = json_incref(u);
+            rc = 0;
+            break;
+        }
+    }
+    json_decref(all);
+    return rc;
+}
+
+static bool contains(const json_t *arr, const char *s)
+{
+    size_t i;
+    json_t *v;
+    json_array_foreach(arr, i, v) {
+        if (json_is_string(v) && !strcmp(json_string_value(v), s))
+            return true;
+    }
+    return false;
+}
+
+int api_user_groups(struct app *app, const char *tenant_id, const char *user_id, json_t **out)
+{
+    json_t *groups = NULL;
+    int rc = app->store->ops->doc_list(app->store, tenant_id, "groups", &groups);
+    if (rc)
+        return rc;
+    json_t *ids = json_array();
+    size_t i;
+    json_t *g;
+    json_array_foreach(groups, i, g) {
+        if (contains(json_object_get(g, "members"), user_id))
+            json_array_append(ids, json_object_get(g, "id"));
+    }
+    json_decref(groups);
+    *out = ids;
+    return 0;
+}
+
+static json_t *public_doc(const json_t *doc)
+{
+    json_t *o = json_deep_copy(doc);
+    json_object_del(o, "members");
+    return o;
+}
+
+static void send_one(struct app *app, struct http_request *req, struct http_response *res, int status,
+                     const char *coll, const json_t *doc)
+{
+    char what[64], ctx[512];
+    snprintf(what, sizeof what, "%s/$entity", coll);
+    api_context_url(app, req, what, ctx, sizeof ctx);
+    json_t *o = json_pack("{s:s}", "@odata.context", ctx);
+    json_t *p = public_doc(doc);
+    json_object_update(o, p);
+    json_decref(p);
+    api_send(res, status, o);
+    json_decref(o);
+}
+
+static void list_coll(struct app *app, struct http_request *req, struct http_response *res, const char *coll)
+{
+    struct api_auth auth;
+    if (api_authenticate(app, req, res, API_READ, &auth))
+        return;
+    json_t *all = NULL;
+    int rc = app->store->ops->doc_list(app->store, auth.tenant_id, coll, &all);
+    if (rc) {
+        api_fail(res, rc, coll);
+        return;
+    }
+    json_t *items = json_array();
+    size_t i;
+    json_t *d;
+    json_array_foreach(all, i, d)
+        json_array_append_new(items, public_doc(d));
+    api_send_collection(app, req, res, coll, items);
+    json_decref(items);
+    json_decref(all);
+}
+
+static int load(struct app *app, struct api_auth *auth, const char *coll, const char *id, json_t **out)
+{
+    if (!strcmp(coll, "users"))
+        return api_user_find(app, auth->tenant_id, id, out);
+    return app->store->ops->doc_get(app->store, auth->tenant_id, coll, id, out);
+}
+
+static void get_one(struct app *app, struct http_request *req, struct http_response *res, const char *coll)
+{
+    struct api_auth auth;
+    if (api_authenticate(app, req, res, API_READ, &auth))
+        return;
+    json_t *doc = NULL;
+    int rc = load(app, &auth, coll, req->params[0], &doc);
+    if (rc) {
+        api_fail(res, rc, !strcmp(coll, "users") ? "user" : "group");
+        return;
+    }
+    send_one(app, req, res, 200, coll, doc);
+    json_decref(doc);
+}
+
+/* userPrincipalName must be unique in a tenant (case-insensitive). */
+static int upn_taken(struct app *app, struct api_auth *auth, const char *upn, const char *except_id)
+{
+    json_t *u = NULL;
+    int rc = api_user_find(app, auth->tenant_id, upn, &u);
+    int taken = rc == 0 && (!except_id || strcmp(json_string_value(json_object_get(u, "id")), except_id));
+    json_decref(u);
+    return taken;
+}
+
+static void create(struct app *app, struct http_request *req, struct http_response *res, const char *coll,
+                   enum schema_kind kind)
+{
+    struct api_auth auth;
+    if (api_authenticate(app, req, res, API_WRITE, &auth))
+        return;
+    json_t *body = NULL, *props = NULL;
+    if (api_parse_body(req, res, &body))
+        return;
+    struct schema_error err;
+    if (schema_validate(kind, body, false, &props, &err)) {
+        http_error(res, 400, "BadRequest", "%s", err.message);
+        goto out;
+    }
+    const char *upn = json_string_value(json_object_get(props, "userPrincipalName"));
+    if (kind == SCHEMA_USER && upn_taken(app, &auth, upn, NULL)) {
+        http_error(res, 400, "BadRequest",
+                   "userPrincipalName: another user with the same value '%s' already exists.", upn);
+        goto out;
+    }
+    char id[UTIL_UUID_LEN + 1];
+    util_uuid(id, sizeof id);
+    json_t *doc = json_pack("{s:s,s:s}", "@odata.type", schema_odata_type(kind), "id", id);
+    json_object_update(doc, props);
+    if (kind == SCHEMA_GROUP)
+        json_object_set_new(doc, "members", json_array());
+    int rc = app->store->ops->doc_insert(app->store, auth.tenant_id, coll, id, doc);
+    if (rc)
+        api_fail(res, rc, coll);
+    else {
+        snprintf(res->location, sizeof res->location, "%s/%s/%s/%s", app->public_url,
+                 req->version ? req->version : "v1.0", coll, id);
+        send_one(app, req, res, 201, coll, doc);
+    }
+    json_decref(doc);
+out:
+    json_decref(body);
+    json_decref(props);
+}
+
+static void update(struct app *app, struct http_request *req, struct http_response *res, const char *coll,
+                   enum schema_kind kind)
+{
+    struct api_auth auth;
+    if (api_authenticate(app, req, res, API_WRITE, &auth))
+        return;
+    json_t *doc = NULL, *body = NULL, *patch = NULL;
+    int rc = load(app, &auth, coll, req->params[0], &doc);
+    if (rc) {
+        api_fail(res, rc, kind == SCHEMA_USER ? "user" : "group");
+        return;
+    }
+    if (api_parse_body(req, res, &body))
+        goto out;
+    struct schema_error err;
+    if (schema_validate(kind, body, true, &patch, &err)) {
+        http_error(res, 400, "BadRequest", "%s", err.message);
+        goto out;
+    }
+    const char *id = json_string_value(json_object_get(doc, "id"));
+    const char *upn = json_string_value(json_object_get(patch, "userPrincipalName"));
+    if (upn && upn_taken(app, &auth, upn, id)) {
+        http_error(res, 400, "BadRequest",
+                   "userPrincipalName: another user with the same value '%s' already exists.", upn);
+        goto out;
+    }
+    json_object_update(doc, patch);
+    rc = app->store->ops->doc_update(app->store, auth.tenant_id, coll, id, doc);
+    if (rc)
+        api_fail(res, rc, coll);
+    else
+        res->status = 204;
+out:
+    json_decref(doc);
+    json_decref(body);
+    json_decref(patch);
+}
+
+void api_user_list(void *app, struct http_request *req, struct http_response *res)
+{
+    list_coll(app, req, res, "users");
+}
+void api_user_create(void *app, struct http_request *req, struct http_response *res)
+{
+    create(app, req, res, "users", SCHEMA_USER);
+}
+void api_user_get(void *app, struct http_request *req, struct http_response *res)
+{
+    get_one(app, req, res, "users");
+}
+void api_user_update(void *app, struct http_request *req, struct http_response *res)
+{
+    update(app, req, res, "users", SCHEMA_USER);
+}
+void api_group_list(void *app, struct http_request *req, struct http_response *res)
+{
+    list_coll(app, req, res, "groups");
+}
+void api_group_create(void *app, struct http_request *req, struct http_response *res)
+{
+    create(app, req, res, "groups", SCHEMA_GROUP);
+}
+void api_group_get(void *app, struct http_request *req, struct http_response *res)
+{
+    get_one(app, req, res, "groups");
+}
+void api_group_update(void *app, struct http_request *req, struct http_response *res)
+{
+    update(app, req, res, "groups", SCHEMA_GROUP);
+}
+
+/* Removes a user id from a group's member list in place; true if it was there. */
+static bool remove_member(json_t *group, const char *uid)
+{
+    json_t *m = json_object_get(group, "members");
+    size_t i;
+    json_t *v;
+    json_array_foreach(m, i, v) {
+        if (!strcmp(json_string_value(v), uid)) {
+            json_array_remove(m, i);
+            return true;
+        }
+    }
+    return false;
+}
+
+void api_user_delete(void *vapp, struct http_request *req, struct http_response *res)
+{
+    struct app *app = vapp;
+    struct api_auth auth;
+    if (api_authenticate(app, req, res, API_WRITE, &auth))
+        return;
+    json_t *user = NULL, *groups = NULL;
+    int rc = api_user_find(app, auth.tenant_id, req->params[0], &user);
+    if (rc) {
+        api_fail(res, rc, "user");
+        return;
+    }
+    const char *uid = json_string_value(json_object_get(user, "id"));
+    struct store *s = app->store;
+    rc = s->ops->begin(s);
+    if (!rc)
+        rc = s->ops->doc_list(s, auth.tenant_id, "groups", &groups);
+    size_t i;
+    json_t *g;
+    json_array_foreach(groups, i, g) {
+        if (!rc && remove_member(g, uid))
+            rc = s->ops->doc_update(s, auth.tenant_id, "groups", json_string_value(json_object_get(g, "id")), g);
+    }
+    if (!rc)
+        rc = s->ops->doc_delete(s, auth.tenant_id, "users", uid);
+    if (!rc)
+        rc = s->ops->commit(s);
+    else
+        s->ops->rollback(s);
+    if (rc)
+        api_fail(res, rc, "user");
+    else
+        res->status = 204;
+    json_decref(user);
+    json_decref(groups);
+}
+
+void api_group_delete(void *vapp, struct http_request *req, struct http_response *res)
+{
+    struct app *app = vapp;
+    struct api_auth auth;
+    if (api_authenticate(app, req, res, API_WRITE, &auth))
+        return;
+    /* Policies keep assignments to a deleted group; they match nobody, as in Intune. */
+    int rc = app->store->ops->doc_delete(app->store, auth.tenant_id, "groups", req->params[0]);
+    if (rc)
+        api_fail(res, rc, "group");
+    else
+        res->status = 204;
+}
+
+void api_group_members(void *vapp, struct http_request *req, struct http_response *res)
+{
+    struct app *app = vapp;
+    struct api_auth auth;
+    if (api_authenticate(app, req, res, API_READ, &auth))
+        return;
+    json_t *g = NULL;
+    int rc = app->store->ops->doc_get(app->store, auth.tenant_id, "groups", req->params[0], &g);
+    if (rc) {
+        api_fail(res, rc, "group");
+        return;
+    }
+    json_t *items = json_array();
+    size_t i;
+    json_t *v;
+    json_array_foreach(json_object_get(g, "members"), i, v) {
+        json_t *u = NULL;
+        if (!app->store->ops->doc_get(app->store, auth.tenant_id, "users", json_string_value(v), &u))
+            json_array_append_new(items, u);
+    }
+    api_send_collection(app, req, res, "directoryObjects", items);
+    json_decref(items);
+    json_decref(g);
+}
+
+/* The id at the end of an @odata.id: ".../directoryObjects/{id}", ".../users/{id}" or "...('{id}')". */
+static int ref_id(const char *ref, char *out, size_t n)
+{
+    const char *p = strrchr(ref, '/');
+    p = p ? p + 1 : ref;
+    const char *q = strstr(p, "('");
+    size_t len;
+    if (q) {
+        p = q + 2;
+        const char *e = strstr(p, "')");
+        if (!e)
+            return -1;
+        len = (size_t)(e - p);
+    } else {
+        len = strlen(p);
+    }
+    if (!len || len >= n)
+        return -1;
+    memcpy(out, p, len);
+    out[len] = '\0';
+    return 0;
+}
+
+void api_group_member_add(void *vapp, struct http_request *req, struct http_response *res)
+{
+    struct app *app = vapp;
+    struct api_auth auth;
+    if (api_authenticate(app, req, res, API_WRITE, &auth))
+        return;
+    json_t *g = NULL, *body = NULL, *u = NULL;
+    int rc = app->store->ops->doc_get(app->store, auth.tenant_id, "groups", req->params[0], &g);
+    if (rc) {
+        api_fail(res, rc, "group");
+        return;
+    }
+    if (api_parse_body(req, res, &body))
+        goto out;
+    const char *ref = json_string_value(json_object_get(body, "@odata.id"));
+    char uid[256];
+    if (!ref || ref_id(ref, uid, sizeof uid)) {
+        http_error(res, 400, "BadRequest",
+                   "@odata.id: required, e.g. \"https://graph.microsoft.com/v1.0/directoryObjects/{user id}\".");
+        goto out;
+    }
+    if (api_user_find(app, auth.tenant_id, uid, &u)) {
+        http_error(res, 400, "BadRequest", "@odata.id: no user '%s' in this tenant.", uid);
+        goto out;
+    }
+    const char *id = json_string_value(json_object_get(u, "id"));
+    json_t *members = json_object_get(g, "members");
+    if (contains(members, id)) {
+        http_error(res, 400, "BadRequest",
+                   "@odata.id: one or more added object references already exist for the following modified "
+                   "properties: 'members'.");
+        goto out;
+    }
+    json_array_append_new(members, json_string(id));
+    rc = app->store->ops->doc_update(app->store, auth.tenant_id, "groups", req->params[0], g);
+    if (rc)
+        api_fail(res, rc, "group");
+    else
+        res->status = 204;
+out:
+    json_decref(g);
+    json_decref(body);
+    json_decref(u);
+}
+
+void api_group_member_remove(void *vapp, struct http_request *req, struct http_response *res)
+{
+    struct app *app = vapp;
+    struct api_auth auth;
+    if (api_authenticate(app, req, res, API_WRITE, &auth))
+        return;
+    json_t *g = NULL;
+    int rc = app->store->ops->doc_get(app->store, auth.tenant_id, "groups", req->params[0], &g);
+    if (rc) {
+        api_fail(res, rc, "group");
+        return;
+    }
+    if (!remove_member(g, req->params[1]))
+        api_fail(res, RG_ENOTFOUND, "group member");
+    else if ((rc = app->store->ops->doc_update(app->store, auth.tenant_id, "groups", req->params[0], g)))
+        api_fail(res, rc, "group");
+    else
+        res->status = 204;
+    json_decref(g);
+}
+
+/* Does a policy's assignment set include a user in these groups (exclusion wins)? */
+static bool assigned_to(const json_t *policy, const json_t *groups)
+{
+    bool in = false;
+    size_t i;
+    json_t *a;
+    json_array_foreach(json_object_get(policy, "assignments"), i, a) {
+        json_t *t = json_object_get(a, "target");
+        const char *type = json_string_value(json_object_get(t, "@odata.type"));
+        const char *gid = json_string_value(json_object_get(t, "groupId"));
+        if (!type)
+            continue;
+        if (!strcmp(type, "#microsoft.graph.exclusionGroupAssignmentTarget") && gid && contains(groups, gid))
+            return false;
+        if (!strcmp(type, "#microsoft.graph.allLicensedUsersAssignmentTarget") ||
+            (!strcmp(type, "#microsoft.graph.groupAssignmentTarget") && gid && contains(groups, gid)))
+            in = true;
+    }
+    return in;
+}
+
+void api_user_policies(void *vapp, struct http_request *req, struct http_response *res)
+{
+    struct app *app = vapp;
+    struct api_auth auth;
+    if (api_authenticate(app, req, res, API_READ, &auth))
+        return;
+    json_t *user = NULL, *groups = NULL, *all = NULL;
+    int rc = api_user_find(app, auth.tenant_id, req->params[0], &user);
+    if (!rc)
+        rc = api_user_groups(app, auth.tenant_id, json_string_value(json_object_get(user, "id")), &groups);
+    if (!rc)
+        rc = app->store->ops->doc_list(app->store, auth.tenant_id, API_POLICY_COLLECTION, &all);
+    if (rc) {
+        api_fail(res, rc, "user");
+    } else {
+        json_t *items = json_array();
+        size_t i;
+        json_t *p;
+        json_array_foreach(all, i, p) {
+            if (assigned_to(p, groups))
+                json_array_append_new(items, api_policy_public(p, false));
+        }
+        api_send_collection(app, req, res, "Collection(microsoft.graph.managedAppPolicy)", items);
+        json_decref(items);
+    }
+    json_decref(user);
+    json_decref(groups);
+    json_decref(all);
+}

@@ -1,0 +1,113 @@
+/*
+ * http.h: riskgated's own small HTTP layer. Handlers see only these types;
+ * h2o (server.c) stays behind them, so the HTTP library can change without
+ * touching a handler.
+ *
+ * A request is dispatched through a route table (router.c): patterns are
+ * '/'-separated segments, where "{v}" matches the Graph API version ("beta"
+ * or "v1.0") and "{}" matches any one segment and is captured into
+ * req->params[] in order. A handler fills the response; the server sends it,
+ * logs it and counts it in the metrics.
+ */
+#ifndef RG_HTTP_H
+#define RG_HTTP_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/buf.h"
+#include "common/log.h"
+
+#define HTTP_MAX_PARAMS 6
+#define HTTP_MAX_BODY (1u << 20) /* request bodies above 1 MiB answer 400 requestBodyTooLarge */
+#define HTTP_RESPONSE_CAP (64u << 20)
+
+struct http_request {
+    const char *method;        /* "GET", ... NUL-terminated, borrowed */
+    const char *path;          /* path without the query, NUL-terminated */
+    const char *query;         /* raw query string after '?', "" if none */
+    const char *body;          /* request body (not NUL-terminated), may be NULL */
+    size_t body_len;
+    const char *authorization; /* Authorization header value or NULL (never log it) */
+    const char *if_match;      /* If-Match header value or NULL */
+    const char *version;       /* "beta" or "v1.0" when the route has {v}, else NULL */
+    const char *params[HTTP_MAX_PARAMS]; /* captured "{}" segments */
+    size_t nparams;
+    const char *route;         /* the matched pattern, for logs and metrics */
+    char tenant[64];           /* set by the handler once authenticated, for logs; "" = none */
+    const void *route_arg;     /* the matched route's arg */
+};
+
+struct http_response {
+    int status;                /* 200 unless set */
+    const char *content_type;  /* static string; default application/json */
+    struct buf body;
+    char location[512];        /* Location header when non-empty */
+    char etag[96];             /* ETag header when non-empty */
+};
+
+typedef void (*http_handler_fn)(void *app, struct http_request *req, struct http_response *res);
+
+struct http_route {
+    const char *method;  /* "GET", "POST", "PATCH", "PUT", "DELETE" */
+    const char *pattern; /* e.g. "/{v}/deviceAppManagement/androidManagedAppProtections/{}" */
+    http_handler_fn fn;
+    const void *arg;     /* handed to the handler as req->route_arg (e.g. a resource descriptor) */
+};
+
+/*
+ * Fills res with Graph's error body {"error":{"code":code,"message":...}} and
+ * the status. The message should name the offending property when there is one.
+ */
+void http_error(struct http_response *res, int status, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* Result of matching a path against a table. */
+enum http_match { HTTP_MATCH_OK, HTTP_MATCH_NO_ROUTE, HTTP_MATCH_BAD_METHOD };
+
+/*
+ * Finds the route for (method, path); on HTTP_MATCH_OK fills req->params,
+ * req->nparams, req->version and req->route and sets *out. Segments are copied
+ * into scratch (size scratch_len) so they are NUL-terminated. Pure.
+ */
+enum http_match http_route_match(const struct http_route *routes, size_t nroutes, struct http_request *req,
+                                 char *scratch, size_t scratch_len, const struct http_route **out);
+
+/* Decodes one %XX-encoded query value in place; returns its length or -1 if malformed. */
+int http_url_decode(char *s);
+/*
+ * Looks up a query parameter (e.g. "$top") in a raw query string and copies its
+ * decoded value into out. Returns 1 found, 0 absent, -1 malformed or too long.
+ */
+int http_query_get(const char *query, const char *name, char *out, size_t outlen);
+
+/* Prometheus metrics: request counts and latency histograms by route and status. */
+struct http_metrics;
+struct http_metrics *http_metrics_new(void);
+void http_metrics_free(struct http_metrics *m);
+void http_metrics_observe(struct http_metrics *m, const char *method, const char *route, int status, double seconds);
+/* Appends the Prometheus text exposition format. */
+int http_metrics_render(const struct http_metrics *m, struct buf *out);
+
+struct http_server_config {
+    const char *listen;   /* "ADDR:PORT", "[::1]:PORT"; PORT 0 = ephemeral */
+    const char *tls_cert; /* PEM file or NULL for plain HTTP */
+    const char *tls_key;
+    const struct http_route *routes;
+    size_t nroutes;
+    void *app;            /* passed to every handler */
+    const struct log *log;
+    struct http_metrics *metrics;
+};
+
+struct http_server;
+/*
+ * Binds and listens. On failure returns RG_EIO / RG_EINVAL with err filled.
+ * *bound_port receives the port actually bound (useful with port 0).
+ */
+int http_server_new(const struct http_server_config *cfg, struct http_server **out, int *bound_port, char *err,
+                    size_t errlen);
+/* Runs the event loop until *stop becomes non-zero, then stops accepting and drains. */
+int http_server_run(struct http_server *srv, volatile int *stop);
+void http_server_free(struct http_server *srv);
+#endif

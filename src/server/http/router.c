@@ -1,0 +1,136 @@
+/* router.c: matching request paths against route tables, and query strings (http.h). */
+#include <ctype.h>
+#include <string.h>
+
+#include "server/http/http.h"
+
+/* Splits the next segment of *p (after a leading '/'). Returns its length, or -1 at the end. */
+static int next_segment(const char **p, const char **seg)
+{
+    if (**p != '/')
+        return -1;
+    (*p)++;
+    *seg = *p;
+    const char *slash = strchr(*p, '/');
+    size_t n = slash ? (size_t)(slash - *p) : strlen(*p);
+    *p += n;
+    return (int)n;
+}
+
+static bool match_one(const char *pattern, const char *path, struct http_request *req, char *scratch,
+                      size_t scratch_len)
+{
+    const char *pp = pattern, *sp = path;
+    size_t used = 0, nparams = 0;
+    const char *version = NULL;
+    for (;;) {
+        const char *pseg = NULL, *sseg = NULL;
+        int pn = next_segment(&pp, &pseg);
+        int sn = next_segment(&sp, &sseg);
+        if (pn < 0 || sn < 0) {
+            /* tolerate one trailing slash on the request path */
+            if (pn < 0 && sn == 0 && *sp == '\0')
+                sn = -1;
+            if (pn != sn)
+                return false;
+            break;
+        }
+        if (pn == 3 && !memcmp(pseg, "{v}", 3)) {
+            if (sn == 4 && !memcmp(sseg, "beta", 4))
+                version = "beta";
+            else if (sn == 4 && !memcmp(sseg, "v1.0", 4))
+                version = "v1.0";
+            else
+                return false;
+        } else if (pn == 2 && !memcmp(pseg, "{}", 2)) {
+            if (sn == 0 || nparams == HTTP_MAX_PARAMS || used + (size_t)sn + 1 > scratch_len)
+                return false;
+            memcpy(scratch + used, sseg, (size_t)sn);
+            scratch[used + (size_t)sn] = '\0';
+            req->params[nparams++] = scratch + used;
+            used += (size_t)sn + 1;
+        } else if (pn != sn || memcmp(pseg, sseg, (size_t)pn)) {
+            return false;
+        }
+    }
+    req->nparams = nparams;
+    req->version = version;
+    return true;
+}
+
+enum http_match http_route_match(const struct http_route *routes, size_t nroutes, struct http_request *req,
+                                 char *scratch, size_t scratch_len, const struct http_route **out)
+{
+    bool path_seen = false;
+    for (size_t i = 0; i < nroutes; i++) {
+        if (!match_one(routes[i].pattern, req->path, req, scratch, scratch_len))
+            continue;
+        path_seen = true;
+        if (strcmp(routes[i].method, req->method))
+            continue;
+        req->route = routes[i].pattern;
+        req->route_arg = routes[i].arg;
+        *out = &routes[i];
+        return HTTP_MATCH_OK;
+    }
+    req->nparams = 0;
+    return path_seen ? HTTP_MATCH_BAD_METHOD : HTTP_MATCH_NO_ROUTE;
+}
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    c = (char)tolower((unsigned char)c);
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    return -1;
+}
+
+int http_url_decode(char *s)
+{
+    char *o = s;
+    for (char *p = s; *p; p++) {
+        if (*p == '%') {
+            int h = hexval(p[1]), l = h >= 0 ? hexval(p[2]) : -1;
+            if (h < 0 || l < 0)
+                return -1;
+            *o++ = (char)(h * 16 + l);
+            p += 2;
+        } else if (*p == '+') {
+            *o++ = ' ';
+        } else {
+            *o++ = *p;
+        }
+    }
+    *o = '\0';
+    return (int)(o - s);
+}
+
+int http_query_get(const char *query, const char *name, char *out, size_t outlen)
+{
+    size_t nlen = strlen(name);
+    const char *p = query;
+    while (p && *p) {
+        const char *amp = strchr(p, '&');
+        size_t plen = amp ? (size_t)(amp - p) : strlen(p);
+        const char *eq = memchr(p, '=', plen);
+        size_t klen = eq ? (size_t)(eq - p) : plen;
+        /* the key may itself be encoded ("%24top") */
+        char key[64];
+        if (klen < sizeof key) {
+            memcpy(key, p, klen);
+            key[klen] = '\0';
+            if (http_url_decode(key) >= 0 && strlen(key) == nlen && !memcmp(key, name, nlen)) {
+                size_t vlen = eq ? plen - klen - 1 : 0;
+                if (vlen >= outlen)
+                    return -1;
+                memcpy(out, eq ? eq + 1 : "", vlen);
+                out[vlen] = '\0';
+                return http_url_decode(out) < 0 ? -1 : 1;
+            }
+        }
+        p = amp ? amp + 1 : NULL;
+    }
+    return 0;
+}

@@ -1,0 +1,323 @@
+/*
+ * server.c: the HTTP/1.1 server, on h2o's event loop (libh2o-evloop).
+ *
+ * The only file that includes h2o. It turns an h2o request into our
+ * struct http_request, routes it, calls the handler, sends the response, and
+ * logs and counts it. Handlers run on the loop thread and must not block for
+ * long: today they do one short SQLite transaction at most.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <h2o.h>
+#include <jansson.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
+#include "common/err.h"
+#include "common/util.h"
+#include "server/http/http.h"
+
+#define H2O_MAX_ENTITY (16u << 20) /* h2o refuses bodies above this with 413 before we see them */
+
+struct http_server {
+    h2o_globalconf_t globalconf;
+    h2o_context_t ctx;
+    h2o_accept_ctx_t accept_ctx;
+    h2o_socket_t *listener;
+    SSL_CTX *ssl;
+    struct http_server_config cfg;
+    int ctx_ready;
+};
+
+struct route_handler {
+    h2o_handler_t super;
+    struct http_server *srv;
+};
+
+static const char *reason(int status)
+{
+    switch (status) {
+    case 200: return "OK";
+    case 201: return "Created";
+    case 202: return "Accepted";
+    case 204: return "No Content";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 409: return "Conflict";
+    case 412: return "Precondition Failed";
+    case 413: return "Payload Too Large";
+    case 500: return "Internal Server Error";
+    case 503: return "Service Unavailable";
+    default: return "Unknown";
+    }
+}
+
+static char *pool_strndup(h2o_mem_pool_t *pool, const char *s, size_t n)
+{
+    char *p = h2o_mem_alloc_pool(pool, n + 1);
+    memcpy(p, s, n);
+    p[n] = '\0';
+    return p;
+}
+
+static const char *header(h2o_req_t *req, const h2o_token_t *token)
+{
+    ssize_t i = h2o_find_header(&req->headers, token, -1);
+    if (i < 0)
+        return NULL;
+    h2o_iovec_t v = req->headers.entries[i].value;
+    return pool_strndup(&req->pool, v.base, v.len);
+}
+
+static int on_req(h2o_handler_t *self, h2o_req_t *hreq)
+{
+    struct http_server *srv = ((struct route_handler *)self)->srv;
+    uint64_t t0 = util_mono_ns();
+
+    struct http_request req = {0};
+    struct http_response res = {.status = 200, .content_type = "application/json", .body = BUF_INIT(HTTP_RESPONSE_CAP)};
+    req.method = pool_strndup(&hreq->pool, hreq->method.base, hreq->method.len);
+    req.path = pool_strndup(&hreq->pool, hreq->path_normalized.base, hreq->path_normalized.len);
+    if (hreq->query_at != SIZE_MAX)
+        req.query = pool_strndup(&hreq->pool, hreq->path.base + hreq->query_at + 1, hreq->path.len - hreq->query_at - 1);
+    else
+        req.query = "";
+    req.body = hreq->entity.base;
+    req.body_len = hreq->entity.base ? hreq->entity.len : 0;
+    req.authorization = header(hreq, H2O_TOKEN_AUTHORIZATION);
+    req.if_match = header(hreq, H2O_TOKEN_IF_MATCH);
+
+    char scratch[2048];
+    const struct http_route *route = NULL;
+    switch (http_route_match(srv->cfg.routes, srv->cfg.nroutes, &req, scratch, sizeof scratch, &route)) {
+    case HTTP_MATCH_OK:
+        if (req.body_len > HTTP_MAX_BODY)
+            http_error(&res, 400, "requestBodyTooLarge", "The request body is %zu bytes; the limit is %u bytes.",
+                       req.body_len, HTTP_MAX_BODY);
+        else
+            route->fn(srv->cfg.app, &req, &res);
+        break;
+    case HTTP_MATCH_BAD_METHOD:
+        http_error(&res, 405, "MethodNotAllowed", "The method %s is not allowed on %s.", req.method, req.path);
+        break;
+    case HTTP_MATCH_NO_ROUTE:
+        http_error(&res, 404, "ResourceNotFound", "Resource not found for the segment '%s'.", req.path);
+        break;
+    }
+
+    hreq->res.status = res.status;
+    hreq->res.reason = reason(res.status);
+    if (res.status != 204) {
+        h2o_add_header(&hreq->pool, &hreq->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, res.content_type,
+                       strlen(res.content_type));
+    }
+    if (res.location[0]) {
+        char *v = pool_strndup(&hreq->pool, res.location, strlen(res.location));
+        h2o_add_header(&hreq->pool, &hreq->res.headers, H2O_TOKEN_LOCATION, NULL, v, strlen(v));
+    }
+    if (res.etag[0]) {
+        char *v = pool_strndup(&hreq->pool, res.etag, strlen(res.etag));
+        h2o_add_header(&hreq->pool, &hreq->res.headers, H2O_TOKEN_ETAG, NULL, v, strlen(v));
+    }
+    h2o_send_inline(hreq, res.status == 204 ? "" : buf_str(&res.body), res.status == 204 ? 0 : res.body.len);
+    buf_release(&res.body);
+
+    double secs = (double)(util_mono_ns() - t0) / 1e9;
+    http_metrics_observe(srv->cfg.metrics, req.method, req.route, res.status, secs);
+    log_request(srv->cfg.log, req.method, req.route, req.path, res.status, secs * 1000.0, req.tenant[0] ? req.tenant : NULL);
+    return 0;
+}
+
+static void on_accept(h2o_socket_t *listener, const char *err)
+{
+    struct http_server *srv = listener->data;
+    if (err)
+        return;
+    h2o_socket_t *sock = h2o_evloop_socket_accept(listener);
+    if (sock)
+        h2o_accept(&srv->accept_ctx, sock);
+}
+
+/* Splits "ADDR:PORT" / "[V6]:PORT" into host and port strings. */
+static int split_listen(const char *listen, char *host, size_t hostlen, char *port, size_t portlen)
+{
+    const char *colon;
+    if (listen[0] == '[') {
+        const char *close = strchr(listen, ']');
+        if (!close || close[1] != ':')
+            return RG_EINVAL;
+        snprintf(host, hostlen, "%.*s", (int)(close - listen - 1), listen + 1);
+        colon = close + 1;
+    } else {
+        colon = strrchr(listen, ':');
+        if (!colon)
+            return RG_EINVAL;
+        snprintf(host, hostlen, "%.*s", (int)(colon - listen), listen);
+    }
+    snprintf(port, portlen, "%s", colon + 1);
+    if (!port[0] || strspn(port, "0123456789") != strlen(port) || strlen(port) > 5)
+        return RG_EINVAL;
+    return 0;
+}
+
+static int open_listener(const char *addr, int *fd_out, int *bound_port, char *err, size_t errlen)
+{
+    char host[256], port[8];
+    if (split_listen(addr, host, sizeof host, port, sizeof port)) {
+        snprintf(err, errlen, "--listen '%s': expected ADDR:PORT, e.g. 127.0.0.1:8443", addr);
+        return RG_EINVAL;
+    }
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE};
+    struct addrinfo *ai = NULL;
+    int gai = getaddrinfo(host[0] ? host : NULL, port, &hints, &ai);
+    if (gai) {
+        snprintf(err, errlen, "--listen '%s': %s", addr, gai_strerror(gai));
+        return RG_EINVAL;
+    }
+    int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int one = 1;
+    if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) ||
+        bind(fd, ai->ai_addr, ai->ai_addrlen) || listen(fd, SOMAXCONN) ||
+        fcntl(fd, F_SETFL, O_NONBLOCK)) {
+        snprintf(err, errlen, "cannot listen on %s: %s", addr, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        freeaddrinfo(ai);
+        return RG_EIO;
+    }
+    freeaddrinfo(ai);
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof ss;
+    getsockname(fd, (struct sockaddr *)&ss, &sl);
+    *bound_port = ss.ss_family == AF_INET6 ? ntohs(((struct sockaddr_in6 *)&ss)->sin6_port)
+                                           : ntohs(((struct sockaddr_in *)&ss)->sin_port);
+    *fd_out = fd;
+    return 0;
+}
+
+static int setup_tls(struct http_server *srv, char *err, size_t errlen)
+{
+    srv->ssl = SSL_CTX_new(TLS_server_method());
+    if (!srv->ssl) {
+        snprintf(err, errlen, "TLS: cannot create a context");
+        return RG_EIO;
+    }
+    SSL_CTX_set_min_proto_version(srv->ssl, TLS1_2_VERSION);
+    if (SSL_CTX_use_certificate_chain_file(srv->ssl, srv->cfg.tls_cert) != 1) {
+        snprintf(err, errlen, "TLS: cannot load the certificate chain %s", srv->cfg.tls_cert);
+        return RG_EINVAL;
+    }
+    if (SSL_CTX_use_PrivateKey_file(srv->ssl, srv->cfg.tls_key, SSL_FILETYPE_PEM) != 1 ||
+        SSL_CTX_check_private_key(srv->ssl) != 1) {
+        snprintf(err, errlen, "TLS: cannot load the private key %s, or it does not match the certificate",
+                 srv->cfg.tls_key);
+        return RG_EINVAL;
+    }
+    srv->accept_ctx.ssl_ctx = srv->ssl;
+    return 0;
+}
+
+int http_server_new(const struct http_server_config *cfg, struct http_server **out, int *bound_port, char *err,
+                    size_t errlen)
+{
+    if (!!cfg->tls_cert != !!cfg->tls_key) {
+        snprintf(err, errlen, "TLS needs both --tls-cert and --tls-key");
+        return RG_EINVAL;
+    }
+    struct http_server *srv = calloc(1, sizeof *srv);
+    if (!srv)
+        return RG_ENOMEM;
+    srv->cfg = *cfg;
+    int fd = -1, rc = open_listener(cfg->listen, &fd, bound_port, err, errlen);
+    if (rc) {
+        free(srv);
+        return rc;
+    }
+    h2o_config_init(&srv->globalconf);
+    srv->globalconf.max_request_entity_size = H2O_MAX_ENTITY;
+    srv->globalconf.server_name = h2o_iovec_init(H2O_STRLIT("riskgated"));
+    h2o_hostconf_t *host = h2o_config_register_host(&srv->globalconf, h2o_iovec_init(H2O_STRLIT("default")), 65535);
+    h2o_pathconf_t *path = h2o_config_register_path(host, "/", 0);
+    struct route_handler *h = (struct route_handler *)h2o_create_handler(path, sizeof *h);
+    h->super.on_req = on_req;
+    h->srv = srv;
+    h2o_context_init(&srv->ctx, h2o_evloop_create(), &srv->globalconf);
+    srv->ctx_ready = 1;
+    srv->accept_ctx.ctx = &srv->ctx;
+    srv->accept_ctx.hosts = srv->globalconf.hosts;
+    if (cfg->tls_cert && (rc = setup_tls(srv, err, errlen))) {
+        close(fd);
+        http_server_free(srv);
+        return rc;
+    }
+    srv->listener = h2o_evloop_socket_create(srv->ctx.loop, fd, H2O_SOCKET_FLAG_DONT_READ);
+    srv->listener->data = srv;
+    h2o_socket_read_start(srv->listener, on_accept);
+    *out = srv;
+    return 0;
+}
+
+int http_server_run(struct http_server *srv, volatile int *stop)
+{
+    while (!*stop) {
+        /* the signal handler only sets *stop; epoll_wait wakes with EINTR, or within a second */
+        if (h2o_evloop_run(srv->ctx.loop, 1000) != 0 && errno != EINTR)
+            return RG_EIO;
+    }
+    /* Stop accepting; handlers are synchronous, so what remains is flushing responses. */
+    if (srv->listener) {
+        h2o_socket_read_stop(srv->listener);
+        h2o_socket_close(srv->listener);
+        srv->listener = NULL;
+    }
+    uint64_t until = util_mono_ns() + 200 * 1000000ull;
+    while (util_mono_ns() < until)
+        h2o_evloop_run(srv->ctx.loop, 10);
+    return 0;
+}
+
+void http_server_free(struct http_server *srv)
+{
+    if (!srv)
+        return;
+    if (srv->listener)
+        h2o_socket_close(srv->listener);
+    if (srv->ctx_ready) {
+        h2o_evloop_t *loop = srv->ctx.loop;
+        h2o_context_dispose(&srv->ctx);
+        h2o_evloop_destroy(loop);
+    }
+    h2o_config_dispose(&srv->globalconf);
+    if (srv->ssl)
+        SSL_CTX_free(srv->ssl);
+    free(srv);
+}
+
+void http_error(struct http_response *res, int status, const char *code, const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    json_t *o = json_pack("{s:{s:s,s:s}}", "error", "code", code, "message", msg);
+    buf_clear(&res->body);
+    char *s = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+    if (s)
+        buf_puts(&res->body, s);
+    free(s);
+    json_decref(o);
+    res->status = status;
+    res->content_type = "application/json";
+}

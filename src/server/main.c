@@ -1,0 +1,106 @@
+/*
+ * main.c: riskgated. Parses the configuration, opens the store, bootstraps
+ * an empty database, serves the API until SIGTERM/SIGINT, then drains and
+ * closes the store cleanly.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/err.h"
+#include "common/log.h"
+#include "server/app.h"
+#include "server/config.h"
+#include "server/http/http.h"
+#include "server/store/store.h"
+
+static volatile sig_atomic_t stop_signal;
+static volatile int stop_flag;
+
+static void on_signal(int sig)
+{
+    stop_signal = sig;
+    stop_flag = 1;
+}
+
+int main(int argc, char **argv)
+{
+    struct config cfg;
+    char err[1024] = "";
+    config_init(&cfg);
+    int rc = config_parse_args(&cfg, argc, argv, err, sizeof err);
+    if (rc)
+        return rc > 0 ? 0 : (fprintf(stderr, "riskgated: %s\n", err), 2);
+
+    struct log lg = LOG_INIT;
+    log_format_parse(cfg.log_format, &lg.format);
+
+    signal(SIGPIPE, SIG_IGN);
+    struct sigaction sa = {0};
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+
+    struct app app = {.log = &lg};
+    if ((rc = store_open(cfg.db, &app.store, err, sizeof err))) {
+        fprintf(stderr, "riskgated: %s\n", err);
+        return rc == RG_EINVAL ? 2 : 1;
+    }
+    int created = 0;
+    if (app_bootstrap(&app, cfg.admin_key_file, &created, err, sizeof err)) {
+        fprintf(stderr, "riskgated: %s\n", err);
+        store_close(app.store);
+        return 1;
+    }
+    if (created)
+        fprintf(stderr, "riskgated: first start: created tenant '%s' and its admin API key, written to %s (mode 0600)\n",
+                APP_DEFAULT_TENANT, cfg.admin_key_file);
+
+    app.metrics = http_metrics_new();
+    size_t nroutes;
+    const struct http_route *routes = app_routes(&nroutes);
+    struct http_server_config hc = {
+        .listen = cfg.listen,
+        .tls_cert = cfg.tls_cert[0] ? cfg.tls_cert : NULL,
+        .tls_key = cfg.tls_key[0] ? cfg.tls_key : NULL,
+        .routes = routes,
+        .nroutes = nroutes,
+        .app = &app,
+        .log = &lg,
+        .metrics = app.metrics,
+    };
+    struct http_server *srv = NULL;
+    int port = 0;
+    if ((rc = http_server_new(&hc, &srv, &port, err, sizeof err))) {
+        fprintf(stderr, "riskgated: %s\n", err);
+        http_metrics_free(app.metrics);
+        store_close(app.store);
+        return rc == RG_EINVAL ? 2 : 1;
+    }
+    const char *scheme = hc.tls_cert ? "https" : "http";
+    if (cfg.public_url[0]) {
+        snprintf(app.public_url, sizeof app.public_url, "%s", cfg.public_url);
+    } else {
+        char host[200];
+        snprintf(host, sizeof host, "%.199s", cfg.listen);
+        char *colon = strrchr(host, ':');
+        if (colon)
+            *colon = '\0';
+        if (!host[0] || !strcmp(host, "0.0.0.0"))
+            snprintf(host, sizeof host, "127.0.0.1");
+        snprintf(app.public_url, sizeof app.public_url, "%s://%s:%d", scheme, host, port);
+    }
+    log_msg(&lg, LOG_INFO, "riskgated listening on %s (database %s, admin key file %s)", app.public_url, cfg.db,
+            cfg.admin_key_file);
+    fprintf(stderr, "riskgated: listening on %s\n", app.public_url);
+    fflush(stderr);
+
+    rc = http_server_run(srv, &stop_flag);
+    log_msg(&lg, LOG_INFO, "shutting down (signal %d)", (int)stop_signal);
+    http_server_free(srv);
+    http_metrics_free(app.metrics);
+    store_close(app.store);
+    return rc ? 1 : 0;
+}

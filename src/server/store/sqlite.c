@@ -1,0 +1,526 @@
+/*
+ * sqlite.c: the embedded SQLite backend of the store (store.h).
+ *
+ * WAL journal with synchronous=FULL, so a committed write survives a crash
+ * or kill -9 right after the call returns. Schema changes are numbered
+ * migrations applied in order at open, each in its own transaction, recorded
+ * in schema_migrations. The SQL in the migrations is kept portable (TEXT,
+ * INTEGER, no SQLite-only types) so the PostgreSQL backend can share it.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <sqlite3.h>
+
+#include "common/err.h"
+#include "common/util.h"
+#include "server/store/store.h"
+
+static const char *const migrations[] = {
+    /* 1: tenants, keys, documents */
+    "CREATE TABLE tenants (id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, created_at TEXT NOT NULL);"
+    "CREATE TABLE api_keys (id TEXT PRIMARY KEY, tenant_id TEXT NOT NULL REFERENCES tenants(id),"
+    "  name TEXT NOT NULL, role TEXT NOT NULL, key_hash TEXT NOT NULL UNIQUE, created_at TEXT NOT NULL);"
+    "CREATE TABLE documents (tenant_id TEXT NOT NULL, collection TEXT NOT NULL, id TEXT NOT NULL,"
+    "  body TEXT NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (tenant_id, collection, id));"
+    "CREATE INDEX documents_by_seq ON documents (tenant_id, collection, seq);",
+};
+
+enum stmt_id {
+    S_BEGIN, S_COMMIT, S_ROLLBACK,
+    S_TENANT_INSERT, S_TENANT_FIND, S_TENANT_LIST,
+    S_KEY_INSERT, S_KEY_LOOKUP, S_KEY_LIST, S_KEY_DELETE, S_KEY_COUNT,
+    S_DOC_INSERT, S_DOC_UPDATE, S_DOC_GET, S_DOC_LIST, S_DOC_DELETE,
+    S_COUNT
+};
+
+static const char *const stmt_sql[S_COUNT] = {
+    [S_BEGIN] = "BEGIN IMMEDIATE",
+    [S_COMMIT] = "COMMIT",
+    [S_ROLLBACK] = "ROLLBACK",
+    [S_TENANT_INSERT] = "INSERT INTO tenants (id, name, created_at) VALUES (?1, ?2, ?3)",
+    [S_TENANT_FIND] = "SELECT id FROM tenants WHERE name = ?1",
+    [S_TENANT_LIST] = "SELECT id, name, created_at FROM tenants ORDER BY created_at, name",
+    [S_KEY_INSERT] = "INSERT INTO api_keys (id, tenant_id, name, role, key_hash, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    [S_KEY_LOOKUP] = "SELECT k.id, k.tenant_id, t.name, k.name, k.role FROM api_keys k JOIN tenants t ON t.id = k.tenant_id"
+                     " WHERE k.key_hash = ?1",
+    [S_KEY_LIST] = "SELECT id, name, role, created_at FROM api_keys WHERE tenant_id = ?1 ORDER BY created_at, id",
+    [S_KEY_DELETE] = "DELETE FROM api_keys WHERE tenant_id = ?1 AND id = ?2",
+    [S_KEY_COUNT] = "SELECT COUNT(*) FROM api_keys",
+    [S_DOC_INSERT] = "INSERT INTO documents (tenant_id, collection, id, body, seq) VALUES (?1, ?2, ?3, ?4,"
+                     " (SELECT COALESCE(MAX(seq), 0) + 1 FROM documents WHERE tenant_id = ?1 AND collection = ?2))",
+    [S_DOC_UPDATE] = "UPDATE documents SET body = ?4 WHERE tenant_id = ?1 AND collection = ?2 AND id = ?3",
+    [S_DOC_GET] = "SELECT body FROM documents WHERE tenant_id = ?1 AND collection = ?2 AND id = ?3",
+    [S_DOC_LIST] = "SELECT body FROM documents WHERE tenant_id = ?1 AND collection = ?2 ORDER BY seq",
+    [S_DOC_DELETE] = "DELETE FROM documents WHERE tenant_id = ?1 AND collection = ?2 AND id = ?3",
+};
+
+struct sqlite_store {
+    struct store base;
+    sqlite3 *db;
+    sqlite3_stmt *stmt[S_COUNT];
+    int in_tx; /* inside store_begin: single statements do not open their own transaction */
+};
+
+static struct sqlite_store *S(struct store *s)
+{
+    return (struct sqlite_store *)s;
+}
+
+static int map_rc(int rc)
+{
+    switch (rc & 0xff) {
+    case SQLITE_OK:
+    case SQLITE_DONE:
+    case SQLITE_ROW:
+        return 0;
+    case SQLITE_CONSTRAINT:
+        return RG_EEXISTS;
+    case SQLITE_NOMEM:
+        return RG_ENOMEM;
+    default:
+        return RG_EIO;
+    }
+}
+
+/* Resets a cached statement and binds text parameters (NULL-terminated list). */
+static sqlite3_stmt *prep(struct sqlite_store *ss, enum stmt_id id)
+{
+    sqlite3_stmt *st = ss->stmt[id];
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return st;
+}
+
+static void bind(sqlite3_stmt *st, int idx, const char *v)
+{
+    sqlite3_bind_text(st, idx, v, -1, SQLITE_STATIC);
+}
+
+static int exec1(struct sqlite_store *ss, sqlite3_stmt *st)
+{
+    int rc = sqlite3_step(st);
+    int changes = sqlite3_changes(ss->db);
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE)
+        return map_rc(rc);
+    return changes;
+}
+
+static int run_migrations(sqlite3 *db, char *err, size_t errlen)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(db,
+                     "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY,"
+                     " applied_at TEXT NOT NULL)",
+                     NULL, NULL, &msg) != SQLITE_OK)
+        goto fail;
+    for (size_t i = 0; i < sizeof migrations / sizeof migrations[0]; i++) {
+        int version = (int)i + 1;
+        sqlite3_stmt *st;
+        if (sqlite3_prepare_v2(db, "SELECT 1 FROM schema_migrations WHERE version = ?1", -1, &st, NULL) != SQLITE_OK)
+            goto fail_db;
+        sqlite3_bind_int(st, 1, version);
+        int have = sqlite3_step(st) == SQLITE_ROW;
+        sqlite3_finalize(st);
+        if (have)
+            continue;
+        if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, &msg) != SQLITE_OK)
+            goto fail;
+        if (sqlite3_exec(db, migrations[i], NULL, NULL, &msg) != SQLITE_OK) {
+            sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+            goto fail;
+        }
+        char ts[UTIL_TIME_LEN + 1], sql[128];
+        util_time_format(util_now_ms(), ts, sizeof ts);
+        snprintf(sql, sizeof sql, "INSERT INTO schema_migrations VALUES (%d, '%s')", version, ts);
+        if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK || sqlite3_exec(db, "COMMIT", NULL, NULL, &msg) != SQLITE_OK) {
+            sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+            goto fail;
+        }
+    }
+    return 0;
+fail:
+    snprintf(err, errlen, "migration failed: %s", msg ? msg : "unknown error");
+    sqlite3_free(msg);
+    return RG_EIO;
+fail_db:
+    snprintf(err, errlen, "migration failed: %s", sqlite3_errmsg(db));
+    return RG_EIO;
+}
+
+static void sq_close(struct store *s)
+{
+    struct sqlite_store *ss = S(s);
+    if (!ss)
+        return;
+    for (int i = 0; i < S_COUNT; i++)
+        sqlite3_finalize(ss->stmt[i]);
+    if (ss->db) {
+        sqlite3_exec(ss->db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
+        sqlite3_close(ss->db);
+    }
+    free(ss);
+}
+
+/* mkdir -p of the folder holding path. */
+static int make_parent(const char *path)
+{
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (!slash || slash == dir)
+        return 0;
+    *slash = '\0';
+    for (char *p = dir + 1; *p; p++) {
+        if (*p == '/') {
+            *p = '\0';
+            if (mkdir(dir, 0700) && errno != EEXIST)
+                return -1;
+            *p = '/';
+        }
+    }
+    if (mkdir(dir, 0700) && errno != EEXIST)
+        return -1;
+    return 0;
+}
+
+static int sq_open(const char *path, struct store **out, char *err, size_t errlen)
+{
+    if (!*path) {
+        snprintf(err, errlen, "sqlite: empty path");
+        return RG_EINVAL;
+    }
+    if (make_parent(path)) {
+        snprintf(err, errlen, "sqlite: cannot create the folder of %s: %s", path, strerror(errno));
+        return RG_EIO;
+    }
+    struct sqlite_store *ss = calloc(1, sizeof *ss);
+    if (!ss)
+        return RG_ENOMEM;
+    ss->base.ops = &store_sqlite_ops;
+    if (sqlite3_open_v2(path, &ss->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) !=
+        SQLITE_OK) {
+        snprintf(err, errlen, "sqlite: cannot open %s: %s", path, ss->db ? sqlite3_errmsg(ss->db) : "out of memory");
+        sq_close(&ss->base);
+        return RG_EIO;
+    }
+    sqlite3_busy_timeout(ss->db, 5000);
+    char *msg = NULL;
+    if (sqlite3_exec(ss->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;", NULL, NULL,
+                     &msg) != SQLITE_OK) {
+        snprintf(err, errlen, "sqlite: %s: %s", path, msg ? msg : "pragma failed");
+        sqlite3_free(msg);
+        sq_close(&ss->base);
+        return RG_EIO;
+    }
+    int rc = run_migrations(ss->db, err, errlen);
+    if (rc) {
+        sq_close(&ss->base);
+        return rc;
+    }
+    for (int i = 0; i < S_COUNT; i++) {
+        if (sqlite3_prepare_v3(ss->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &ss->stmt[i], NULL) != SQLITE_OK) {
+            snprintf(err, errlen, "sqlite: prepare failed: %s", sqlite3_errmsg(ss->db));
+            sq_close(&ss->base);
+            return RG_EIO;
+        }
+    }
+    *out = &ss->base;
+    return 0;
+}
+
+static int sq_begin(struct store *s)
+{
+    struct sqlite_store *ss = S(s);
+    int rc = exec1(ss, prep(ss, S_BEGIN));
+    if (rc < 0)
+        return rc;
+    ss->in_tx = 1;
+    return 0;
+}
+
+static int sq_commit(struct store *s)
+{
+    struct sqlite_store *ss = S(s);
+    int rc = exec1(ss, prep(ss, S_COMMIT));
+    if (rc < 0) {
+        exec1(ss, prep(ss, S_ROLLBACK));
+        ss->in_tx = 0;
+        return rc;
+    }
+    ss->in_tx = 0;
+    return 0;
+}
+
+static void sq_rollback(struct store *s)
+{
+    struct sqlite_store *ss = S(s);
+    if (ss->in_tx)
+        exec1(ss, prep(ss, S_ROLLBACK));
+    ss->in_tx = 0;
+}
+
+static void now_text(char *ts, size_t n)
+{
+    util_time_format(util_now_ms(), ts, n);
+}
+
+static int sq_tenant_create(struct store *s, const char *name, char *id_out)
+{
+    struct sqlite_store *ss = S(s);
+    char id[UTIL_UUID_LEN + 1], ts[UTIL_TIME_LEN + 1];
+    if (util_uuid(id, sizeof id))
+        return RG_EIO;
+    now_text(ts, sizeof ts);
+    sqlite3_stmt *st = prep(ss, S_TENANT_INSERT);
+    bind(st, 1, id);
+    bind(st, 2, name);
+    bind(st, 3, ts);
+    int rc = exec1(ss, st);
+    if (rc < 0)
+        return rc;
+    memcpy(id_out, id, sizeof id);
+    return 0;
+}
+
+static int sq_tenant_find(struct store *s, const char *name, char *id_out)
+{
+    struct sqlite_store *ss = S(s);
+    sqlite3_stmt *st = prep(ss, S_TENANT_FIND);
+    bind(st, 1, name);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        snprintf(id_out, UTIL_UUID_LEN + 1, "%s", (const char *)sqlite3_column_text(st, 0));
+        sqlite3_reset(st);
+        return 0;
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? RG_ENOTFOUND : map_rc(rc);
+}
+
+/* Runs a query and collects rows as objects with the given column names. */
+static int rows_to_json(sqlite3_stmt *st, const char *const *cols, json_t **out)
+{
+    json_t *arr = json_array();
+    if (!arr)
+        return RG_ENOMEM;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        json_t *o = json_object();
+        for (int i = 0; cols[i]; i++)
+            json_object_set_new(o, cols[i], json_string((const char *)sqlite3_column_text(st, i)));
+        json_array_append_new(arr, o);
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) {
+        json_decref(arr);
+        return map_rc(rc);
+    }
+    *out = arr;
+    return 0;
+}
+
+static int sq_tenant_list(struct store *s, json_t **out)
+{
+    static const char *const cols[] = {"id", "name", "createdDateTime", NULL};
+    return rows_to_json(prep(S(s), S_TENANT_LIST), cols, out);
+}
+
+static int sq_key_create(struct store *s, const char *tenant_id, const char *name, const char *role,
+                         const char *key_hash, char *id_out)
+{
+    struct sqlite_store *ss = S(s);
+    char id[UTIL_UUID_LEN + 1], ts[UTIL_TIME_LEN + 1];
+    if (util_uuid(id, sizeof id))
+        return RG_EIO;
+    now_text(ts, sizeof ts);
+    sqlite3_stmt *st = prep(ss, S_KEY_INSERT);
+    bind(st, 1, id);
+    bind(st, 2, tenant_id);
+    bind(st, 3, name);
+    bind(st, 4, role);
+    bind(st, 5, key_hash);
+    bind(st, 6, ts);
+    int rc = exec1(ss, st);
+    if (rc < 0)
+        return rc;
+    if (id_out)
+        memcpy(id_out, id, sizeof id);
+    return 0;
+}
+
+static void col_copy(sqlite3_stmt *st, int col, char *dst, size_t n)
+{
+    const unsigned char *v = sqlite3_column_text(st, col);
+    snprintf(dst, n, "%s", v ? (const char *)v : "");
+}
+
+static int sq_key_lookup(struct store *s, const char *key_hash, struct store_key *out)
+{
+    struct sqlite_store *ss = S(s);
+    sqlite3_stmt *st = prep(ss, S_KEY_LOOKUP);
+    bind(st, 1, key_hash);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        col_copy(st, 0, out->id, sizeof out->id);
+        col_copy(st, 1, out->tenant_id, sizeof out->tenant_id);
+        col_copy(st, 2, out->tenant_name, sizeof out->tenant_name);
+        col_copy(st, 3, out->name, sizeof out->name);
+        col_copy(st, 4, out->role, sizeof out->role);
+        sqlite3_reset(st);
+        return 0;
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? RG_ENOTFOUND : map_rc(rc);
+}
+
+static int sq_key_list(struct store *s, const char *tenant_id, json_t **out)
+{
+    static const char *const cols[] = {"id", "name", "role", "createdDateTime", NULL};
+    sqlite3_stmt *st = prep(S(s), S_KEY_LIST);
+    bind(st, 1, tenant_id);
+    return rows_to_json(st, cols, out);
+}
+
+static int sq_key_delete(struct store *s, const char *tenant_id, const char *id)
+{
+    struct sqlite_store *ss = S(s);
+    sqlite3_stmt *st = prep(ss, S_KEY_DELETE);
+    bind(st, 1, tenant_id);
+    bind(st, 2, id);
+    int rc = exec1(ss, st);
+    return rc < 0 ? rc : rc == 0 ? RG_ENOTFOUND : 0;
+}
+
+static int sq_key_count(struct store *s, int64_t *out)
+{
+    struct sqlite_store *ss = S(s);
+    sqlite3_stmt *st = prep(ss, S_KEY_COUNT);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *out = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW ? 0 : map_rc(rc);
+}
+
+static int doc_write(struct store *s, enum stmt_id sid, const char *tenant_id, const char *coll, const char *id,
+                     const json_t *body)
+{
+    struct sqlite_store *ss = S(s);
+    char *text = json_dumps(body, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    if (!text)
+        return RG_ENOMEM;
+    sqlite3_stmt *st = prep(ss, sid);
+    bind(st, 1, tenant_id);
+    bind(st, 2, coll);
+    bind(st, 3, id);
+    bind(st, 4, text);
+    int rc = exec1(ss, st);
+    free(text);
+    if (rc < 0)
+        return rc;
+    if (sid == S_DOC_UPDATE && rc == 0)
+        return RG_ENOTFOUND;
+    return 0;
+}
+
+static int sq_doc_insert(struct store *s, const char *tenant_id, const char *coll, const char *id, const json_t *body)
+{
+    return doc_write(s, S_DOC_INSERT, tenant_id, coll, id, body);
+}
+
+static int sq_doc_update(struct store *s, const char *tenant_id, const char *coll, const char *id, const json_t *body)
+{
+    return doc_write(s, S_DOC_UPDATE, tenant_id, coll, id, body);
+}
+
+static json_t *parse_body(sqlite3_stmt *st)
+{
+    const char *text = (const char *)sqlite3_column_text(st, 0);
+    int n = sqlite3_column_bytes(st, 0);
+    return json_loadb(text ? text : "null", text ? (size_t)n : 4, 0, NULL);
+}
+
+static int sq_doc_get(struct store *s, const char *tenant_id, const char *coll, const char *id, json_t **out)
+{
+    struct sqlite_store *ss = S(s);
+    sqlite3_stmt *st = prep(ss, S_DOC_GET);
+    bind(st, 1, tenant_id);
+    bind(st, 2, coll);
+    bind(st, 3, id);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        json_t *doc = parse_body(st);
+        sqlite3_reset(st);
+        if (!doc)
+            return RG_EIO;
+        *out = doc;
+        return 0;
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? RG_ENOTFOUND : map_rc(rc);
+}
+
+static int sq_doc_list(struct store *s, const char *tenant_id, const char *coll, json_t **out)
+{
+    struct sqlite_store *ss = S(s);
+    sqlite3_stmt *st = prep(ss, S_DOC_LIST);
+    bind(st, 1, tenant_id);
+    bind(st, 2, coll);
+    json_t *arr = json_array();
+    if (!arr)
+        return RG_ENOMEM;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        json_t *doc = parse_body(st);
+        if (!doc) {
+            rc = SQLITE_CORRUPT;
+            break;
+        }
+        json_array_append_new(arr, doc);
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) {
+        json_decref(arr);
+        return map_rc(rc);
+    }
+    *out = arr;
+    return 0;
+}
+
+static int sq_doc_delete(struct store *s, const char *tenant_id, const char *coll, const char *id)
+{
+    struct sqlite_store *ss = S(s);
+    sqlite3_stmt *st = prep(ss, S_DOC_DELETE);
+    bind(st, 1, tenant_id);
+    bind(st, 2, coll);
+    bind(st, 3, id);
+    int rc = exec1(ss, st);
+    return rc < 0 ? rc : rc == 0 ? RG_ENOTFOUND : 0;
+}
+
+const struct store_ops store_sqlite_ops = {
+    .scheme = "sqlite",
+    .open = sq_open,
+    .close = sq_close,
+    .begin = sq_begin,
+    .commit = sq_commit,
+    .rollback = sq_rollback,
+    .tenant_create = sq_tenant_create,
+    .tenant_find = sq_tenant_find,
+    .tenant_list = sq_tenant_list,
+    .key_create = sq_key_create,
+    .key_lookup = sq_key_lookup,
+    .key_list = sq_key_list,
+    .key_delete = sq_key_delete,
+    .key_count = sq_key_count,
+    .doc_insert = sq_doc_insert,
+    .doc_update = sq_doc_update,
+    .doc_get = sq_doc_get,
+    .doc_list = sq_doc_list,
+    .doc_delete = sq_doc_delete,
+};

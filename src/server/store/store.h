@@ -1,0 +1,80 @@
+/*
+ * store.h: riskgated's storage interface. The store is the truth; every
+ * backend (one file each: sqlite.c now, postgres.c next) implements the same
+ * ops table, and callers never know which one runs.
+ *
+ * Data model (portable SQL, see sqlite.c for the schema and migrations):
+ *  - tenants(id, name)
+ *  - api_keys(id, tenant_id, name, role, key_hash): admin/reader keys, SHA-256 of the key only
+ *  - documents(tenant_id, collection, id, body, ...): the Graph resources as JSON
+ *    documents (policies, app configurations, connectors, users, groups, ...),
+ *    keyed by (tenant, collection, id). Bodies are what the API serves.
+ *
+ * Every write is its own transaction unless wrapped in store_begin/store_commit,
+ * and is durable (fsync'd) when the call returns 0.
+ * Results: 0, RG_ENOTFOUND, RG_EEXISTS, RG_ECONFLICT (version mismatch), RG_EIO, RG_ENOMEM.
+ * A store handle is used by one thread at a time.
+ */
+#ifndef RG_STORE_H
+#define RG_STORE_H
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "common/util.h"
+
+struct store;
+
+struct store_key {
+    char id[UTIL_UUID_LEN + 1];
+    char tenant_id[UTIL_UUID_LEN + 1];
+    char tenant_name[128];
+    char name[128];
+    char role[16]; /* "admin" or "reader" */
+};
+
+struct store_ops {
+    const char *scheme; /* "sqlite" */
+    int (*open)(const char *path, struct store **out, char *err, size_t errlen);
+    void (*close)(struct store *s);
+    int (*begin)(struct store *s);
+    int (*commit)(struct store *s);
+    void (*rollback)(struct store *s);
+
+    int (*tenant_create)(struct store *s, const char *name, char *id_out /* UTIL_UUID_LEN+1 */);
+    int (*tenant_find)(struct store *s, const char *name, char *id_out);
+    int (*tenant_list)(struct store *s, json_t **out /* [{id,name,createdDateTime}] */);
+
+    int (*key_create)(struct store *s, const char *tenant_id, const char *name, const char *role,
+                      const char *key_hash, char *id_out);
+    int (*key_lookup)(struct store *s, const char *key_hash, struct store_key *out);
+    int (*key_list)(struct store *s, const char *tenant_id, json_t **out /* [{id,name,role,createdDateTime}] */);
+    int (*key_delete)(struct store *s, const char *tenant_id, const char *id);
+    int (*key_count)(struct store *s, int64_t *out);
+
+    /* Inserts a new document; RG_EEXISTS if (tenant, collection, id) exists. body borrowed. */
+    int (*doc_insert)(struct store *s, const char *tenant_id, const char *coll, const char *id, const json_t *body);
+    /* Replaces an existing document; RG_ENOTFOUND if absent. */
+    int (*doc_update)(struct store *s, const char *tenant_id, const char *coll, const char *id, const json_t *body);
+    int (*doc_get)(struct store *s, const char *tenant_id, const char *coll, const char *id, json_t **out);
+    /* All documents of a collection, ordered by creation, as a new JSON array. */
+    int (*doc_list)(struct store *s, const char *tenant_id, const char *coll, json_t **out);
+    int (*doc_delete)(struct store *s, const char *tenant_id, const char *coll, const char *id);
+};
+
+struct store {
+    const struct store_ops *ops;
+};
+
+/*
+ * Opens a store by URL: "sqlite:PATH" (PATH created with its folder if missing).
+ * On failure returns RG_EINVAL (unknown scheme) or RG_EIO with err filled.
+ */
+int store_open(const char *url, struct store **out, char *err, size_t errlen);
+/* Closes cleanly (checkpoint, release). Accepts NULL. */
+void store_close(struct store *s);
+
+/* The backends, one file each. */
+extern const struct store_ops store_sqlite_ops;
+#endif
