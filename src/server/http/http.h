@@ -34,7 +34,7 @@ struct http_request {
     const char *params[HTTP_MAX_PARAMS]; /* captured "{}" segments */
     size_t nparams;
     const char *route;         /* the matched pattern, for logs and metrics */
-    char tenant[64];           /* set by the handler once authenticated, for logs; "" = none */
+    char tenant[128];          /* set by the handler once authenticated, for logs; "" = none */
     const void *route_arg;     /* the matched route's arg */
 };
 
