@@ -1,6 +1,7 @@
 /* config.c: the option table of riskgated and its parsers (config.h). */
 #include "server/config.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,6 +62,16 @@ static int set(struct config *c, const char *name, const char *value, char *err,
     }
     snprintf(err, errlen, "unknown option '%s' (see --help)", name);
     return -1;
+}
+
+static bool known(const char *name)
+{
+    if (!strcmp(name, "config"))
+        return true;
+    for (size_t i = 0; i < NOPTIONS; i++)
+        if (!strcmp(options[i].name, name))
+            return true;
+    return false;
 }
 
 static char *trim(char *s)
@@ -150,6 +161,10 @@ int config_parse_args(struct config *c, int argc, char **argv, char *err, size_t
             value = eq + 1;
         } else {
             snprintf(name, sizeof name, "%s", a + 2);
+            if (!known(name)) {
+                snprintf(err, errlen, "unknown option '--%s' (see --help)", name);
+                return -1;
+            }
             if (i + 1 >= argc) {
                 snprintf(err, errlen, "--%s needs a value", name);
                 return -1;

@@ -150,6 +150,10 @@ static void create(struct app *app, struct http_request *req, struct http_respon
     json_t *body = NULL, *props = NULL;
     if (api_parse_body(req, res, &body))
         return;
+    /* Graph needs a displayName; ours defaults a user's to its userPrincipalName */
+    json_t *given_upn = json_object_get(body, "userPrincipalName");
+    if (kind == SCHEMA_USER && !json_object_get(body, "displayName") && json_is_string(given_upn))
+        json_object_set(body, "displayName", given_upn);
     struct schema_error err;
     if (schema_validate(kind, body, false, &props, &err)) {
         http_error(res, 400, "BadRequest", "%s", err.message);

@@ -1,0 +1,96 @@
+# lib.sh: helpers for the integration tests (sourced). Each test starts the real
+# riskgated from $RG_BIN_DIR on 127.0.0.1 with an ephemeral port and a temporary
+# SQLite file, talks to it with curl, and stops it on exit.
+set -euo pipefail
+
+: "${RG_BIN_DIR:?RG_BIN_DIR must point at the build folder}"
+RG_TMP=$(mktemp -d /tmp/riskgate-it.XXXXXX)
+RG_PID=
+RG_URL=
+RG_KEY=
+FAILS=0
+PASSES=0
+
+rg_cleanup() {
+  if [ -n "$RG_PID" ] && kill -0 "$RG_PID" 2>/dev/null; then kill -9 "$RG_PID" 2>/dev/null || true; fi
+  rm -rf "$RG_TMP"
+}
+trap rg_cleanup EXIT
+
+# rg_start [extra flags...]: starts the daemon on the test's database; sets RG_URL, RG_PID, RG_KEY.
+rg_start() {
+  : >"$RG_TMP/daemon.log"
+  "$RG_BIN_DIR/riskgated" --listen 127.0.0.1:0 --db "sqlite:$RG_TMP/var/riskgate.db" \
+    --admin-key-file "$RG_TMP/var/admin.key" "$@" >>"$RG_TMP/daemon.log" 2>&1 &
+  RG_PID=$!
+  local i
+  for i in $(seq 1 100); do
+    if grep -q '^riskgated: listening on ' "$RG_TMP/daemon.log"; then break; fi
+    if ! kill -0 "$RG_PID" 2>/dev/null; then cat "$RG_TMP/daemon.log" >&2; echo "FAIL: riskgated exited at start" >&2; exit 1; fi
+    sleep 0.05
+  done
+  RG_URL=$(sed -n 's/^riskgated: listening on //p' "$RG_TMP/daemon.log" | head -n1)
+  [ -n "$RG_URL" ] || { cat "$RG_TMP/daemon.log" >&2; echo "FAIL: riskgated did not start" >&2; exit 1; }
+  RG_KEY=$(cat "$RG_TMP/var/admin.key")
+}
+
+# rg_stop: SIGTERM and wait; fails the test if the exit status is not 0 (sanitizer reports count).
+rg_stop() {
+  kill -TERM "$RG_PID"
+  local rc=0
+  wait "$RG_PID" || rc=$?
+  RG_PID=
+  if [ "$rc" -ne 0 ]; then cat "$RG_TMP/daemon.log" >&2; fail "riskgated exited with status $rc after SIGTERM"; fi
+}
+
+# rg_kill9: kill -9, no cleanup at all.
+rg_kill9() {
+  kill -9 "$RG_PID"
+  wait "$RG_PID" 2>/dev/null || true
+  RG_PID=
+}
+
+# api METHOD PATH [BODY|@file] [KEY]: sets STATUS and BODY (response).
+api() {
+  local method=$1 path=$2 data=${3-} key=${4-$RG_KEY}
+  local args=(-sS -o "$RG_TMP/resp" -w '%{http_code}' -X "$method")
+  [ -n "$key" ] && args+=(-H "Authorization: Bearer $key")
+  if [ -n "$data" ]; then args+=(-H 'Content-Type: application/json' --data-binary "$data"); fi
+  STATUS=$(curl "${args[@]}" "$RG_URL$path")
+  BODY=$(cat "$RG_TMP/resp")
+}
+
+pass() { PASSES=$((PASSES + 1)); }
+fail() { FAILS=$((FAILS + 1)); echo "FAIL: $*" >&2; }
+
+# expect_status CODE what: checks STATUS.
+expect_status() {
+  if [ "$STATUS" = "$1" ]; then pass; else fail "$2: expected HTTP $1, got $STATUS: $BODY"; fi
+}
+
+# expect_error CODE PROPERTY what: status and a Graph error body whose message names PROPERTY.
+expect_error() {
+  local code=$1 prop=$2 what=$3
+  if [ "$STATUS" != "$code" ]; then fail "$what: expected HTTP $code, got $STATUS: $BODY"; return; fi
+  if ! jq -e '.error.code and .error.message' >/dev/null 2>&1 <<<"$BODY"; then fail "$what: not a Graph error body: $BODY"; return; fi
+  if [ -n "$prop" ] && ! jq -e --arg p "$prop" '.error.message | contains($p)' >/dev/null <<<"$BODY"; then
+    fail "$what: message does not name '$prop': $BODY"; return
+  fi
+  pass
+}
+
+# expect_eq ACTUAL EXPECTED what
+expect_eq() {
+  if [ "$1" = "$2" ]; then pass; else fail "$3: expected '$2', got '$1'"; fi
+}
+
+# finish: prints the closing line and exits non-zero on any failure.
+finish() {
+  echo "$(basename "$0"): $PASSES passed, $FAILS failed"
+  [ "$FAILS" -eq 0 ]
+}
+
+fixtures_dir() {
+  local d=${RG_FIXTURES:-}/intune-app-protection
+  if [ -n "${RG_FIXTURES:-}" ] && [ -d "$d" ]; then echo "$d"; fi
+}
