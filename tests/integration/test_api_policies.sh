@@ -136,7 +136,7 @@ expect_eq "$(jq -r '.settings.minimumPinLength.from' <<<"$BODY")" "$pb" "minimum
 expect_eq "$(jq -r '.settings.minimumPinLength.others[0].value' <<<"$BODY")" 4 "A wanted 4"
 expect_eq "$(jq -r '.settings.maximumPinRetries.value' <<<"$BODY")" 5 "fewest retries wins"
 expect_eq "$(jq -r '.settings.saveAsBlocked.value' <<<"$BODY")" true "blocked wins"
-expect_eq "$(jq -r '.settings.allowedAndroidDeviceManufacturers.value' <<<"$BODY")" "Google" "manufacturer lists intersect"
+expect_eq "$(jq -r '.settings.allowedAndroidDeviceManufacturers.value | ascii_downcase' <<<"$BODY")" "google" "manufacturer lists intersect"
 expect_eq "$(jq -r '.settings.maximumAllowedDeviceThreatLevel.value' <<<"$BODY")" "secured" "lowest threat level wins"
 expect_eq "$(jq -r '.settings.mobileThreatDefenseRemediationAction.value' <<<"$BODY")" "wipe" "wipe beats block"
 expect_eq "$(jq '.appConfigurations | length' <<<"$BODY")" 2 "both app configuration sets delivered"

@@ -772,6 +772,11 @@ static const struct {
 } gated_lists[] = {
     {"allowedDataStorageLocations", "saveAsBlocked"},
     {"allowedDataIngestionLocations", "blockDataIngestionIntoOrganizationDocuments"},
+    {"approvedKeyboards", "keyboardsRestricted"},
+    /* exemptions: an empty list exempts nothing, the strictest value, whatever else is set ("" = always) */
+    {"exemptedAppPackages", ""},
+    {"exemptedAppProtocols", ""},
+    {"exemptedUniversalLinks", ""},
 };
 
 static const char *list_gate(const char *name)
@@ -814,7 +819,7 @@ static int merge_list(const struct merge_ctx *m, bool intersect, size_t *from, j
     }
     for (size_t i = 0; i < m->n; i++) {
         restricts[i] = l[i].items && (json_array_size(l[i].items) ||
-                                      (gate && json_is_true(json_object_get(m->pols[i].doc, gate))));
+                                      (gate && (!*gate || json_is_true(json_object_get(m->pols[i].doc, gate)))));
         if (restricts[i] && first == SIZE_MAX)
             first = i;
     }

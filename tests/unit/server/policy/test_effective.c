@@ -467,6 +467,21 @@ static void test_merge_intersect_storage_locations(void **state)
     json_decref(eff);
 }
 
+static void test_merge_exemptions(void **state)
+{
+    (void)state;
+    /* an empty exemption list exempts nothing: it is the strictest value, not "no restriction" */
+    json_t *eff = compute(&android_q, android_pol("T_a", "'exemptedAppPackages':[]"),
+                          android_pol("T_b", "'exemptedAppPackages':[{'name':'com.google.maps','value':'Maps'}]"), NULL);
+    assert_setting(eff, "exemptedAppPackages", "[]", "T_a", "T_b");
+    json_decref(eff);
+    eff = compute(&android_q, android_pol("T_a", "'exemptedAppPackages':[{'name':'com.google.maps','value':'Maps'},"
+                                                 "{'name':'com.waze','value':'Waze'}]"),
+                  android_pol("T_b", "'exemptedAppPackages':[{'name':'com.waze','value':'Waze'}]"), NULL);
+    assert_setting(eff, "exemptedAppPackages", "[{'name':'com.waze','value':'Waze'}]", "T_a", "");
+    json_decref(eff);
+}
+
 static void test_merge_union(void **state)
 {
     (void)state;
@@ -818,6 +833,7 @@ int main(void)
         cmocka_unit_test(test_merge_version_min),
         cmocka_unit_test(test_merge_intersect_manufacturers),
         cmocka_unit_test(test_merge_intersect_storage_locations),
+        cmocka_unit_test(test_merge_exemptions),
         cmocka_unit_test(test_merge_union),
         cmocka_unit_test(test_merge_threat),
         cmocka_unit_test(test_merge_durations),
