@@ -4,6 +4,27 @@
 
 #include "server/http/http.h"
 
+static int hexval(char c);
+
+/* Decodes %XX escapes of a path segment in place ('+' stays '+'); its length, or -1 if malformed. */
+static int path_decode(char *s)
+{
+    char *o = s;
+    for (char *p = s; *p; p++) {
+        if (*p == '%') {
+            int h = hexval(p[1]), l = h >= 0 ? hexval(p[2]) : -1;
+            if (h < 0 || l < 0 || (h == 0 && l == 0))
+                return -1;
+            *o++ = (char)(h * 16 + l);
+            p += 2;
+        } else {
+            *o++ = *p;
+        }
+    }
+    *o = '\0';
+    return (int)(o - s);
+}
+
 /* Splits the next segment of *p (after a leading '/'). Returns its length, or -1 at the end. */
 static int next_segment(const char **p, const char **seg)
 {
@@ -47,6 +68,8 @@ static bool match_one(const char *pattern, const char *path, struct http_request
                 return false;
             memcpy(scratch + used, sseg, (size_t)sn);
             scratch[used + (size_t)sn] = '\0';
+            if (path_decode(scratch + used) <= 0) /* malformed %-escape, or an empty/NUL segment */
+                return false;
             req->params[nparams++] = scratch + used;
             used += (size_t)sn + 1;
         } else if (pn != sn || memcmp(pseg, sseg, (size_t)pn)) {

@@ -1,0 +1,120 @@
+/* Unit tests of src/server/http/router.c: route matching, captures, versions, query strings. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "server/http/http.h"
+
+static void h(void *app, struct http_request *req, struct http_response *res)
+{
+    (void)app;
+    (void)req;
+    (void)res;
+}
+
+static const int arg_one = 1;
+static const struct http_route routes[] = {
+    {"GET", "/healthz", h, NULL},
+    {"GET", "/{v}/users/{}", h, &arg_one},
+    {"PATCH", "/{v}/users/{}", h, NULL},
+    {"POST", "/{v}/groups/{}/members/$ref", h, NULL},
+    {"DELETE", "/{v}/groups/{}/members/{}/$ref", h, NULL},
+};
+#define N (sizeof routes / sizeof routes[0])
+
+static enum http_match match(const char *method, const char *path, struct http_request *req, char *scratch,
+                             size_t n, const struct http_route **r)
+{
+    memset(req, 0, sizeof *req);
+    req->method = method;
+    req->path = path;
+    req->query = "";
+    return http_route_match(routes, N, req, scratch, n, r);
+}
+
+static void test_match_and_capture(void **state)
+{
+    (void)state;
+    struct http_request req;
+    char scratch[256];
+    const struct http_route *r = NULL;
+    assert_int_equal(match("GET", "/beta/users/abc", &req, scratch, sizeof scratch, &r), HTTP_MATCH_OK);
+    assert_ptr_equal(r, &routes[1]);
+    assert_ptr_equal(req.route_arg, &arg_one);
+    assert_string_equal(req.version, "beta");
+    assert_int_equal(req.nparams, 1);
+    assert_string_equal(req.params[0], "abc");
+    assert_string_equal(req.route, "/{v}/users/{}");
+
+    assert_int_equal(match("DELETE", "/v1.0/groups/g1/members/u2/$ref", &req, scratch, sizeof scratch, &r),
+                     HTTP_MATCH_OK);
+    assert_string_equal(req.version, "v1.0");
+    assert_int_equal(req.nparams, 2);
+    assert_string_equal(req.params[0], "g1");
+    assert_string_equal(req.params[1], "u2");
+    /* one trailing slash is tolerated */
+    assert_int_equal(match("GET", "/healthz/", &req, scratch, sizeof scratch, &r), HTTP_MATCH_OK);
+}
+
+static void test_percent_decoding(void **state)
+{
+    (void)state;
+    struct http_request req;
+    char scratch[256];
+    const struct http_route *r = NULL;
+    assert_int_equal(match("GET", "/beta/users/alice%40contoso.com", &req, scratch, sizeof scratch, &r),
+                     HTTP_MATCH_OK);
+    assert_string_equal(req.params[0], "alice@contoso.com");
+    assert_int_equal(match("GET", "/beta/users/a%4", &req, scratch, sizeof scratch, &r), HTTP_MATCH_NO_ROUTE);
+    assert_int_equal(match("GET", "/beta/users/a%00b", &req, scratch, sizeof scratch, &r), HTTP_MATCH_NO_ROUTE);
+    assert_int_equal(match("GET", "/beta/users/a+b", &req, scratch, sizeof scratch, &r), HTTP_MATCH_OK);
+    assert_string_equal(req.params[0], "a+b");
+}
+
+static void test_no_match(void **state)
+{
+    (void)state;
+    struct http_request req;
+    char scratch[256];
+    const struct http_route *r = NULL;
+    assert_int_equal(match("GET", "/v2/users/x", &req, scratch, sizeof scratch, &r), HTTP_MATCH_NO_ROUTE);
+    assert_int_equal(match("GET", "/beta/users", &req, scratch, sizeof scratch, &r), HTTP_MATCH_NO_ROUTE);
+    assert_int_equal(match("GET", "/beta/users/x/y", &req, scratch, sizeof scratch, &r), HTTP_MATCH_NO_ROUTE);
+    assert_int_equal(match("GET", "/beta/users//", &req, scratch, sizeof scratch, &r), HTTP_MATCH_NO_ROUTE);
+    assert_int_equal(match("PUT", "/beta/users/x", &req, scratch, sizeof scratch, &r), HTTP_MATCH_BAD_METHOD);
+    assert_int_equal(match("", "", &req, scratch, sizeof scratch, &r), HTTP_MATCH_NO_ROUTE);
+    /* captures that do not fit the scratch space do not match */
+    char small[4];
+    assert_int_equal(match("GET", "/beta/users/abcdef", &req, small, sizeof small, &r), HTTP_MATCH_NO_ROUTE);
+}
+
+static void test_query(void **state)
+{
+    (void)state;
+    char v[32];
+    assert_int_equal(http_query_get("$top=5&%24skip=10&$filter=displayName%20eq%20'a+b'", "$skip", v, sizeof v), 1);
+    assert_string_equal(v, "10");
+    assert_int_equal(http_query_get("$top=5&$filter=displayName%20eq%20'a+b'", "$filter", v, sizeof v), 1);
+    assert_string_equal(v, "displayName eq 'a b'");
+    assert_int_equal(http_query_get("$top=5", "$skip", v, sizeof v), 0);
+    assert_int_equal(http_query_get("flag&x=1", "flag", v, sizeof v), 1);
+    assert_string_equal(v, "");
+    assert_int_equal(http_query_get("x=%zz", "x", v, sizeof v), -1);
+    assert_int_equal(http_query_get("x=0123456789012345678901234567890123456789", "x", v, sizeof v), -1);
+    assert_int_equal(http_query_get("", "x", v, sizeof v), 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_match_and_capture),
+        cmocka_unit_test(test_percent_decoding),
+        cmocka_unit_test(test_no_match),
+        cmocka_unit_test(test_query),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
