@@ -113,7 +113,8 @@ static void assert_setting(const json_t *eff, const char *name, const char *valu
     struct buf b = BUF_INIT(0);
     size_t i;
     const json_t *o;
-    json_array_foreach(json_object_get(s, "others"), i, o) {
+    json_array_foreach(json_object_get(s, "others"), i, o)
+    {
         assert_int_equal(buf_printf(&b, "%s%s", i ? "," : "", json_string_value(json_object_get(o, "policy"))), 0);
     }
     assert_string_equal(buf_str(&b), others_ids);
@@ -125,7 +126,8 @@ static void assert_setting(const json_t *eff, const char *name, const char *valu
 static json_t *grouped(const char *assignments)
 {
     struct buf b = BUF_INIT(0);
-    assert_int_equal(buf_printf(&b, "{'@odata.type':'" ANDROID_T "','id':'T_1','appGroupType':'allApps','assignments':%s}",
+    assert_int_equal(buf_printf(&b,
+                                "{'@odata.type':'" ANDROID_T "','id':'T_1','appGroupType':'allApps','assignments':%s}",
                                 assignments),
                      0);
     json_t *v = J(buf_str(&b));
@@ -136,8 +138,9 @@ static json_t *grouped(const char *assignments)
 static void test_include_exclude(void **state)
 {
     (void)state;
-    json_t *p = grouped("[{'id':'g1_incl','target':{'@odata.type':'#microsoft.graph.groupAssignmentTarget','groupId':'g1'}},"
-                        " {'id':'g2_excl','target':{'@odata.type':'#microsoft.graph.exclusionGroupAssignmentTarget','groupId':'g2'}}]");
+    json_t *p = grouped(
+        "[{'id':'g1_incl','target':{'@odata.type':'#microsoft.graph.groupAssignmentTarget','groupId':'g1'}},"
+        " {'id':'g2_excl','target':{'@odata.type':'#microsoft.graph.exclusionGroupAssignmentTarget','groupId':'g2'}}]");
     const char *in_g1[] = {"g1"}, *in_both[] = {"g2", "g1"}, *in_g2[] = {"g2"};
     struct effective_query q = android_q;
     q.group_ids = in_g1;
@@ -175,8 +178,9 @@ static void test_user_in_no_group(void **state)
 static void test_all_licensed_users(void **state)
 {
     (void)state;
-    json_t *p = grouped("[{'target':{'@odata.type':'#microsoft.graph.allLicensedUsersAssignmentTarget'}},"
-                        " {'target':{'@odata.type':'#microsoft.graph.exclusionGroupAssignmentTarget','groupId':'gx'}}]");
+    json_t *p =
+        grouped("[{'target':{'@odata.type':'#microsoft.graph.allLicensedUsersAssignmentTarget'}},"
+                " {'target':{'@odata.type':'#microsoft.graph.exclusionGroupAssignmentTarget','groupId':'gx'}}]");
     struct effective_query q = android_q;
     assert_int_equal(effective_policy_applies(&q, p), 1);
     const char *excluded[] = {"gx"};
@@ -298,7 +302,7 @@ static int applies_level(const char *levels_json, const char *device_level)
 static void test_management_level(void **state)
 {
     (void)state;
-    assert_int_equal(applies_level(NULL, "mdm"), 1);           /* absent */
+    assert_int_equal(applies_level(NULL, "mdm"), 1); /* absent */
     assert_int_equal(applies_level("null", "mdm"), 1);
     assert_int_equal(applies_level("'unspecified'", "androidEnterprise"), 1);
     assert_int_equal(applies_level("'unmanaged,mdm'", NULL), 1); /* NULL = unmanaged */
@@ -332,9 +336,9 @@ static void test_merge_pin_length_max(void **state)
 static void test_merge_pin_retries_min(void **state)
 {
     (void)state;
-    json_t *eff = compute(&android_q, android_pol("T_a", "'maximumPinRetries':10"),
-                          android_pol("T_b", "'maximumPinRetries':3"), android_pol("T_c", "'maximumPinRetries':null"),
-                          NULL);
+    json_t *eff =
+        compute(&android_q, android_pol("T_a", "'maximumPinRetries':10"), android_pol("T_b", "'maximumPinRetries':3"),
+                android_pol("T_c", "'maximumPinRetries':null"), NULL);
     assert_setting(eff, "maximumPinRetries", "3", "T_b", "T_a");
     json_decref(eff);
 }
@@ -458,11 +462,11 @@ static void test_merge_intersect_storage_locations(void **state)
     assert_json(json_object_get(setting(eff, "allowedDataStorageLocations"), "nothingAllowed"), "true");
     json_decref(eff);
     /* key-value lists intersect by name */
-    eff = compute(&android_q,
-                  android_pol("T_a", "'approvedKeyboards':[{'name':'com.touchtype.swiftkey','value':'SwiftKey'},"
-                                     "{'name':'com.google.android.inputmethod.latin','value':'Gboard'}]"),
-                  android_pol("T_b", "'approvedKeyboards':[{'name':'com.google.android.inputmethod.latin','value':'G'}]"),
-                  NULL);
+    eff = compute(
+        &android_q,
+        android_pol("T_a", "'approvedKeyboards':[{'name':'com.touchtype.swiftkey','value':'SwiftKey'},"
+                           "{'name':'com.google.android.inputmethod.latin','value':'Gboard'}]"),
+        android_pol("T_b", "'approvedKeyboards':[{'name':'com.google.android.inputmethod.latin','value':'G'}]"), NULL);
     assert_setting(eff, "approvedKeyboards", "[{'name':'com.google.android.inputmethod.latin','value':'Gboard'}]",
                    "T_a", "T_b");
     json_decref(eff);
@@ -472,12 +476,14 @@ static void test_merge_exemptions(void **state)
 {
     (void)state;
     /* an empty exemption list exempts nothing: it is the strictest value, not "no restriction" */
-    json_t *eff = compute(&android_q, android_pol("T_a", "'exemptedAppPackages':[]"),
-                          android_pol("T_b", "'exemptedAppPackages':[{'name':'com.google.maps','value':'Maps'}]"), NULL);
+    json_t *eff =
+        compute(&android_q, android_pol("T_a", "'exemptedAppPackages':[]"),
+                android_pol("T_b", "'exemptedAppPackages':[{'name':'com.google.maps','value':'Maps'}]"), NULL);
     assert_setting(eff, "exemptedAppPackages", "[]", "T_a", "T_b");
     json_decref(eff);
-    eff = compute(&android_q, android_pol("T_a", "'exemptedAppPackages':[{'name':'com.google.maps','value':'Maps'},"
-                                                 "{'name':'com.waze','value':'Waze'}]"),
+    eff = compute(&android_q,
+                  android_pol("T_a", "'exemptedAppPackages':[{'name':'com.google.maps','value':'Maps'},"
+                                     "{'name':'com.waze','value':'Waze'}]"),
                   android_pol("T_b", "'exemptedAppPackages':[{'name':'com.waze','value':'Waze'}]"), NULL);
     assert_setting(eff, "exemptedAppPackages", "[{'name':'com.waze','value':'Waze'}]", "T_a", "");
     json_decref(eff);
@@ -488,9 +494,9 @@ static void test_merge_union(void **state)
     (void)state;
     struct effective_query q = android_q;
     q.platform = EFFECTIVE_IOS;
-    json_t *eff = compute(&q, pol(IOS_T, "T_a", "'managedUniversalLinks':['http://a.example/*']"),
-                          pol(IOS_T, "T_b", "'managedUniversalLinks':['http://b.example/*','http://a.example/*']"),
-                          NULL);
+    json_t *eff =
+        compute(&q, pol(IOS_T, "T_a", "'managedUniversalLinks':['http://a.example/*']"),
+                pol(IOS_T, "T_b", "'managedUniversalLinks':['http://b.example/*','http://a.example/*']"), NULL);
     assert_setting(eff, "managedUniversalLinks", "['http://a.example/*','http://b.example/*']", "T_a", "T_b");
     json_decref(eff);
 }
@@ -512,10 +518,12 @@ static void test_merge_threat(void **state)
     assert_setting(eff, "maximumAllowedDeviceThreatLevel", "'notConfigured'", "T_a", "");
     json_decref(eff);
     /* the paired action merges on its own: the strictest of each */
-    eff = compute(&android_q,
-                  android_pol("T_a", "'maximumAllowedDeviceThreatLevel':'secured','mobileThreatDefenseRemediationAction':'block'"),
-                  android_pol("T_b", "'maximumAllowedDeviceThreatLevel':'low','mobileThreatDefenseRemediationAction':'wipe'"),
-                  NULL);
+    eff = compute(
+        &android_q,
+        android_pol("T_a",
+                    "'maximumAllowedDeviceThreatLevel':'secured','mobileThreatDefenseRemediationAction':'block'"),
+        android_pol("T_b", "'maximumAllowedDeviceThreatLevel':'low','mobileThreatDefenseRemediationAction':'wipe'"),
+        NULL);
     assert_setting(eff, "maximumAllowedDeviceThreatLevel", "'secured'", "T_a", "T_b");
     assert_setting(eff, "mobileThreatDefenseRemediationAction", "'wipe'", "T_b", "T_a");
     json_decref(eff);
@@ -556,11 +564,11 @@ static void test_merge_durations(void **state)
 static void test_merge_first(void **state)
 {
     (void)state;
-    json_t *eff = compute(&android_q,
-                          android_pol("T_b", "'mobileThreatDefensePartnerPriority':'thirdPartyPartnerOverDefender'"),
-                          android_pol("T_a", "'mobileThreatDefensePartnerPriority':'defenderOverThirdPartyPartner',"
-                                             "'customBrowserPackageId':''"),
-                          android_pol("T_c", "'customBrowserPackageId':'com.contoso.browser'"), NULL);
+    json_t *eff =
+        compute(&android_q, android_pol("T_b", "'mobileThreatDefensePartnerPriority':'thirdPartyPartnerOverDefender'"),
+                android_pol("T_a", "'mobileThreatDefensePartnerPriority':'defenderOverThirdPartyPartner',"
+                                   "'customBrowserPackageId':''"),
+                android_pol("T_c", "'customBrowserPackageId':'com.contoso.browser'"), NULL);
     assert_setting(eff, "mobileThreatDefensePartnerPriority", "'defenderOverThirdPartyPartner'", "T_a", "T_b");
     /* "" is Graph's unset string: a set value wins over it */
     assert_setting(eff, "customBrowserPackageId", "'com.contoso.browser'", "T_c", "T_a");
@@ -609,8 +617,7 @@ static void test_framework_fixtures(void **state)
 {
     (void)state;
     json_t *l1 = framework("level-1-enterprise-basic-data-protection-Android.json", "T_1");
-    if (!l1)
-    {
+    if (!l1) {
         print_message("skipped: fixtures not found (RG_FIXTURES)\n");
         skip();
     }
@@ -657,12 +664,14 @@ static void test_framework_fixtures(void **state)
 static void test_app_configurations(void **state)
 {
     (void)state;
-    json_t *eff = compute(
-        &android_q,
-        pol(CONFIG_T, "A_2", "'customSettings':[{'name':'DefenderMAMConfigs','value':'1'},"
-                             "{'name':'color','value':'blue'},{'name':'mode','value':'strict'}]"),
-        pol(CONFIG_T, "A_1", "'customSettings':[{'name':'color','value':'red'},{'name':'DefenderMAMConfigs','value':'1'}]"),
-        android_pol("T_1", "'minimumPinLength':6"), NULL);
+    json_t *eff =
+        compute(&android_q,
+                pol(CONFIG_T, "A_2",
+                    "'customSettings':[{'name':'DefenderMAMConfigs','value':'1'},"
+                    "{'name':'color','value':'blue'},{'name':'mode','value':'strict'}]"),
+                pol(CONFIG_T, "A_1",
+                    "'customSettings':[{'name':'color','value':'red'},{'name':'DefenderMAMConfigs','value':'1'}]"),
+                android_pol("T_1", "'minimumPinLength':6"), NULL);
     /* both sets, by id, unmerged */
     assert_json(json_object_get(eff, "appConfigurations"),
                 "[{'id':'A_1','displayName':'Policy A_1','customSettings':[{'name':'color','value':'red'},"
@@ -683,20 +692,19 @@ static void test_app_configurations(void **state)
 static void test_explain_lines(void **state)
 {
     (void)state;
-    json_t *eff = compute(&android_q,
-                          android_pol("T_b", "'minimumPinLength':6,'allowedDataStorageLocations':['sharePoint']"),
-                          android_pol("T_a", "'minimumPinLength':4,'allowedDataStorageLocations':['sharePoint','box'],"
-                                             "'minimumRequiredOsVersion':'10.0'"),
-                          NULL);
+    json_t *eff =
+        compute(&android_q, android_pol("T_b", "'minimumPinLength':6,'allowedDataStorageLocations':['sharePoint']"),
+                android_pol("T_a", "'minimumPinLength':4,'allowedDataStorageLocations':['sharePoint','box'],"
+                                   "'minimumRequiredOsVersion':'10.0'"),
+                NULL);
     struct buf b = BUF_INIT(0);
     assert_int_equal(buf_puts(&b, "before\n"), 0);
     assert_int_equal(effective_explain_lines(eff, &b), 0);
     /* settings come in the schema table's order */
-    assert_string_equal(buf_str(&b),
-                        "before\n"
-                        "minimumPinLength = 6 (from policy Policy T_b [T_b]; policy Policy T_a wanted 4)\n"
-                        "allowedDataStorageLocations = [\"sharePoint\"] (from policy Policy T_a [T_a])\n"
-                        "minimumRequiredOsVersion = \"10.0\" (from policy Policy T_a [T_a])\n");
+    assert_string_equal(buf_str(&b), "before\n"
+                                     "minimumPinLength = 6 (from policy Policy T_b [T_b]; policy Policy T_a wanted 4)\n"
+                                     "allowedDataStorageLocations = [\"sharePoint\"] (from policy Policy T_a [T_a])\n"
+                                     "minimumRequiredOsVersion = \"10.0\" (from policy Policy T_a [T_a])\n");
     buf_release(&b);
 
     /* a cap too small: an error and out unchanged */
@@ -745,9 +753,9 @@ static void test_malformed(void **state)
     json_decref(obj);
     assert_int_equal(compute_text("[]"), 0);
     assert_int_equal(compute_text("[1]"), RG_EINVAL);
-    assert_int_equal(compute_text("[{'id':'T_1'}]"), RG_EINVAL);                              /* no @odata.type */
+    assert_int_equal(compute_text("[{'id':'T_1'}]"), RG_EINVAL); /* no @odata.type */
     assert_int_equal(compute_text("[{'@odata.type':'#microsoft.graph.nothing','id':'x'}]"), RG_EINVAL);
-    assert_int_equal(compute_text("[{'@odata.type':'" ANDROID_T "'}]"), RG_EINVAL);           /* no id */
+    assert_int_equal(compute_text("[{'@odata.type':'" ANDROID_T "'}]"), RG_EINVAL); /* no id */
     assert_int_equal(compute_text("[{'@odata.type':'" ANDROID_T "','id':'T','assignments':{}}]"), RG_EINVAL);
     assert_int_equal(compute_text("[{'@odata.type':'" ANDROID_T "','id':'T','assignments':[{'target':"
                                   "{'@odata.type':'#microsoft.graph.groupAssignmentTarget'}}]}]"),
@@ -780,8 +788,9 @@ static void test_allocation_failures(void **state)
 {
     (void)state;
     json_t *arr = json_array();
-    json_array_append_new(arr, android_pol("T_a", "'minimumPinLength':6,'allowedAndroidDeviceManufacturers':'Google;Samsung',"
-                                                  "'allowedDataStorageLocations':['sharePoint','box'],'saveAsBlocked':true"));
+    json_array_append_new(arr, android_pol("T_a",
+                                           "'minimumPinLength':6,'allowedAndroidDeviceManufacturers':'Google;Samsung',"
+                                           "'allowedDataStorageLocations':['sharePoint','box'],'saveAsBlocked':true"));
     json_array_append_new(arr, android_pol("T_b", "'minimumPinLength':4,'allowedAndroidDeviceManufacturers':'google',"
                                                   "'allowedDataStorageLocations':['box'],'periodBeforePinReset':'PT0S',"
                                                   "'approvedKeyboards':[{'name':'k','value':'K'}]"));
@@ -816,7 +825,8 @@ static void test_allocation_failures(void **state)
             assert_int_equal(b.len, 0);
     }
     assert_int_equal(rc, 0);
-    assert_non_null(strstr(buf_str(&b), "minimumPinLength = 6 (from policy Policy T_a [T_a]; policy Policy T_b wanted 4)\n"));
+    assert_non_null(
+        strstr(buf_str(&b), "minimumPinLength = 6 (from policy Policy T_a [T_a]; policy Policy T_b wanted 4)\n"));
     buf_release(&b);
     json_decref(out);
     json_decref(arr);
