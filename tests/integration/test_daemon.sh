@@ -39,7 +39,7 @@ grep -q 'route=/{v}/users/{} path=/v1.0/users/d@x.y status=200 ms=[0-9.]* tenant
   || fail "access log line with route, status, duration and tenant"
 rg_stop
 sqlite3 "$RG_TMP/var/riskgate.db" 'PRAGMA journal_mode' | grep -q wal && pass || fail "WAL mode"
-expect_eq "$(sqlite3 "$RG_TMP/var/riskgate.db" 'SELECT max(version) FROM schema_migrations')" 1 "migrations recorded"
+expect_eq "$(sqlite3 "$RG_TMP/var/riskgate.db" 'SELECT max(version) FROM schema_migrations')" 2 "migrations recorded"
 
 # JSON logs
 rg_start --log-format json

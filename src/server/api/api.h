@@ -124,4 +124,24 @@ void api_key_create(void *app, struct http_request *req, struct http_response *r
 void api_key_delete(void *app, struct http_request *req, struct http_response *res);
 void api_effective(void *app, struct http_request *req, struct http_response *res);
 void api_registration_list(void *app, struct http_request *req, struct http_response *res);
+
+/* The device-facing API, enrollment codes, partner keys and the partner API (api/device.c). */
+void api_device_activate(void *app, struct http_request *req, struct http_response *res);
+void api_device_heartbeat(void *app, struct http_request *req, struct http_response *res);
+void api_device_config(void *app, struct http_request *req, struct http_response *res);
+void api_device_detections(void *app, struct http_request *req, struct http_response *res);
+void api_device_signout(void *app, struct http_request *req, struct http_response *res);
+void api_enrollment_create(void *app, struct http_request *req, struct http_response *res);
+void api_partner_key_create(void *app, struct http_request *req, struct http_response *res);
+void api_partner_heartbeat(void *app, struct http_request *req, struct http_response *res);
+void api_partner_level(void *app, struct http_request *req, struct http_response *res);
+void api_threat_signal(void *app, struct http_request *req, struct http_response *res);
+
+/* Defender-shaped SOC API (api/defender.c). */
+void api_machine_list(void *app, struct http_request *req, struct http_response *res);
+void api_machine_get(void *app, struct http_request *req, struct http_response *res);
+void api_machine_tags(void *app, struct http_request *req, struct http_response *res);
+void api_alert_list(void *app, struct http_request *req, struct http_response *res);
+void api_alert_get(void *app, struct http_request *req, struct http_response *res);
+void api_alert_update(void *app, struct http_request *req, struct http_response *res);
 #endif

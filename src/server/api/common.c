@@ -108,6 +108,10 @@ void api_fail(struct http_response *res, int rc, const char *what)
 
 void api_context_url(struct app *app, struct http_request *req, const char *what, char *out, size_t outlen)
 {
+    if (!req->version && !strncmp(req->path, "/api/", 5)) {
+        snprintf(out, outlen, "%s/api/$metadata#%s", app->public_url, what);
+        return;
+    }
     snprintf(out, outlen, "%s/%s/$metadata#%s", app->public_url, req->version ? req->version : "beta", what);
 }
 
@@ -204,9 +208,8 @@ void api_send_collection(struct app *app, struct http_request *req, struct http_
                    "$filter: only \"<property> eq '<value>'\" is supported (e.g. displayName eq 'Level 1').");
         return;
     }
-    if (hasf > 0 && strcmp(prop, "displayName") && strcmp(prop, "id") && strcmp(prop, "userPrincipalName") &&
-        strcmp(prop, "name")) {
-        http_error(res, 400, "BadRequest", "$filter: filtering on '%s' is not supported; use displayName or id.", prop);
+    if (hasf > 0 && strspn(prop, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") != strlen(prop)) {
+        http_error(res, 400, "BadRequest", "$filter: '%s' is not a property name.", prop);
         return;
     }
     json_t *page = json_array();

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "common/password.h"
 #include "server/api/api.h"
 #include "server/policy/schema.h"
 
@@ -71,7 +72,47 @@ static json_t *public_doc(const json_t *doc)
 {
     json_t *o = json_deep_copy(doc);
     json_object_del(o, "members");
+    json_object_del(o, "passwordHash");
     return o;
+}
+
+/*
+ * Takes Graph's passwordProfile out of a user body: {"password": "...",
+ * "forceChangePasswordNextSignIn": bool}. On success *hash holds the scrypt
+ * hash (or "" when the body had none). On error fills res (400).
+ */
+static int take_password(json_t *body, char *hash, size_t hashlen, struct http_response *res)
+{
+    hash[0] = '\0';
+    json_t *pp = json_object_get(body, "passwordProfile");
+    if (!pp)
+        return 0;
+    json_t *pw = json_object_get(pp, "password");
+    const char *k;
+    json_t *v;
+    if (!json_is_object(pp) || !json_is_string(pw)) {
+        http_error(res, 400, "BadRequest", "passwordProfile.password: a string is required.");
+        return -1;
+    }
+    json_object_foreach(pp, k, v) {
+        if (strcmp(k, "password") && strcmp(k, "forceChangePasswordNextSignIn") && strcmp(k, "forceChangePasswordNextSignInWithMfa") &&
+            !strstr(k, "@odata.")) {
+            http_error(res, 400, "BadRequest", "passwordProfile.%s: unknown property of passwordProfile.", k);
+            return -1;
+        }
+    }
+    size_t len = json_string_length(pw);
+    if (len < PASSWORD_MIN_LEN || len > PASSWORD_MAX_LEN || strlen(json_string_value(pw)) != len) {
+        http_error(res, 400, "BadRequest", "passwordProfile.password: must be %d to %d characters.", PASSWORD_MIN_LEN,
+                   PASSWORD_MAX_LEN);
+        return -1;
+    }
+    if (password_hash(json_string_value(pw), hash, hashlen)) {
+        http_error(res, 500, "InternalServerError", "passwordProfile.password: could not be hashed.");
+        return -1;
+    }
+    json_object_del(body, "passwordProfile");
+    return 0;
 }
 
 static void send_one(struct app *app, struct http_request *req, struct http_response *res, int status,
@@ -150,6 +191,9 @@ static void create(struct app *app, struct http_request *req, struct http_respon
     json_t *body = NULL, *props = NULL;
     if (api_parse_body(req, res, &body))
         return;
+    char pwhash[PASSWORD_HASH_LEN];
+    if (kind == SCHEMA_USER && take_password(body, pwhash, sizeof pwhash, res))
+        goto out;
     /* Graph needs a displayName; ours defaults a user's to its userPrincipalName */
     json_t *given_upn = json_object_get(body, "userPrincipalName");
     if (kind == SCHEMA_USER && !json_object_get(body, "displayName") && json_is_string(given_upn))
@@ -171,6 +215,8 @@ static void create(struct app *app, struct http_request *req, struct http_respon
     json_object_update(doc, props);
     if (kind == SCHEMA_GROUP)
         json_object_set_new(doc, "members", json_array());
+    if (kind == SCHEMA_USER && pwhash[0])
+        json_object_set_new(doc, "passwordHash", json_string(pwhash));
     int rc = app->store->ops->doc_insert(app->store, auth.tenant_id, coll, id, doc);
     if (rc)
         api_fail(res, rc, coll);
@@ -199,6 +245,9 @@ static void update(struct app *app, struct http_request *req, struct http_respon
     }
     if (api_parse_body(req, res, &body))
         goto out;
+    char pwhash[PASSWORD_HASH_LEN];
+    if (kind == SCHEMA_USER && take_password(body, pwhash, sizeof pwhash, res))
+        goto out;
     struct schema_error err;
     if (schema_validate(kind, body, true, &patch, &err)) {
         http_error(res, 400, "BadRequest", "%s", err.message);
@@ -212,6 +261,8 @@ static void update(struct app *app, struct http_request *req, struct http_respon
         goto out;
     }
     json_object_update(doc, patch);
+    if (kind == SCHEMA_USER && pwhash[0])
+        json_object_set_new(doc, "passwordHash", json_string(pwhash));
     rc = app->store->ops->doc_update(app->store, auth.tenant_id, coll, id, doc);
     if (rc)
         api_fail(res, rc, coll);
@@ -339,8 +390,10 @@ void api_group_members(void *vapp, struct http_request *req, struct http_respons
     json_t *v;
     json_array_foreach(json_object_get(g, "members"), i, v) {
         json_t *u = NULL;
-        if (!app->store->ops->doc_get(app->store, auth.tenant_id, "users", json_string_value(v), &u))
-            json_array_append_new(items, u);
+        if (!app->store->ops->doc_get(app->store, auth.tenant_id, "users", json_string_value(v), &u)) {
+            json_array_append_new(items, public_doc(u));
+            json_decref(u);
+        }
     }
     api_send_collection(app, req, res, "directoryObjects", items);
     json_decref(items);

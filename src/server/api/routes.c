@@ -53,6 +53,28 @@ static const struct http_route routes[] = {
     {"POST", "/riskgate/v1/keys", api_key_create, NULL},
     {"DELETE", "/riskgate/v1/keys/{}", api_key_delete, NULL},
     {"GET", "/riskgate/v1/effectivePolicy", api_effective, NULL},
+    {"POST", "/riskgate/v1/enrollmentCodes", api_enrollment_create, NULL},
+    {"POST", "/riskgate/v1/partnerKeys", api_partner_key_create, NULL},
+    {"GET", "/riskgate/v1/threatSignal", api_threat_signal, NULL},
+
+    /* the device agent (docs/device-api.md) */
+    {"POST", "/device/v1/activate", api_device_activate, NULL},
+    {"POST", "/device/v1/heartbeat", api_device_heartbeat, NULL},
+    {"GET", "/device/v1/config", api_device_config, NULL},
+    {"POST", "/device/v1/detections", api_device_detections, NULL},
+    {"POST", "/device/v1/signout", api_device_signout, NULL},
+
+    /* third-party threat-defense partners */
+    {"POST", "/partner/v1/heartbeat", api_partner_heartbeat, NULL},
+    {"POST", "/partner/v1/devices/{}/threatLevel", api_partner_level, NULL},
+
+    /* Defender-shaped SOC API */
+    {"GET", "/api/machines", api_machine_list, NULL},
+    {"GET", "/api/machines/{}", api_machine_get, NULL},
+    {"POST", "/api/machines/{}/tags", api_machine_tags, NULL},
+    {"GET", "/api/alerts", api_alert_list, NULL},
+    {"GET", "/api/alerts/{}", api_alert_get, NULL},
+    {"PATCH", "/api/alerts/{}", api_alert_update, NULL},
 };
 
 const struct http_route *app_routes(size_t *count)

@@ -27,6 +27,10 @@ static const char *const migrations[] = {
     "CREATE TABLE documents (tenant_id TEXT NOT NULL, collection TEXT NOT NULL, id TEXT NOT NULL,"
     "  body TEXT NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (tenant_id, collection, id));"
     "CREATE INDEX documents_by_seq ON documents (tenant_id, collection, seq);",
+    /* 2: hashed device credentials, enrollment codes and partner keys */
+    "CREATE TABLE credentials (hash TEXT PRIMARY KEY, kind TEXT NOT NULL, tenant_id TEXT NOT NULL REFERENCES tenants(id),"
+    "  subject_id TEXT NOT NULL, expires_at INTEGER NOT NULL, created_at TEXT NOT NULL);"
+    "CREATE INDEX credentials_by_subject ON credentials (tenant_id, kind, subject_id);",
 };
 
 enum stmt_id {
@@ -34,6 +38,7 @@ enum stmt_id {
     S_TENANT_INSERT, S_TENANT_FIND, S_TENANT_LIST,
     S_KEY_INSERT, S_KEY_LOOKUP, S_KEY_LIST, S_KEY_DELETE, S_KEY_COUNT,
     S_DOC_INSERT, S_DOC_UPDATE, S_DOC_GET, S_DOC_LIST, S_DOC_DELETE,
+    S_CRED_INSERT, S_CRED_LOOKUP, S_CRED_DELETE, S_CRED_DELETE_SUBJECT,
     S_COUNT
 };
 
@@ -56,6 +61,11 @@ static const char *const stmt_sql[S_COUNT] = {
     [S_DOC_GET] = "SELECT body FROM documents WHERE tenant_id = ?1 AND collection = ?2 AND id = ?3",
     [S_DOC_LIST] = "SELECT body FROM documents WHERE tenant_id = ?1 AND collection = ?2 ORDER BY seq",
     [S_DOC_DELETE] = "DELETE FROM documents WHERE tenant_id = ?1 AND collection = ?2 AND id = ?3",
+    [S_CRED_INSERT] = "INSERT INTO credentials (hash, kind, tenant_id, subject_id, expires_at, created_at)"
+                      " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    [S_CRED_LOOKUP] = "SELECT tenant_id, subject_id, expires_at FROM credentials WHERE hash = ?1 AND kind = ?2",
+    [S_CRED_DELETE] = "DELETE FROM credentials WHERE hash = ?1",
+    [S_CRED_DELETE_SUBJECT] = "DELETE FROM credentials WHERE tenant_id = ?1 AND kind = ?2 AND subject_id = ?3",
 };
 
 struct sqlite_store {
@@ -503,6 +513,61 @@ static int sq_doc_delete(struct store *s, const char *tenant_id, const char *col
     return rc < 0 ? rc : rc == 0 ? RG_ENOTFOUND : 0;
 }
 
+static int sq_cred_create(struct store *s, const char *hash, const char *kind, const char *tenant_id,
+                          const char *subject_id, int64_t expires_ms)
+{
+    struct sqlite_store *ss = S(s);
+    char ts[UTIL_TIME_LEN + 1];
+    now_text(ts, sizeof ts);
+    sqlite3_stmt *st = prep(ss, S_CRED_INSERT);
+    bind(st, 1, hash);
+    bind(st, 2, kind);
+    bind(st, 3, tenant_id);
+    bind(st, 4, subject_id);
+    sqlite3_bind_int64(st, 5, expires_ms);
+    bind(st, 6, ts);
+    int rc = exec1(ss, st);
+    return rc < 0 ? rc : 0;
+}
+
+static int sq_cred_lookup(struct store *s, const char *hash, const char *kind, struct store_cred *out)
+{
+    struct sqlite_store *ss = S(s);
+    sqlite3_stmt *st = prep(ss, S_CRED_LOOKUP);
+    bind(st, 1, hash);
+    bind(st, 2, kind);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        col_copy(st, 0, out->tenant_id, sizeof out->tenant_id);
+        col_copy(st, 1, out->subject_id, sizeof out->subject_id);
+        out->expires_ms = sqlite3_column_int64(st, 2);
+        sqlite3_reset(st);
+        return 0;
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? RG_ENOTFOUND : map_rc(rc);
+}
+
+static int sq_cred_delete(struct store *s, const char *hash)
+{
+    struct sqlite_store *ss = S(s);
+    sqlite3_stmt *st = prep(ss, S_CRED_DELETE);
+    bind(st, 1, hash);
+    int rc = exec1(ss, st);
+    return rc < 0 ? rc : rc == 0 ? RG_ENOTFOUND : 0;
+}
+
+static int sq_cred_delete_subject(struct store *s, const char *kind, const char *tenant_id, const char *subject_id)
+{
+    struct sqlite_store *ss = S(s);
+    sqlite3_stmt *st = prep(ss, S_CRED_DELETE_SUBJECT);
+    bind(st, 1, tenant_id);
+    bind(st, 2, kind);
+    bind(st, 3, subject_id);
+    int rc = exec1(ss, st);
+    return rc < 0 ? rc : 0;
+}
+
 const struct store_ops store_sqlite_ops = {
     .scheme = "sqlite",
     .open = sq_open,
@@ -523,4 +588,8 @@ const struct store_ops store_sqlite_ops = {
     .doc_get = sq_doc_get,
     .doc_list = sq_doc_list,
     .doc_delete = sq_doc_delete,
+    .cred_create = sq_cred_create,
+    .cred_lookup = sq_cred_lookup,
+    .cred_delete = sq_cred_delete,
+    .cred_delete_subject = sq_cred_delete_subject,
 };

@@ -6,6 +6,8 @@
  * Data model (portable SQL, see sqlite.c for the schema and migrations):
  *  - tenants(id, name)
  *  - api_keys(id, tenant_id, name, role, key_hash): admin/reader keys, SHA-256 of the key only
+ *  - credentials(hash, kind, tenant_id, subject_id, expires_at): device credentials,
+ *    one-time enrollment codes and partner keys, SHA-256 of the secret only
  *  - documents(tenant_id, collection, id, body, ...): the Graph resources as JSON
  *    documents (policies, app configurations, connectors, users, groups, ...),
  *    keyed by (tenant, collection, id). Bodies are what the API serves.
@@ -32,6 +34,13 @@ struct store_key {
     char tenant_name[128];
     char name[128];
     char role[16]; /* "admin" or "reader" */
+};
+
+/* A hashed secret that is not an API key: device credential, enrollment code, partner key. */
+struct store_cred {
+    char tenant_id[UTIL_UUID_LEN + 1];
+    char subject_id[128]; /* device id, user id or partner (connector) id */
+    int64_t expires_ms;   /* 0 = never */
 };
 
 struct store_ops {
@@ -61,6 +70,14 @@ struct store_ops {
     /* All documents of a collection, ordered by creation, as a new JSON array. */
     int (*doc_list)(struct store *s, const char *tenant_id, const char *coll, json_t **out);
     int (*doc_delete)(struct store *s, const char *tenant_id, const char *coll, const char *id);
+
+    /* Credentials by SHA-256 hash and kind ("device", "enrollment", "partner"). */
+    int (*cred_create)(struct store *s, const char *hash, const char *kind, const char *tenant_id,
+                       const char *subject_id, int64_t expires_ms);
+    int (*cred_lookup)(struct store *s, const char *hash, const char *kind, struct store_cred *out);
+    int (*cred_delete)(struct store *s, const char *hash);
+    /* Revokes every credential of a kind for a subject (e.g. a device signing out). */
+    int (*cred_delete_subject)(struct store *s, const char *kind, const char *tenant_id, const char *subject_id);
 };
 
 struct store {

@@ -1,0 +1,272 @@
+/*
+ * defender.c: the Defender-shaped SOC API over the threat side:
+ * /api/machines (list, get, tags Add/Remove) and /api/alerts (list, get,
+ * PATCH status / classification / determination / assignedTo / comment),
+ * with the field names of the threat-defense reference §6-8. Admin API keys
+ * authenticate, as for Graph; readers may read.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "server/api/api.h"
+#include "server/threat/threat.h"
+
+static const char *os_platform(const char *p)
+{
+    if (!p)
+        return "Unknown";
+    if (!strcmp(p, "android"))
+        return "Android";
+    if (!strcmp(p, "ios"))
+        return "iOS";
+    if (!strcmp(p, "linux"))
+        return "Linux";
+    return "Unknown";
+}
+
+/* Defender's Machine shape of a device document, plus riskgate's threatLevel. */
+static json_t *machine_of(const json_t *d)
+{
+    const char *last = json_string_value(json_object_get(d, "lastSeen"));
+    int64_t ms = 0;
+    int active = json_is_true(json_object_get(d, "activated")) && last && !util_time_parse(last, &ms) &&
+                 util_now_ms() - ms < 7LL * 86400 * 1000;
+    json_t *m = json_pack("{s:O,s:O?,s:O?,s:O?,s:s,s:O?,s:n,s:s,s:s,s:s,s:O?,s:s,s:s,s:O,s:O?,s:O,s:O?,s:O?,s:O?}",
+                          "id", json_object_get(d, "id"), "computerDnsName", json_object_get(d, "computerDnsName"),
+                          "firstSeen", json_object_get(d, "firstSeen"), "lastSeen", json_object_get(d, "lastSeen"),
+                          "osPlatform", os_platform(json_string_value(json_object_get(d, "platform"))), "version",
+                          json_object_get(d, "osVersion"), "osBuild", "healthStatus", active ? "Active" : "Inactive",
+                          "onboardingStatus", json_is_true(json_object_get(d, "activated")) ? "Onboarded" : "CanBeOnboarded",
+                          "riskScore", json_string_value(json_object_get(d, "riskScore")) ? json_string_value(json_object_get(d, "riskScore")) : "None",
+                          "aadDeviceId", json_object_get(d, "id"), "exposureLevel", "None", "deviceValue", "Normal",
+                          "machineTags", json_object_get(d, "machineTags"), "threatLevel",
+                          json_object_get(d, "threatLevel"), "userPrincipalName", json_object_get(d, "userPrincipalName"),
+                          "model", json_object_get(d, "model"), "manufacturer", json_object_get(d, "manufacturer"),
+                          "agentVersion", json_object_get(d, "agentVersion"));
+    return m;
+}
+
+static json_t *alert_of(const json_t *a)
+{
+    json_t *o = json_deep_copy(a);
+    json_object_del(o, "detectionKey");
+    return o;
+}
+
+static void send_list(struct app *app, struct http_request *req, struct http_response *res, const char *coll,
+                      const char *ctx, json_t *(*shape)(const json_t *))
+{
+    struct api_auth auth;
+    if (api_authenticate(app, req, res, API_READ, &auth))
+        return;
+    json_t *all = NULL;
+    int rc = app->store->ops->doc_list(app->store, auth.tenant_id, coll, &all);
+    if (rc) {
+        api_fail(res, rc, coll);
+        return;
+    }
+    json_t *items = json_array();
+    size_t i;
+    json_t *d;
+    json_array_foreach(all, i, d)
+        json_array_append_new(items, shape(d));
+    api_send_collection(app, req, res, ctx, items);
+    json_decref(items);
+    json_decref(all);
+}
+
+void api_machine_list(void *app, struct http_request *req, struct http_response *res)
+{
+    send_list(app, req, res, THREAT_DEVICES, "Machines", machine_of);
+}
+
+void api_alert_list(void *app, struct http_request *req, struct http_response *res)
+{
+    send_list(app, req, res, THREAT_ALERTS, "Alerts", alert_of);
+}
+
+static void get_one(struct app *app, struct http_request *req, struct http_response *res, const char *coll,
+                    const char *what, json_t *(*shape)(const json_t *))
+{
+    struct api_auth auth;
+    if (api_authenticate(app, req, res, API_READ, &auth))
+        return;
+    json_t *d = NULL;
+    int rc = app->store->ops->doc_get(app->store, auth.tenant_id, coll, req->params[0], &d);
+    if (rc) {
+        api_fail(res, rc, what);
+        return;
+    }
+    json_t *o = shape(d);
+    api_send(res, 200, o);
+    json_decref(o);
+    json_decref(d);
+}
+
+void api_machine_get(void *app, struct http_request *req, struct http_response *res)
+{
+    get_one(app, req, res, THREAT_DEVICES, "machine", machine_of);
+}
+
+void api_alert_get(void *app, struct http_request *req, struct http_response *res)
+{
+    get_one(app, req, res, THREAT_ALERTS, "alert", alert_of);
+}
+
+void api_machine_tags(void *vapp, struct http_request *req, struct http_response *res)
+{
+    struct app *app = vapp;
+    struct api_auth auth;
+    json_t *body = NULL, *d = NULL;
+    if (api_authenticate(app, req, res, API_WRITE, &auth))
+        return;
+    int rc = app->store->ops->doc_get(app->store, auth.tenant_id, THREAT_DEVICES, req->params[0], &d);
+    if (rc) {
+        api_fail(res, rc, "machine");
+        return;
+    }
+    if (api_parse_body(req, res, &body))
+        goto out;
+    const char *value = json_string_value(json_object_get(body, "Value"));
+    const char *action = json_string_value(json_object_get(body, "Action"));
+    if (!value || !*value || strlen(value) > 200) {
+        http_error(res, 400, "BadRequest", "Value: a tag of 1 to 200 characters is required.");
+        goto out;
+    }
+    if (!action || (strcmp(action, "Add") && strcmp(action, "Remove"))) {
+        http_error(res, 400, "BadRequest", "Action: 'Add' or 'Remove' is required.");
+        goto out;
+    }
+    json_t *tags = json_object_get(d, "machineTags");
+    size_t i, at = (size_t)-1;
+    json_t *t;
+    json_array_foreach(tags, i, t) {
+        if (!strcmp(json_string_value(t), value))
+            at = i;
+    }
+    if (!strcmp(action, "Add") && at == (size_t)-1)
+        json_array_append_new(tags, json_string(value));
+    else if (!strcmp(action, "Remove") && at != (size_t)-1)
+        json_array_remove(tags, at);
+    rc = app->store->ops->doc_update(app->store, auth.tenant_id, THREAT_DEVICES, req->params[0], d);
+    if (rc) {
+        api_fail(res, rc, "machine");
+        goto out;
+    }
+    json_t *o = machine_of(d);
+    api_send(res, 200, o);
+    json_decref(o);
+out:
+    json_decref(body);
+    json_decref(d);
+}
+
+static int one_of(const char *v, const char *const *values)
+{
+    for (size_t i = 0; values[i]; i++)
+        if (!strcmp(v, values[i]))
+            return 1;
+    return 0;
+}
+
+void api_alert_update(void *vapp, struct http_request *req, struct http_response *res)
+{
+    struct app *app = vapp;
+    struct api_auth auth;
+    json_t *body = NULL, *a = NULL, *device = NULL;
+    if (api_authenticate(app, req, res, API_WRITE, &auth))
+        return;
+    int rc = app->store->ops->doc_get(app->store, auth.tenant_id, THREAT_ALERTS, req->params[0], &a);
+    if (rc) {
+        api_fail(res, rc, "alert");
+        return;
+    }
+    if (api_parse_body(req, res, &body))
+        goto out;
+    static const char *const statuses[] = {"New", "InProgress", "Resolved", NULL};
+    static const char *const classes[] = {"TruePositive", "Informational, expected activity", "FalsePositive",
+                                          "Unknown", NULL};
+    static const char *const determinations[] = {
+        "MultiStagedAttack", "MaliciousUserActivity", "CompromisedUser", "Malware", "Phishing", "UnwantedSoftware",
+        "SecurityTesting", "LineOfBusinessApplication", "ConfirmedUserActivity", "Clean", "InsufficientData",
+        "Other", "NotAvailable", NULL};
+    const char *k;
+    json_t *v;
+    json_object_foreach(body, k, v) {
+        const char *s = json_string_value(v);
+        if (!strcmp(k, "status")) {
+            if (!s || !one_of(s, statuses)) {
+                http_error(res, 400, "BadRequest", "status: one of New, InProgress, Resolved is expected.");
+                goto out;
+            }
+        } else if (!strcmp(k, "classification")) {
+            if (!s || !one_of(s, classes)) {
+                http_error(res, 400, "BadRequest",
+                           "classification: one of TruePositive, 'Informational, expected activity', FalsePositive is "
+                           "expected.");
+                goto out;
+            }
+        } else if (!strcmp(k, "determination")) {
+            if (!s || !one_of(s, determinations)) {
+                http_error(res, 400, "BadRequest", "determination: not a Defender determination value.");
+                goto out;
+            }
+        } else if (!strcmp(k, "assignedTo") || !strcmp(k, "comment")) {
+            if (!s || strlen(s) > 1000) {
+                http_error(res, 400, "BadRequest", "%s: a string of at most 1000 characters is expected.", k);
+                goto out;
+            }
+        } else {
+            http_error(res, 400, "BadRequest",
+                       "%s: not an updatable alert property (status, assignedTo, classification, determination, comment).",
+                       k);
+            goto out;
+        }
+    }
+    char ts[UTIL_TIME_LEN + 1];
+    util_time_format(util_now_ms(), ts, sizeof ts);
+    json_object_foreach(body, k, v) {
+        if (!strcmp(k, "comment")) {
+            json_t *comments = json_object_get(a, "comments");
+            if (!json_is_array(comments)) {
+                comments = json_array();
+                json_object_set_new(a, "comments", comments);
+            }
+            json_array_append_new(comments, json_pack("{s:O,s:s,s:s}", "comment", v, "createdBy", auth.key_id,
+                                                      "createdTime", ts));
+        } else {
+            json_object_set(a, k, v);
+        }
+    }
+    const char *status = json_string_value(json_object_get(body, "status"));
+    if (status) {
+        json_object_set_new(a, "resolvedTime", !strcmp(status, "Resolved") ? json_string(ts) : json_null());
+        if (!strcmp(status, "Resolved"))
+            json_object_set_new(a, "resolvedBy", json_string("analyst"));
+    }
+    json_object_set_new(a, "lastUpdateTime", json_string(ts));
+    struct store *s = app->store;
+    const char *mid = json_string_value(json_object_get(a, "machineId"));
+    rc = s->ops->begin(s);
+    if (!rc)
+        rc = s->ops->doc_update(s, auth.tenant_id, THREAT_ALERTS, req->params[0], a);
+    /* an analyst resolving or reopening an alert moves the device's level at once */
+    if (!rc && status && mid && !s->ops->doc_get(s, auth.tenant_id, THREAT_DEVICES, mid, &device))
+        rc = threat_recompute(s, auth.tenant_id, device);
+    if (!rc)
+        rc = s->ops->commit(s);
+    else
+        s->ops->rollback(s);
+    if (rc) {
+        api_fail(res, rc, "alert");
+        goto out;
+    }
+    json_t *o = alert_of(a);
+    api_send(res, 200, o);
+    json_decref(o);
+out:
+    json_decref(body);
+    json_decref(a);
+    json_decref(device);
+}

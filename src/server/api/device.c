@@ -1,0 +1,653 @@
+/*
+ * device.c: the device-facing API of the agent (docs/device-api.md):
+ * activation by password or one-time enrollment code, heartbeat,
+ * configuration, detections, sign-out; the admin's enrollment codes and
+ * partner keys; the partner API of third-party threat-defense partners.
+ *
+ * Device credentials, enrollment codes and partner keys are random tokens
+ * stored as SHA-256 in the credentials table; a device credential reaches
+ * only its own device document.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <openssl/crypto.h>
+
+#include "common/password.h"
+#include "server/api/api.h"
+#include "server/policy/effective.h"
+#include "server/threat/agentconfig.h"
+#include "server/threat/threat.h"
+
+#define HEARTBEAT_SECONDS 60
+#define CRED_DEVICE "device"
+#define CRED_ENROLL "enrollment"
+#define CRED_PARTNER "partner"
+
+struct device_auth {
+    char tenant_id[UTIL_UUID_LEN + 1];
+    char device_id[128];
+    json_t *device; /* the stored document, owned */
+};
+
+/* Authenticates a credential of a kind; fills tenant and subject. On failure fills res (401). */
+static int cred_auth(struct app *app, struct http_request *req, struct http_response *res, const char *kind,
+                     const char *prefix, struct store_cred *out)
+{
+    const char *h = req->authorization;
+    size_t plen = strlen(prefix);
+    if (!h || strncasecmp(h, "Bearer ", 7) || strncmp(h + 7, prefix, plen)) {
+        http_error(res, 401, "Unauthorized", "A %s credential is required: 'Authorization: Bearer %s...'.", kind,
+                   prefix);
+        return -1;
+    }
+    char hash[UTIL_SHA256_HEX_LEN + 1];
+    util_sha256_hex(h + 7, strlen(h + 7), hash, sizeof hash);
+    int rc = app->store->ops->cred_lookup(app->store, hash, kind, out);
+    if (rc == RG_ENOTFOUND || (!rc && out->expires_ms && out->expires_ms < util_now_ms())) {
+        http_error(res, 401, "Unauthorized", "The %s credential is not valid (revoked, expired or unknown).", kind);
+        return -1;
+    }
+    if (rc) {
+        api_fail(res, rc, "credential");
+        return -1;
+    }
+    return 0;
+}
+
+static int device_auth(struct app *app, struct http_request *req, struct http_response *res, struct device_auth *out)
+{
+    struct store_cred c;
+    if (cred_auth(app, req, res, CRED_DEVICE, "rgd_", &c))
+        return -1;
+    memcpy(out->tenant_id, c.tenant_id, sizeof out->tenant_id);
+    snprintf(out->device_id, sizeof out->device_id, "%s", c.subject_id);
+    int rc = app->store->ops->doc_get(app->store, c.tenant_id, THREAT_DEVICES, c.subject_id, &out->device);
+    if (rc || !json_is_true(json_object_get(out->device, "activated"))) {
+        json_decref(out->device);
+        out->device = NULL;
+        http_error(res, 401, "Unauthorized", "This device is signed out; activate it again.");
+        return -1;
+    }
+    snprintf(req->tenant, sizeof req->tenant, "%s", json_string_value(json_object_get(out->device, "tenant")));
+    return 0;
+}
+
+/* The agent's configuration for a device: the app configuration sets targeting the agent for its user. */
+static int agent_config(struct app *app, const char *tenant_id, const json_t *device, json_t **settings,
+                        json_t **sets, json_t **ignored, char *version, size_t vlen)
+{
+    const char *uid = json_string_value(json_object_get(device, "userId"));
+    const char *platform = json_string_value(json_object_get(device, "platform"));
+    json_t *groups = NULL, *all = NULL, *collected = json_array();
+    int rc = api_user_groups(app, tenant_id, uid, &groups);
+    if (!rc)
+        rc = app->store->ops->doc_list(app->store, tenant_id, API_POLICY_COLLECTION, &all);
+    size_t ng = json_array_size(groups);
+    const char **gids = calloc(ng ? ng : 1, sizeof *gids);
+    for (size_t i = 0; i < ng; i++)
+        gids[i] = json_string_value(json_array_get(groups, i));
+    static const char *const app_ids[] = {AGENTCONFIG_APP_DEFENDER, AGENTCONFIG_APP_RISKGATE};
+    for (size_t a = 0; !rc && a < 2; a++) {
+        struct effective_query q = {.user_id = uid, .group_ids = gids, .group_count = ng, .app_id = app_ids[a],
+                                    .platform = platform && !strcmp(platform, "ios") ? EFFECTIVE_IOS
+                                                                                     : EFFECTIVE_ANDROID,
+                                    .management_level = "unmanaged"};
+        json_t *eff = NULL;
+        rc = effective_compute(&q, all, &eff);
+        size_t i, j;
+        json_t *set, *have;
+        json_array_foreach(json_object_get(eff, "appConfigurations"), i, set) {
+            int dup = 0;
+            json_array_foreach(collected, j, have)
+                dup |= json_equal(json_object_get(have, "id"), json_object_get(set, "id"));
+            if (!dup)
+                json_array_append(collected, set);
+        }
+        json_decref(eff);
+    }
+    free(gids);
+    json_decref(groups);
+    json_decref(all);
+    if (!rc)
+        rc = agentconfig_resolve(collected, settings, ignored);
+    if (rc) {
+        json_decref(collected);
+        return rc;
+    }
+    *sets = collected;
+    char *text = json_dumps(*settings, JSON_COMPACT | JSON_SORT_KEYS);
+    char h[UTIL_SHA256_HEX_LEN + 1];
+    util_sha256_hex(text ? text : "", text ? strlen(text) : 0, h, sizeof h);
+    free(text);
+    snprintf(version, vlen, "%.16s", h);
+    return 0;
+}
+
+static const char *opt_string(const json_t *o, const char *k, size_t max, struct http_response *res, int *bad)
+{
+    json_t *v = json_object_get(o, k);
+    if (!v || json_is_null(v))
+        return NULL;
+    if (!json_is_string(v) || json_string_length(v) > max || strlen(json_string_value(v)) != json_string_length(v)) {
+        http_error(res, 400, "BadRequest", "device.%s: a string of at most %zu characters is expected.", k, max);
+        *bad = 1;
+        return NULL;
+    }
+    return json_string_value(v);
+}
+
+/* Copies the device facts of a body into the device document; 400 on a bad one. */
+static int apply_facts(json_t *doc, const json_t *facts, struct http_response *res)
+{
+    static const char *const fields[] = {"deviceName", "osVersion", "model", "manufacturer", "agentVersion",
+                                         "patchLevel"};
+    int bad = 0;
+    if (facts && !json_is_object(facts)) {
+        http_error(res, 400, "BadRequest", "device: an object of device facts is expected.");
+        return -1;
+    }
+    const char *platform = opt_string(facts, "platform", 16, res, &bad);
+    if (bad)
+        return -1;
+    if (platform) {
+        if (strcmp(platform, "android") && strcmp(platform, "ios") && strcmp(platform, "linux")) {
+            http_error(res, 400, "BadRequest", "device.platform: 'android', 'ios' or 'linux' is expected.");
+            return -1;
+        }
+        json_object_set_new(doc, "platform", json_string(platform));
+    }
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+        const char *v = opt_string(facts, fields[i], 256, res, &bad);
+        if (bad)
+            return -1;
+        if (v)
+            json_object_set_new(doc, fields[i], json_string(v));
+    }
+    const char *name = json_string_value(json_object_get(doc, "deviceName"));
+    if (name)
+        json_object_set_new(doc, "computerDnsName", json_string(name));
+    json_t *rooted = json_object_get(facts, "rooted");
+    if (rooted && !json_is_boolean(rooted)) {
+        http_error(res, 400, "BadRequest", "device.rooted: true or false is expected.");
+        return -1;
+    }
+    if (rooted)
+        json_object_set(doc, "rooted", rooted);
+    json_t *perms = json_object_get(facts, "permissions");
+    if (perms) {
+        const char *k;
+        json_t *v;
+        if (!json_is_object(perms)) {
+            http_error(res, 400, "BadRequest", "permissions: an object of name: true|false is expected.");
+            return -1;
+        }
+        json_object_foreach(perms, k, v) {
+            if (!json_is_boolean(v) || strlen(k) > 64) {
+                http_error(res, 400, "BadRequest", "permissions.%.64s: true or false is expected.", k);
+                return -1;
+            }
+        }
+        json_object_set(doc, "permissions", perms);
+    }
+    return 0;
+}
+
+void api_device_activate(void *vapp, struct http_request *req, struct http_response *res)
+{
+    struct app *app = vapp;
+    json_t *body = NULL, *user = NULL, *doc = NULL;
+    if (api_parse_body(req, res, &body))
+        return;
+    const char *tenant = json_string_value(json_object_get(body, "tenant"));
+    const char *upn = json_string_value(json_object_get(body, "userPrincipalName"));
+    const char *pw = json_string_value(json_object_get(body, "password"));
+    const char *code = json_string_value(json_object_get(body, "enrollmentCode"));
+    json_t *facts = json_object_get(body, "device");
+    const char *k;
+    json_t *v;
+    json_object_foreach(body, k, v) {
+        if (strcmp(k, "tenant") && strcmp(k, "userPrincipalName") && strcmp(k, "password") &&
+            strcmp(k, "enrollmentCode") && strcmp(k, "device")) {
+            http_error(res, 400, "BadRequest", "%s: unknown property of an activation.", k);
+            goto out;
+        }
+    }
+    if (!tenant) {
+        http_error(res, 400, "BadRequest", "tenant: the organization's tenant name is required.");
+        goto out;
+    }
+    if (!code && (!upn || !pw)) {
+        http_error(res, 400, "BadRequest", "userPrincipalName: a user and password, or an enrollmentCode, is required.");
+        goto out;
+    }
+    char tid[UTIL_UUID_LEN + 1];
+    int rc = app->store->ops->tenant_find(app->store, tenant, tid);
+    const char *denied = "The sign-in was not accepted: check the organization, user name and password, or code.";
+    if (code) {
+        char hash[UTIL_SHA256_HEX_LEN + 1];
+        util_sha256_hex(code, strlen(code), hash, sizeof hash);
+        struct store_cred c;
+        if (rc || app->store->ops->cred_lookup(app->store, hash, CRED_ENROLL, &c) || strcmp(c.tenant_id, tid) ||
+            (c.expires_ms && c.expires_ms < util_now_ms()) ||
+            app->store->ops->doc_get(app->store, tid, "users", c.subject_id, &user)) {
+            http_error(res, 401, "Unauthorized", "%s", denied);
+            goto out;
+        }
+        app->store->ops->cred_delete(app->store, hash); /* one use */
+    } else {
+        int found = !rc && !api_user_find(app, tid, upn, &user);
+        const char *h = found ? json_string_value(json_object_get(user, "passwordHash")) : NULL;
+        /* the same work whether or not the user exists, so timing tells nothing */
+        static const char dummy[] = "$scrypt$ln=15,r=8,p=1$00000000000000000000000000000000$"
+                                    "0000000000000000000000000000000000000000000000000000000000000000";
+        int ok = password_verify(pw, h ? h : dummy) && h;
+        if (!ok) {
+            http_error(res, 401, "Unauthorized", "%s", denied);
+            goto out;
+        }
+    }
+    snprintf(req->tenant, sizeof req->tenant, "%s", tenant);
+    if (!json_is_true(json_object_get(user, "accountEnabled"))) {
+        http_error(res, 403, "Forbidden", "accountEnabled: this account is disabled; contact your IT administrator.");
+        goto out;
+    }
+    char id[UTIL_UUID_LEN + 1], ts[UTIL_TIME_LEN + 1];
+    util_uuid(id, sizeof id);
+    util_time_format(util_now_ms(), ts, sizeof ts);
+    doc = json_pack("{s:s,s:s,s:O,s:O,s:s,s:b,s:s,s:s,s:[],s:s,s:s,s:n}", "id", id, "tenant", tenant, "userId",
+                    json_object_get(user, "id"), "userPrincipalName", json_object_get(user, "userPrincipalName"),
+                    "platform", "android", "activated", 1, "firstSeen", ts, "lastSeen", ts, "machineTags",
+                    "threatLevel", "secured", "riskScore", "None", "threatLevelDateTime");
+    json_object_set_new(doc, "threatLevelDateTime", json_string(ts));
+    if (apply_facts(doc, facts, res))
+        goto out;
+    char *cred = util_token("rgd_", 32);
+    char ch[UTIL_SHA256_HEX_LEN + 1];
+    util_sha256_hex(cred, strlen(cred), ch, sizeof ch);
+    struct store *s = app->store;
+    rc = s->ops->begin(s);
+    if (!rc)
+        rc = s->ops->doc_insert(s, tid, THREAT_DEVICES, id, doc);
+    if (!rc)
+        rc = s->ops->cred_create(s, ch, CRED_DEVICE, tid, id, 0);
+    if (!rc)
+        rc = s->ops->commit(s);
+    else
+        s->ops->rollback(s);
+    if (rc) {
+        api_fail(res, rc, "device");
+    } else {
+        json_t *o = json_pack("{s:s,s:s,s:s,s:O,s:i}", "deviceId", id, "credential", cred, "tenantId", tid, "userId",
+                              json_object_get(user, "id"), "heartbeatIntervalSeconds", HEARTBEAT_SECONDS);
+        api_send(res, 201, o);
+        json_decref(o);
+    }
+    OPENSSL_cleanse(cred, strlen(cred));
+    free(cred);
+out:
+    json_decref(body);
+    json_decref(user);
+    json_decref(doc);
+}
+
+/* Keeps the tag the configuration sets (DefenderDeviceTag) on the device; true if it changed. */
+static int apply_config_tag(json_t *device, const json_t *settings)
+{
+    const char *want = json_string_value(json_object_get(settings, "DefenderDeviceTag"));
+    const char *had = json_string_value(json_object_get(device, "configTag"));
+    if ((!want || !*want) && !had)
+        return 0;
+    if (want && had && !strcmp(want, had))
+        return 0;
+    json_t *tags = json_object_get(device, "machineTags");
+    size_t i;
+    json_t *t;
+    if (had) {
+        json_array_foreach(tags, i, t) {
+            if (!strcmp(json_string_value(t), had)) {
+                json_array_remove(tags, i);
+                break;
+            }
+        }
+        json_object_del(device, "configTag");
+    }
+    if (want && *want) {
+        int present = 0;
+        json_array_foreach(tags, i, t)
+            present |= !strcmp(json_string_value(t), want);
+        if (!present)
+            json_array_append_new(tags, json_string(want));
+        json_object_set_new(device, "configTag", json_string(want));
+    }
+    return 1;
+}
+
+void api_device_heartbeat(void *vapp, struct http_request *req, struct http_response *res)
+{
+    struct app *app = vapp;
+    struct device_auth da = {0};
+    json_t *body = NULL, *settings = NULL, *sets = NULL, *ignored = NULL;
+    if (device_auth(app, req, res, &da))
+        return;
+    if (req->body_len && api_parse_body(req, res, &body))
+        goto out;
+    if (body && apply_facts(da.device, body, res))
+        goto out;
+    char version[32], ts[UTIL_TIME_LEN + 1];
+    int64_t now = util_now_ms();
+    int rc = agent_config(app, da.tenant_id, da.device, &settings, &sets, &ignored, version, sizeof version);
+    if (rc) {
+        api_fail(res, rc, "configuration");
+        goto out;
+    }
+    apply_config_tag(da.device, settings);
+    util_time_format(now, ts, sizeof ts);
+    json_object_set_new(da.device, "lastSeen", json_string(ts));
+    rc = app->store->ops->doc_update(app->store, da.tenant_id, THREAT_DEVICES, da.device_id, da.device);
+    if (!rc)
+        rc = threat_partner_heartbeat(app->store, da.tenant_id, APP_BUILTIN_PARTNER_ID, now);
+    if (rc) {
+        api_fail(res, rc, "device");
+        goto out;
+    }
+    json_t *o = json_pack("{s:s,s:i,s:O,s:i,s:O}", "configVersion", version, "indicatorVersion", 0, "threatLevel",
+                          json_object_get(da.device, "threatLevel"), "heartbeatIntervalSeconds", HEARTBEAT_SECONDS,
+                          "deviceTags", json_object_get(da.device, "machineTags"));
+    api_send(res, 200, o);
+    json_decref(o);
+out:
+    json_decref(da.device);
+    json_decref(body);
+    json_decref(settings);
+    json_decref(sets);
+    json_decref(ignored);
+}
+
+void api_device_config(void *vapp, struct http_request *req, struct http_response *res)
+{
+    struct app *app = vapp;
+    struct device_auth da = {0};
+    json_t *settings = NULL, *sets = NULL, *ignored = NULL;
+    if (device_auth(app, req, res, &da))
+        return;
+    char version[32];
+    int rc = agent_config(app, da.tenant_id, da.device, &settings, &sets, &ignored, version, sizeof version);
+    if (rc) {
+        api_fail(res, rc, "configuration");
+    } else {
+        json_t *o = json_pack("{s:s,s:O,s:O,s:O}", "version", version, "settings", settings, "sets", sets,
+                              "ignoredSets", ignored);
+        api_send(res, 200, o);
+        json_decref(o);
+    }
+    json_decref(da.device);
+    json_decref(settings);
+    json_decref(sets);
+    json_decref(ignored);
+}
+
+void api_device_detections(void *vapp, struct http_request *req, struct http_response *res)
+{
+    struct app *app = vapp;
+    struct device_auth da = {0};
+    json_t *body = NULL, *settings = NULL, *sets = NULL, *ignored = NULL, *result = NULL;
+    if (device_auth(app, req, res, &da))
+        return;
+    if (api_parse_body(req, res, &body))
+        goto out;
+    const char *k;
+    json_t *v;
+    json_object_foreach(body, k, v) {
+        if (strcmp(k, "detections")) {
+            http_error(res, 400, "BadRequest", "%s: unknown property; send {\"detections\": [...]}.", k);
+            goto out;
+        }
+    }
+    char version[32], err[512] = "";
+    int rc = agent_config(app, da.tenant_id, da.device, &settings, &sets, &ignored, version, sizeof version);
+    struct store *s = app->store;
+    if (!rc)
+        rc = s->ops->begin(s);
+    if (!rc) {
+        rc = threat_report(s, da.tenant_id, da.device, json_object_get(body, "detections"), settings, &result, err,
+                           sizeof err);
+        if (!rc)
+            rc = s->ops->commit(s);
+        else
+            s->ops->rollback(s);
+    }
+    if (rc == RG_EINVAL)
+        http_error(res, 400, "BadRequest", "%s", err);
+    else if (rc)
+        api_fail(res, rc, "detections");
+    else
+        api_send(res, 200, result);
+out:
+    json_decref(da.device);
+    json_decref(body);
+    json_decref(settings);
+    json_decref(sets);
+    json_decref(ignored);
+    json_decref(result);
+}
+
+void api_device_signout(void *vapp, struct http_request *req, struct http_response *res)
+{
+    struct app *app = vapp;
+    struct device_auth da = {0};
+    json_t *settings = NULL, *sets = NULL, *ignored = NULL;
+    if (device_auth(app, req, res, &da))
+        return;
+    char version[32];
+    int rc = agent_config(app, da.tenant_id, da.device, &settings, &sets, &ignored, version, sizeof version);
+    if (!rc && agentconfig_on(settings, "DisableSignOut")) {
+        http_error(res, 403, "Forbidden", "DisableSignOut: your organization does not allow signing out of the agent.");
+        goto out;
+    }
+    struct store *s = app->store;
+    json_object_set_new(da.device, "activated", json_false());
+    if (!rc)
+        rc = s->ops->begin(s);
+    if (!rc) {
+        rc = s->ops->doc_update(s, da.tenant_id, THREAT_DEVICES, da.device_id, da.device);
+        if (!rc)
+            rc = s->ops->cred_delete_subject(s, CRED_DEVICE, da.tenant_id, da.device_id);
+        if (!rc)
+            rc = s->ops->commit(s);
+        else
+            s->ops->rollback(s);
+    }
+    if (rc)
+        api_fail(res, rc, "device");
+    else
+        res->status = 204;
+out:
+    json_decref(da.device);
+    json_decref(settings);
+    json_decref(sets);
+    json_decref(ignored);
+}
+
+void api_enrollment_create(void *vapp, struct http_request *req, struct http_response *res)
+{
+    struct app *app = vapp;
+    struct api_auth auth;
+    json_t *body = NULL, *user = NULL;
+    if (api_authenticate(app, req, res, API_WRITE, &auth) || api_parse_body(req, res, &body))
+        return;
+    const char *uid = json_string_value(json_object_get(body, "userId"));
+    json_t *mins = json_object_get(body, "expiresInMinutes");
+    const char *k;
+    json_t *v;
+    json_object_foreach(body, k, v) {
+        if (strcmp(k, "userId") && strcmp(k, "expiresInMinutes")) {
+            http_error(res, 400, "BadRequest", "%s: unknown property of an enrollment code.", k);
+            goto out;
+        }
+    }
+    if (!uid || api_user_find(app, auth.tenant_id, uid, &user)) {
+        http_error(res, 400, "BadRequest", "userId: an existing user's id or userPrincipalName is required.");
+        goto out;
+    }
+    json_int_t m = 60;
+    if (mins && (!json_is_integer(mins) || (m = json_integer_value(mins)) < 1 || m > 43200)) {
+        http_error(res, 400, "BadRequest", "expiresInMinutes: an integer from 1 to 43200 (30 days) is expected.");
+        goto out;
+    }
+    /* 15 characters from an unambiguous alphabet, grouped for reading aloud */
+    static const char alphabet[] = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    char *raw = util_token(NULL, 16), code[32];
+    size_t o = 0;
+    for (size_t i = 0; raw && i < 15; i++) {
+        if (i && i % 5 == 0)
+            code[o++] = '-';
+        code[o++] = alphabet[(unsigned char)raw[i] % 32];
+    }
+    code[o] = '\0';
+    free(raw);
+    char hash[UTIL_SHA256_HEX_LEN + 1], ts[UTIL_TIME_LEN + 1];
+    util_sha256_hex(code, strlen(code), hash, sizeof hash);
+    int64_t exp = util_now_ms() + (int64_t)m * 60000;
+    int rc = app->store->ops->cred_create(app->store, hash, CRED_ENROLL, auth.tenant_id,
+                                          json_string_value(json_object_get(user, "id")), exp);
+    if (rc) {
+        api_fail(res, rc, "enrollment code");
+        goto out;
+    }
+    util_time_format(exp, ts, sizeof ts);
+    json_t *out = json_pack("{s:s,s:O,s:O,s:s}", "code", code, "userId", json_object_get(user, "id"),
+                            "userPrincipalName", json_object_get(user, "userPrincipalName"), "expirationDateTime", ts);
+    api_send(res, 201, out);
+    json_decref(out);
+    OPENSSL_cleanse(code, sizeof code);
+out:
+    json_decref(body);
+    json_decref(user);
+}
+
+void api_partner_key_create(void *vapp, struct http_request *req, struct http_response *res)
+{
+    struct app *app = vapp;
+    struct api_auth auth;
+    json_t *body = NULL, *conn = NULL;
+    if (api_authenticate(app, req, res, API_WRITE, &auth) || api_parse_body(req, res, &body))
+        return;
+    const char *pid = json_string_value(json_object_get(body, "partnerId"));
+    if (!pid || app->store->ops->doc_get(app->store, auth.tenant_id, THREAT_CONNECTORS, pid, &conn)) {
+        http_error(res, 400, "BadRequest", "partnerId: the id of an existing mobileThreatDefenseConnector is required.");
+        goto out;
+    }
+    if (!strcasecmp(pid, APP_BUILTIN_PARTNER_ID)) {
+        http_error(res, 400, "BadRequest", "partnerId: the built-in partner reports through its agents, not a key.");
+        goto out;
+    }
+    char *key = util_token("rgp_", 32);
+    char hash[UTIL_SHA256_HEX_LEN + 1];
+    util_sha256_hex(key, strlen(key), hash, sizeof hash);
+    int rc = app->store->ops->cred_create(app->store, hash, CRED_PARTNER, auth.tenant_id, pid, 0);
+    if (rc) {
+        api_fail(res, rc, "partner key");
+    } else {
+        json_t *o = json_pack("{s:s,s:s}", "partnerId", pid, "key", key);
+        api_send(res, 201, o);
+        json_decref(o);
+    }
+    OPENSSL_cleanse(key, strlen(key));
+    free(key);
+out:
+    json_decref(body);
+    json_decref(conn);
+}
+
+void api_partner_heartbeat(void *vapp, struct http_request *req, struct http_response *res)
+{
+    struct app *app = vapp;
+    struct store_cred c;
+    if (cred_auth(app, req, res, CRED_PARTNER, "rgp_", &c))
+        return;
+    int rc = threat_partner_heartbeat(app->store, c.tenant_id, c.subject_id, util_now_ms());
+    if (rc)
+        api_fail(res, rc, "connector");
+    else
+        res->status = 204;
+}
+
+void api_partner_level(void *vapp, struct http_request *req, struct http_response *res)
+{
+    struct app *app = vapp;
+    struct store_cred c;
+    json_t *body = NULL, *device = NULL;
+    if (cred_auth(app, req, res, CRED_PARTNER, "rgp_", &c) || api_parse_body(req, res, &body))
+        return;
+    const char *level = json_string_value(json_object_get(body, "level"));
+    static const char *const levels[] = {"secured", "low", "medium", "high"};
+    int ok = 0;
+    for (int i = 0; level && i < 4; i++)
+        ok |= !strcmp(level, levels[i]);
+    if (!ok || json_object_size(body) != 1) {
+        http_error(res, 400, "BadRequest", "level: one of secured, low, medium, high is required (and nothing else).");
+        goto out;
+    }
+    int rc = app->store->ops->doc_get(app->store, c.tenant_id, THREAT_DEVICES, req->params[0], &device);
+    if (rc) {
+        api_fail(res, rc, "device");
+        goto out;
+    }
+    char ts[UTIL_TIME_LEN + 1];
+    util_time_format(util_now_ms(), ts, sizeof ts);
+    json_t *pl = json_object_get(device, "partnerLevels");
+    if (!json_is_object(pl)) {
+        pl = json_object();
+        json_object_set_new(device, "partnerLevels", pl);
+    }
+    json_object_set_new(pl, c.subject_id, json_pack("{s:s,s:s}", "level", level, "time", ts));
+    rc = app->store->ops->doc_update(app->store, c.tenant_id, THREAT_DEVICES, req->params[0], device);
+    if (!rc)
+        rc = threat_partner_heartbeat(app->store, c.tenant_id, c.subject_id, util_now_ms());
+    if (rc)
+        api_fail(res, rc, "device");
+    else
+        res->status = 204;
+out:
+    json_decref(body);
+    json_decref(device);
+}
+
+void api_threat_signal(void *vapp, struct http_request *req, struct http_response *res)
+{
+    struct app *app = vapp;
+    struct api_auth auth;
+    if (api_authenticate(app, req, res, API_READ, &auth))
+        return;
+    char user_q[256], dev[128] = "", platform[16], prio[64];
+    json_t *user = NULL;
+    if (http_query_get(req->query, "user", user_q, sizeof user_q) <= 0 ||
+        api_user_find(app, auth.tenant_id, user_q, &user)) {
+        http_error(res, 400, "BadRequest", "user: an existing user's id or userPrincipalName is required.");
+        return;
+    }
+    int hp = http_query_get(req->query, "priority", prio, sizeof prio);
+    if (http_query_get(req->query, "platform", platform, sizeof platform) <= 0 ||
+        (strcmp(platform, "android") && strcmp(platform, "ios"))) {
+        http_error(res, 400, "BadRequest", "platform: 'android' or 'ios' is required.");
+    } else if (http_query_get(req->query, "device", dev, sizeof dev) < 0 || hp < 0) {
+        http_error(res, 400, "BadRequest", "device: too long.");
+    } else {
+        struct threat_signal sig;
+        int rc = threat_signal_get(app->store, auth.tenant_id, json_string_value(json_object_get(user, "id")), dev,
+                                   platform, hp > 0 ? prio : NULL, util_now_ms(), &sig);
+        if (rc) {
+            api_fail(res, rc, "threat signal");
+        } else {
+            json_t *o = sig.present ? json_pack("{s:b,s:s,s:s,s:I}", "present", 1, "level", sig.level, "partner",
+                                                sig.partner, "ageSeconds", (json_int_t)(sig.age_ms / 1000))
+                                    : json_pack("{s:b,s:s}", "present", 0, "reason", sig.reason);
+            api_send(res, 200, o);
+            json_decref(o);
+        }
+    }
+    json_decref(user);
+}
