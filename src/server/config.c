@@ -146,7 +146,7 @@ int config_parse_args(struct config *c, int argc, char **argv, char *err, size_t
             return 1;
         }
         if (!strcmp(a, "--version")) {
-            printf("riskgated 0.1.0\n");
+            printf("riskgated %s\n", RG_VERSION);
             return 1;
         }
         if (strncmp(a, "--", 2)) {

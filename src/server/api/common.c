@@ -248,6 +248,9 @@ void api_send_collection(struct app *app, struct http_request *req, struct http_
             }
             buf_puts(&next, "&");
         }
+        char expand[128];
+        if (http_query_get(req->query, "$expand", expand, sizeof expand) > 0)
+            buf_printf(&next, "$expand=%s&", expand);
         buf_printf(&next, "$top=%ld&$skip=%ld", top, skip + top);
         json_object_set_new(o, "@odata.nextLink", json_string(buf_str(&next)));
         buf_release(&next);
