@@ -23,6 +23,31 @@ int log_format_parse(const char *s, enum log_format *out)
     return 0;
 }
 
+/* Text mode: a value with spaces, quotes, '=' or control characters is quoted and escaped, so no input can forge a line or a field. */
+static void put_text(FILE *f, const char *v)
+{
+    int plain = *v != '\0';
+    for (const unsigned char *p = (const unsigned char *)v; *p; p++)
+        if (*p <= ' ' || *p == '"' || *p == '=' || *p == '\\' || *p == 0x7f)
+            plain = 0;
+    if (plain) {
+        fputs(v, f);
+        return;
+    }
+    fputc('"', f);
+    for (const unsigned char *p = (const unsigned char *)v; *p; p++) {
+        if (*p == '"' || *p == '\\')
+            fprintf(f, "\\%c", *p);
+        else if (*p == '\n')
+            fputs("\\n", f);
+        else if (*p < ' ' || *p == 0x7f)
+            fprintf(f, "\\x%02x", *p);
+        else
+            fputc(*p, f);
+    }
+    fputc('"', f);
+}
+
 static void emit(const struct log *lg, json_t *obj)
 {
     FILE *f = lg->out ? lg->out : stderr;
@@ -40,8 +65,10 @@ static void emit(const struct log *lg, json_t *obj)
         const char *k;
         json_t *v;
         json_object_foreach(obj, k, v) {
-            if (json_is_string(v))
-                fprintf(f, " %s=%s", k, json_string_value(v));
+            if (json_is_string(v)) {
+                fprintf(f, " %s=", k);
+                put_text(f, json_string_value(v));
+            }
             else if (json_is_integer(v))
                 fprintf(f, " %s=%lld", k, (long long)json_integer_value(v));
             else if (json_is_real(v))

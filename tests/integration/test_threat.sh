@@ -198,6 +198,63 @@ expect_error 401 "" "a signed-out credential is revoked"
 api GET "/riskgate/v1/threatSignal?user=$bob&device=$BOBDEV&platform=ios"
 expect_eq "$(jq -r .reason <<<"$BODY")" agentNotActivated "signed out: not activated"
 
+# an enrollment code survives a refused activation and works once after
+api POST /riskgate/v1/enrollmentCodes '{"userId":"alice@contoso.com"}'
+code2=$(jq -r .code <<<"$BODY")
+[[ $code2 =~ ^[A-Z2-9]{5}-[A-Z2-9]{5}-[A-Z2-9]{5}$ ]] && pass || fail "code shape: $code2"
+api POST /device/v1/activate "{\"tenant\":\"default\",\"enrollmentCode\":\"$code2\",\"device\":{\"platform\":\"windows\"}}" ""
+expect_error 400 device.platform "refused activation"
+api POST /device/v1/activate "{\"tenant\":\"default\",\"enrollmentCode\":\"$code2\",\"device\":{\"platform\":\"android\",\"rooted\":true}}" ""
+expect_status 201 "the code still works after a refused activation"
+RCRED=$(jq -r .credential <<<"$BODY")
+RDEV=$(jq -r .deviceId <<<"$BODY")
+api GET "/api/machines/$RDEV"
+expect_eq "$(jq -r .threatLevel <<<"$BODY")" high "a device reporting rooted is high"
+api POST /device/v1/heartbeat '{"rooted":false}' "$RCRED"
+expect_eq "$(jq -r .threatLevel <<<"$BODY")" secured "no longer rooted: secured"
+
+# an admin offboards a device: its credential dies
+api POST "/api/machines/$RDEV/offboard" ""
+expect_eq "$(jq -r .onboardingStatus <<<"$BODY")" CanBeOnboarded "offboarded"
+api POST /device/v1/heartbeat '{}' "$RCRED"
+expect_error 401 "" "an offboarded device's credential"
+api POST "/api/machines/$RDEV/offboard" ""
+expect_error 400 id "offboarding twice"
+
+# a disabled or deleted user's devices stop at once
+api PATCH "/v1.0/users/$alice" '{"accountEnabled":false}'
+dev POST /device/v1/heartbeat '{}'
+expect_error 401 "" "a disabled user's device"
+api PATCH "/v1.0/users/$alice" '{"accountEnabled":true}'
+dev POST /device/v1/heartbeat '{}'
+expect_status 200 "enabled again"
+api DELETE "/v1.0/users/$alice"
+expect_status 204 "delete the user"
+dev POST /device/v1/heartbeat '{}'
+expect_error 401 "" "a deleted user's device"
+api GET "/api/machines/$DEV"
+expect_eq "$(jq -r .onboardingStatus <<<"$BODY")" CanBeOnboarded "its devices are offboarded"
+
+# deleting a connector revokes its partner keys
+api DELETE "/beta/deviceManagement/mobileThreatDefenseConnectors/$LOOKOUT"
+expect_status 204 "delete the third-party connector"
+api POST /partner/v1/heartbeat "" "$PKEY"
+expect_error 401 "" "its partner key"
+api POST /beta/deviceManagement/mobileThreatDefenseConnectors '{"id":"FC780465-2017-40D4-A0C5-307022471B92"}'
+expect_error 409 "" "a case variant of the built-in id is the same connector"
+api GET /beta/deviceManagement/mobileThreatDefenseConnectors/FC780465-2017-40D4-A0C5-307022471B92
+expect_status 200 "connector ids are case-insensitive"
+
+# timeline events are not alerts
+api POST /v1.0/users '{"userPrincipalName":"carol@contoso.com","passwordProfile":{"password":"correct horse battery"}}'
+api POST /device/v1/activate '{"tenant":"default","userPrincipalName":"carol@contoso.com","password":"correct horse battery","device":{"platform":"android"}}' ""
+expect_status 201 "activate carol"
+CCRED=$(jq -r .credential <<<"$BODY")
+api POST /device/v1/detections '{"detections":[{"kind":"openNetwork","key":"wifi:cafe"},{"kind":"rogueWifi","key":"wifi:evil"}]}' "$CCRED"
+expect_status 200 "carol reports"
+expect_eq "$(jq -r '([.alerts[].status] | join(",")) + " " + .threatLevel' <<<"$BODY")" "Recorded,New low" \
+  "open network: a timeline event; rogue Wi-Fi: a low alert"
+
 # tenants are isolated for devices too
 api POST /riskgate/v1/tenants '{"name":"fabrikam"}'
 other=$(jq -r .adminKey.key <<<"$BODY")

@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "server/api/api.h"
 #include "server/policy/effective.h"
 
@@ -121,6 +123,8 @@ void api_tenant_create(void *vapp, struct http_request *req, struct http_respons
         api_send(res, 201, o);
         json_decref(o);
     }
+    if (key)
+        OPENSSL_cleanse(key, strlen(key));
     free(key);
 out:
     json_decref(body);
@@ -178,6 +182,7 @@ void api_key_create(void *vapp, struct http_request *req, struct http_response *
     json_t *o = json_pack("{s:s,s:s,s:s,s:s}", "id", id, "name", name, "role", role, "key", key);
     api_send(res, 201, o);
     json_decref(o);
+    OPENSSL_cleanse(key, strlen(key));
     free(key);
 out:
     json_decref(body);

@@ -137,10 +137,24 @@ void api_partner_heartbeat(void *app, struct http_request *req, struct http_resp
 void api_partner_level(void *app, struct http_request *req, struct http_response *res);
 void api_threat_signal(void *app, struct http_request *req, struct http_response *res);
 
+/* Custom indicators (api/indicators.c). */
+void api_indicator_submit(void *app, struct http_request *req, struct http_response *res);
+void api_indicator_import(void *app, struct http_request *req, struct http_response *res);
+void api_indicator_list(void *app, struct http_request *req, struct http_response *res);
+void api_indicator_get(void *app, struct http_request *req, struct http_response *res);
+void api_indicator_delete(void *app, struct http_request *req, struct http_response *res);
+/*
+ * The indicators a device should hold that changed after version since (0: all),
+ * scoped by its tags: {"version","full","more","upserts":[...],"removed":[ids]}.
+ */
+int api_indicator_sync(struct app *app, const char *tenant_id, const json_t *device, int64_t since, json_t **out);
+void api_device_indicators(void *app, struct http_request *req, struct http_response *res);
+
 /* Defender-shaped SOC API (api/defender.c). */
 void api_machine_list(void *app, struct http_request *req, struct http_response *res);
 void api_machine_get(void *app, struct http_request *req, struct http_response *res);
 void api_machine_tags(void *app, struct http_request *req, struct http_response *res);
+void api_machine_offboard(void *app, struct http_request *req, struct http_response *res);
 void api_alert_list(void *app, struct http_request *req, struct http_response *res);
 void api_alert_get(void *app, struct http_request *req, struct http_response *res);
 void api_alert_update(void *app, struct http_request *req, struct http_response *res);

@@ -40,12 +40,13 @@ static const char *const partners[][2] = {
     {"08a8455c-48dd-45ff-ad82-7211355354f3", "Zimperium"},
 };
 
-static bool known_partner(const char *id)
+/* The partner's id as spelled in the table (ids are matched case-insensitively), or NULL. */
+static const char *known_partner(const char *id)
 {
     for (size_t i = 0; i < sizeof partners / sizeof partners[0]; i++)
         if (!strcasecmp(partners[i][0], id))
-            return true;
-    return false;
+            return partners[i][0];
+    return NULL;
 }
 
 json_t *api_connector_new_doc(const char *partner_id)
@@ -167,7 +168,8 @@ void api_connector_get(void *vapp, struct http_request *req, struct http_respons
     if (api_authenticate(app, req, res, API_READ, &auth))
         return;
     json_t *doc = NULL;
-    int rc = app->store->ops->doc_get(app->store, auth.tenant_id, COLL, req->params[0], &doc);
+    const char *id = known_partner(req->params[0]);
+    int rc = id ? app->store->ops->doc_get(app->store, auth.tenant_id, COLL, id, &doc) : RG_ENOTFOUND;
     if (rc) {
         api_fail(res, rc, "connector");
         return;
@@ -185,8 +187,9 @@ void api_connector_create(void *vapp, struct http_request *req, struct http_resp
     json_t *body = NULL, *props = NULL, *doc = NULL;
     if (api_parse_body(req, res, &body))
         return;
-    const char *id = json_string_value(json_object_get(body, "id"));
-    if (!id || !known_partner(id)) {
+    const char *given = json_string_value(json_object_get(body, "id"));
+    const char *id = given ? known_partner(given) : NULL;
+    if (!id) {
         http_error(res, 400, "BadRequest", "id: required, the partner's well-known id (see docs/api.md, connectors).");
         goto out;
     }
@@ -220,7 +223,8 @@ void api_connector_update(void *vapp, struct http_request *req, struct http_resp
     if (api_authenticate(app, req, res, API_WRITE, &auth))
         return;
     json_t *doc = NULL, *body = NULL, *patch = NULL;
-    int rc = app->store->ops->doc_get(app->store, auth.tenant_id, COLL, req->params[0], &doc);
+    const char *id = known_partner(req->params[0]);
+    int rc = id ? app->store->ops->doc_get(app->store, auth.tenant_id, COLL, id, &doc) : RG_ENOTFOUND;
     if (rc) {
         api_fail(res, rc, "connector");
         return;
@@ -235,7 +239,7 @@ void api_connector_update(void *vapp, struct http_request *req, struct http_resp
     json_object_update(doc, patch);
     if (check_rule(app, &auth, doc, res))
         goto out;
-    rc = app->store->ops->doc_update(app->store, auth.tenant_id, COLL, req->params[0], doc);
+    rc = app->store->ops->doc_update(app->store, auth.tenant_id, COLL, id, doc);
     if (rc)
         api_fail(res, rc, "connector");
     else
@@ -257,7 +261,19 @@ void api_connector_delete(void *vapp, struct http_request *req, struct http_resp
                    "id: the built-in partner's connector cannot be deleted; turn its *Enabled flags off instead.");
         return;
     }
-    int rc = app->store->ops->doc_delete(app->store, auth.tenant_id, COLL, req->params[0]);
+    /* the connector and its partner keys go together */
+    const char *id = known_partner(req->params[0]);
+    struct store *s = app->store;
+    int rc = id ? s->ops->begin(s) : RG_ENOTFOUND;
+    if (id && !rc) {
+        rc = s->ops->doc_delete(s, auth.tenant_id, COLL, id);
+        if (!rc)
+            rc = s->ops->cred_delete_subject(s, "partner", auth.tenant_id, id);
+        if (!rc)
+            rc = s->ops->commit(s);
+        else
+            s->ops->rollback(s);
+    }
     if (rc)
         api_fail(res, rc, "connector");
     else

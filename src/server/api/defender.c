@@ -162,6 +162,37 @@ out:
     json_decref(d);
 }
 
+void api_machine_offboard(void *vapp, struct http_request *req, struct http_response *res)
+{
+    struct app *app = vapp;
+    struct api_auth auth;
+    json_t *d = NULL;
+    if (api_authenticate(app, req, res, API_WRITE, &auth))
+        return;
+    struct store *s = app->store;
+    int rc = s->ops->doc_get(s, auth.tenant_id, THREAT_DEVICES, req->params[0], &d);
+    if (!rc && !json_is_true(json_object_get(d, "activated"))) {
+        http_error(res, 400, "BadRequest", "id: this machine is already offboarded.");
+        json_decref(d);
+        return;
+    }
+    if (!rc && !(rc = s->ops->begin(s))) {
+        rc = threat_offboard(s, auth.tenant_id, d);
+        if (!rc)
+            rc = s->ops->commit(s);
+        else
+            s->ops->rollback(s);
+    }
+    if (rc) {
+        api_fail(res, rc, "machine");
+    } else {
+        json_t *o = machine_of(d);
+        api_send(res, 200, o);
+        json_decref(o);
+    }
+    json_decref(d);
+}
+
 static int one_of(const char *v, const char *const *values)
 {
     for (size_t i = 0; values[i]; i++)

@@ -14,6 +14,7 @@
 #include <strings.h>
 
 #include <openssl/crypto.h>
+#include <openssl/rand.h>
 
 #include "common/password.h"
 #include "server/api/api.h"
@@ -64,11 +65,22 @@ static int device_auth(struct app *app, struct http_request *req, struct http_re
         return -1;
     memcpy(out->tenant_id, c.tenant_id, sizeof out->tenant_id);
     snprintf(out->device_id, sizeof out->device_id, "%s", c.subject_id);
+    json_t *user = NULL;
     int rc = app->store->ops->doc_get(app->store, c.tenant_id, THREAT_DEVICES, c.subject_id, &out->device);
-    if (rc || !json_is_true(json_object_get(out->device, "activated"))) {
+    if (!rc)
+        rc = app->store->ops->doc_get(app->store, c.tenant_id, "users",
+                                      json_string_value(json_object_get(out->device, "userId")), &user);
+    int ok = !rc && json_is_true(json_object_get(out->device, "activated")) &&
+             json_is_true(json_object_get(user, "accountEnabled"));
+    json_decref(user);
+    if (!ok) {
         json_decref(out->device);
         out->device = NULL;
-        http_error(res, 401, "Unauthorized", "This device is signed out; activate it again.");
+        if (rc && rc != RG_ENOTFOUND)
+            api_fail(res, rc, "device");
+        else
+            http_error(res, 401, "Unauthorized",
+                       "This device is signed out, offboarded, or its user is disabled; activate it again.");
         return -1;
     }
     snprintf(req->tenant, sizeof req->tenant, "%s", json_string_value(json_object_get(out->device, "tenant")));
@@ -118,7 +130,9 @@ static int agent_config(struct app *app, const char *tenant_id, const json_t *de
         return rc;
     }
     *sets = collected;
-    char *text = json_dumps(*settings, JSON_COMPACT | JSON_SORT_KEYS);
+    json_t *whole = json_pack("{s:O,s:O,s:O}", "settings", *settings, "sets", collected, "ignored", *ignored);
+    char *text = json_dumps(whole, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(whole);
     char h[UTIL_SHA256_HEX_LEN + 1];
     util_sha256_hex(text ? text : "", text ? strlen(text) : 0, h, sizeof h);
     free(text);
@@ -180,8 +194,8 @@ static int apply_facts(json_t *doc, const json_t *facts, struct http_response *r
     if (perms) {
         const char *k;
         json_t *v;
-        if (!json_is_object(perms)) {
-            http_error(res, 400, "BadRequest", "permissions: an object of name: true|false is expected.");
+        if (!json_is_object(perms) || json_object_size(perms) > 32) {
+            http_error(res, 400, "BadRequest", "permissions: an object of at most 32 name: true|false pairs is expected.");
             return -1;
         }
         json_object_foreach(perms, k, v) {
@@ -223,7 +237,7 @@ void api_device_activate(void *vapp, struct http_request *req, struct http_respo
         http_error(res, 400, "BadRequest", "userPrincipalName: a user and password, or an enrollmentCode, is required.");
         goto out;
     }
-    char tid[UTIL_UUID_LEN + 1];
+    char tid[UTIL_UUID_LEN + 1], code_hash[UTIL_SHA256_HEX_LEN + 1] = "";
     int rc = app->store->ops->tenant_find(app->store, tenant, tid);
     const char *denied = "The sign-in was not accepted: check the organization, user name and password, or code.";
     if (code) {
@@ -236,8 +250,12 @@ void api_device_activate(void *vapp, struct http_request *req, struct http_respo
             http_error(res, 401, "Unauthorized", "%s", denied);
             goto out;
         }
-        app->store->ops->cred_delete(app->store, hash); /* one use */
+        snprintf(code_hash, sizeof code_hash, "%s", hash); /* consumed with the activation's writes */
     } else {
+        if (!app_signin_allowed(app, util_now_ms())) {
+            http_error(res, 429, "TooManyRequests", "password: too many sign-in attempts right now; retry in a second.");
+            goto out;
+        }
         int found = !rc && !api_user_find(app, tid, upn, &user);
         const char *h = found ? json_string_value(json_object_get(user, "passwordHash")) : NULL;
         /* the same work whether or not the user exists, so timing tells nothing */
@@ -265,12 +283,26 @@ void api_device_activate(void *vapp, struct http_request *req, struct http_respo
     if (apply_facts(doc, facts, res))
         goto out;
     char *cred = util_token("rgd_", 32);
+    if (!cred) {
+        api_fail(res, RG_EIO, "device credential");
+        goto out;
+    }
     char ch[UTIL_SHA256_HEX_LEN + 1];
     util_sha256_hex(cred, strlen(cred), ch, sizeof ch);
     struct store *s = app->store;
     rc = s->ops->begin(s);
+    /* a one-time code is used up by the activation it allowed, or not at all */
+    if (!rc && code_hash[0] && (rc = s->ops->cred_delete(s, code_hash)) == RG_ENOTFOUND) {
+        s->ops->rollback(s);
+        http_error(res, 401, "Unauthorized", "%s", denied);
+        OPENSSL_cleanse(cred, strlen(cred));
+        free(cred);
+        goto out;
+    }
     if (!rc)
         rc = s->ops->doc_insert(s, tid, THREAT_DEVICES, id, doc);
+    if (!rc)
+        rc = threat_facts(s, tid, doc);
     if (!rc)
         rc = s->ops->cred_create(s, ch, CRED_DEVICE, tid, id, 0);
     if (!rc)
@@ -346,14 +378,28 @@ void api_device_heartbeat(void *vapp, struct http_request *req, struct http_resp
     apply_config_tag(da.device, settings);
     util_time_format(now, ts, sizeof ts);
     json_object_set_new(da.device, "lastSeen", json_string(ts));
-    rc = app->store->ops->doc_update(app->store, da.tenant_id, THREAT_DEVICES, da.device_id, da.device);
+    struct store *s = app->store;
+    rc = s->ops->begin(s);
     if (!rc)
-        rc = threat_partner_heartbeat(app->store, da.tenant_id, APP_BUILTIN_PARTNER_ID, now);
+        rc = s->ops->doc_update(s, da.tenant_id, THREAT_DEVICES, da.device_id, da.device);
+    if (!rc)
+        rc = threat_facts(s, da.tenant_id, da.device);
+    if (!rc)
+        rc = threat_partner_heartbeat(s, da.tenant_id, APP_BUILTIN_PARTNER_ID, now);
+    if (!rc)
+        rc = s->ops->commit(s);
+    else
+        s->ops->rollback(s);
     if (rc) {
         api_fail(res, rc, "device");
         goto out;
     }
-    json_t *o = json_pack("{s:s,s:i,s:O,s:i,s:O}", "configVersion", version, "indicatorVersion", 0, "threatLevel",
+    int64_t iv = 0;
+    if ((rc = app->store->ops->ind_version(app->store, da.tenant_id, &iv))) {
+        api_fail(res, rc, "indicators");
+        goto out;
+    }
+    json_t *o = json_pack("{s:s,s:I,s:O,s:i,s:O}", "configVersion", version, "indicatorVersion", (json_int_t)iv, "threatLevel",
                           json_object_get(da.device, "threatLevel"), "heartbeatIntervalSeconds", HEARTBEAT_SECONDS,
                           "deviceTags", json_object_get(da.device, "machineTags"));
     api_send(res, 200, o);
@@ -434,6 +480,30 @@ out:
     json_decref(result);
 }
 
+void api_device_indicators(void *vapp, struct http_request *req, struct http_response *res)
+{
+    struct app *app = vapp;
+    struct device_auth da = {0};
+    json_t *out = NULL;
+    if (device_auth(app, req, res, &da))
+        return;
+    char v[32];
+    long long since = 0;
+    int hv = http_query_get(req->query, "since", v, sizeof v);
+    char *end = NULL;
+    if (hv < 0 || (hv > 0 && ((since = strtoll(v, &end, 10)) < 0 || !v[0] || *end))) {
+        http_error(res, 400, "BadRequest", "since: the indicator version the device has (0 for all) is expected.");
+    } else {
+        int rc = api_indicator_sync(app, da.tenant_id, da.device, since, &out);
+        if (rc)
+            api_fail(res, rc, "indicators");
+        else
+            api_send(res, 200, out);
+    }
+    json_decref(out);
+    json_decref(da.device);
+}
+
 void api_device_signout(void *vapp, struct http_request *req, struct http_response *res)
 {
     struct app *app = vapp;
@@ -448,13 +518,10 @@ void api_device_signout(void *vapp, struct http_request *req, struct http_respon
         goto out;
     }
     struct store *s = app->store;
-    json_object_set_new(da.device, "activated", json_false());
     if (!rc)
         rc = s->ops->begin(s);
     if (!rc) {
-        rc = s->ops->doc_update(s, da.tenant_id, THREAT_DEVICES, da.device_id, da.device);
-        if (!rc)
-            rc = s->ops->cred_delete_subject(s, CRED_DEVICE, da.tenant_id, da.device_id);
+        rc = threat_offboard(s, da.tenant_id, da.device);
         if (!rc)
             rc = s->ops->commit(s);
         else
@@ -498,16 +565,21 @@ void api_enrollment_create(void *vapp, struct http_request *req, struct http_res
         goto out;
     }
     /* 15 characters from an unambiguous alphabet, grouped for reading aloud */
-    static const char alphabet[] = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
-    char *raw = util_token(NULL, 16), code[32];
+    static const char alphabet[] = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"; /* 32 symbols: 5 bits each, no bias */
+    unsigned char raw[15];
+    char code[32];
     size_t o = 0;
-    for (size_t i = 0; raw && i < 15; i++) {
+    if (RAND_bytes(raw, sizeof raw) != 1) {
+        api_fail(res, RG_EIO, "enrollment code");
+        goto out;
+    }
+    for (size_t i = 0; i < sizeof raw; i++) {
         if (i && i % 5 == 0)
             code[o++] = '-';
-        code[o++] = alphabet[(unsigned char)raw[i] % 32];
+        code[o++] = alphabet[raw[i] & 31];
     }
     code[o] = '\0';
-    free(raw);
+    OPENSSL_cleanse(raw, sizeof raw);
     char hash[UTIL_SHA256_HEX_LEN + 1], ts[UTIL_TIME_LEN + 1];
     util_sha256_hex(code, strlen(code), hash, sizeof hash);
     int64_t exp = util_now_ms() + (int64_t)m * 60000;
@@ -545,6 +617,10 @@ void api_partner_key_create(void *vapp, struct http_request *req, struct http_re
         goto out;
     }
     char *key = util_token("rgp_", 32);
+    if (!key) {
+        api_fail(res, RG_EIO, "partner key");
+        goto out;
+    }
     char hash[UTIL_SHA256_HEX_LEN + 1];
     util_sha256_hex(key, strlen(key), hash, sizeof hash);
     int rc = app->store->ops->cred_create(app->store, hash, CRED_PARTNER, auth.tenant_id, pid, 0);
@@ -562,11 +638,30 @@ out:
     json_decref(conn);
 }
 
+/* A partner key authenticates only while its connector exists. */
+static int partner_auth(struct app *app, struct http_request *req, struct http_response *res, struct store_cred *c)
+{
+    if (cred_auth(app, req, res, CRED_PARTNER, "rgp_", c))
+        return -1;
+    json_t *conn = NULL;
+    int rc = app->store->ops->doc_get(app->store, c->tenant_id, THREAT_CONNECTORS, c->subject_id, &conn);
+    json_decref(conn);
+    if (rc == RG_ENOTFOUND) {
+        http_error(res, 401, "Unauthorized", "The partner key's connector no longer exists.");
+        return -1;
+    }
+    if (rc) {
+        api_fail(res, rc, "connector");
+        return -1;
+    }
+    return 0;
+}
+
 void api_partner_heartbeat(void *vapp, struct http_request *req, struct http_response *res)
 {
     struct app *app = vapp;
     struct store_cred c;
-    if (cred_auth(app, req, res, CRED_PARTNER, "rgp_", &c))
+    if (partner_auth(app, req, res, &c))
         return;
     int rc = threat_partner_heartbeat(app->store, c.tenant_id, c.subject_id, util_now_ms());
     if (rc)
@@ -580,7 +675,7 @@ void api_partner_level(void *vapp, struct http_request *req, struct http_respons
     struct app *app = vapp;
     struct store_cred c;
     json_t *body = NULL, *device = NULL;
-    if (cred_auth(app, req, res, CRED_PARTNER, "rgp_", &c) || api_parse_body(req, res, &body))
+    if (partner_auth(app, req, res, &c) || api_parse_body(req, res, &body))
         return;
     const char *level = json_string_value(json_object_get(body, "level"));
     static const char *const levels[] = {"secured", "low", "medium", "high"};
@@ -604,9 +699,16 @@ void api_partner_level(void *vapp, struct http_request *req, struct http_respons
         json_object_set_new(device, "partnerLevels", pl);
     }
     json_object_set_new(pl, c.subject_id, json_pack("{s:s,s:s}", "level", level, "time", ts));
-    rc = app->store->ops->doc_update(app->store, c.tenant_id, THREAT_DEVICES, req->params[0], device);
+    struct store *s = app->store;
+    rc = s->ops->begin(s);
     if (!rc)
-        rc = threat_partner_heartbeat(app->store, c.tenant_id, c.subject_id, util_now_ms());
+        rc = s->ops->doc_update(s, c.tenant_id, THREAT_DEVICES, req->params[0], device);
+    if (!rc)
+        rc = threat_partner_heartbeat(s, c.tenant_id, c.subject_id, util_now_ms());
+    if (!rc)
+        rc = s->ops->commit(s);
+    else
+        s->ops->rollback(s);
     if (rc)
         api_fail(res, rc, "device");
     else

@@ -14,6 +14,7 @@
 #include "common/password.h"
 #include "server/api/api.h"
 #include "server/policy/schema.h"
+#include "server/threat/threat.h"
 
 int api_user_find(struct app *app, const char *tenant_id, const char *id_or_upn, json_t **out)
 {
@@ -345,6 +346,8 @@ void api_user_delete(void *vapp, struct http_request *req, struct http_response 
         if (!rc && remove_member(g, uid))
             rc = s->ops->doc_update(s, auth.tenant_id, "groups", json_string_value(json_object_get(g, "id")), g);
     }
+    if (!rc)
+        rc = threat_offboard_user(s, auth.tenant_id, uid); /* its devices' credentials die with it */
     if (!rc)
         rc = s->ops->doc_delete(s, auth.tenant_id, "users", uid);
     if (!rc)

@@ -120,8 +120,9 @@ static bool group_exists(struct app *app, const char *tenant_id, const char *gid
 static int build_assignments(struct app *app, const struct api_auth *auth, const json_t *in, json_t **out,
                              struct http_response *res)
 {
-    if (!json_is_array(in)) {
-        http_error(res, 400, "BadRequest", "assignments: must be an array of targetedManagedAppPolicyAssignment.");
+    if (!json_is_array(in) || json_array_size(in) > 1000) {
+        http_error(res, 400, "BadRequest",
+                   "assignments: must be an array of at most 1000 targetedManagedAppPolicyAssignment.");
         return -1;
     }
     json_t *arr = json_array();
@@ -210,8 +211,8 @@ static void app_version(const char *id, char *out, size_t n)
 /* Validates a managedMobileApp array for a policy kind into the stored shape. */
 static int build_apps(enum schema_kind kind, const json_t *in, json_t **out, struct http_response *res)
 {
-    if (!json_is_array(in)) {
-        http_error(res, 400, "BadRequest", "apps: must be an array of managedMobileApp.");
+    if (!json_is_array(in) || json_array_size(in) > 1000) {
+        http_error(res, 400, "BadRequest", "apps: must be an array of at most 1000 managedMobileApp.");
         return -1;
     }
     json_t *arr = json_array();

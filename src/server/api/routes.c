@@ -8,73 +8,80 @@
 
 #define DAM "/{v}/deviceAppManagement/"
 #define POLICY_ROUTES(seg, fam)                                                                                        \
-    {"GET", DAM seg, api_policy_list, &fam}, {"POST", DAM seg, api_policy_create, &fam},                                \
-        {"GET", DAM seg "/{}", api_policy_get, &fam}, {"PATCH", DAM seg "/{}", api_policy_update, &fam},                \
-        {"DELETE", DAM seg "/{}", api_policy_delete, &fam}, {"POST", DAM seg "/{}/assign", api_policy_assign, &fam},    \
-        {"GET", DAM seg "/{}/assignments", api_policy_assignments, &fam},                                               \
-        {"POST", DAM seg "/{}/targetApps", api_policy_target_apps, &fam},                                               \
-        {"GET", DAM seg "/{}/apps", api_policy_apps, &fam}
+    {"GET", DAM seg, api_policy_list, &fam, 0}, {"POST", DAM seg, api_policy_create, &fam, 0},                                \
+        {"GET", DAM seg "/{}", api_policy_get, &fam, 0}, {"PATCH", DAM seg "/{}", api_policy_update, &fam, 0},                \
+        {"DELETE", DAM seg "/{}", api_policy_delete, &fam, 0}, {"POST", DAM seg "/{}/assign", api_policy_assign, &fam, 0},    \
+        {"GET", DAM seg "/{}/assignments", api_policy_assignments, &fam, 0},                                               \
+        {"POST", DAM seg "/{}/targetApps", api_policy_target_apps, &fam, 0},                                               \
+        {"GET", DAM seg "/{}/apps", api_policy_apps, &fam, 0}
 
 static const struct http_route routes[] = {
-    {"GET", "/healthz", api_healthz, NULL},
-    {"GET", "/metrics", api_metrics, NULL},
+    {"GET", "/healthz", api_healthz, NULL, 0},
+    {"GET", "/metrics", api_metrics, NULL, 0},
 
     POLICY_ROUTES("androidManagedAppProtections", api_family_android),
     POLICY_ROUTES("iosManagedAppProtections", api_family_ios),
     POLICY_ROUTES("targetedManagedAppConfigurations", api_family_appconfig),
     POLICY_ROUTES("managedAppPolicies", api_family_all),
-    {"GET", DAM "managedAppRegistrations", api_registration_list, NULL},
+    {"GET", DAM "managedAppRegistrations", api_registration_list, NULL, 0},
 
-    {"GET", "/{v}/deviceManagement/mobileThreatDefenseConnectors", api_connector_list, NULL},
-    {"POST", "/{v}/deviceManagement/mobileThreatDefenseConnectors", api_connector_create, NULL},
-    {"GET", "/{v}/deviceManagement/mobileThreatDefenseConnectors/{}", api_connector_get, NULL},
-    {"PATCH", "/{v}/deviceManagement/mobileThreatDefenseConnectors/{}", api_connector_update, NULL},
-    {"DELETE", "/{v}/deviceManagement/mobileThreatDefenseConnectors/{}", api_connector_delete, NULL},
+    {"GET", "/{v}/deviceManagement/mobileThreatDefenseConnectors", api_connector_list, NULL, 0},
+    {"POST", "/{v}/deviceManagement/mobileThreatDefenseConnectors", api_connector_create, NULL, 0},
+    {"GET", "/{v}/deviceManagement/mobileThreatDefenseConnectors/{}", api_connector_get, NULL, 0},
+    {"PATCH", "/{v}/deviceManagement/mobileThreatDefenseConnectors/{}", api_connector_update, NULL, 0},
+    {"DELETE", "/{v}/deviceManagement/mobileThreatDefenseConnectors/{}", api_connector_delete, NULL, 0},
 
-    {"GET", "/{v}/users", api_user_list, NULL},
-    {"POST", "/{v}/users", api_user_create, NULL},
-    {"GET", "/{v}/users/{}", api_user_get, NULL},
-    {"PATCH", "/{v}/users/{}", api_user_update, NULL},
-    {"DELETE", "/{v}/users/{}", api_user_delete, NULL},
-    {"GET", "/{v}/users/{}/getManagedAppPolicies", api_user_policies, NULL},
-    {"GET", "/{v}/groups", api_group_list, NULL},
-    {"POST", "/{v}/groups", api_group_create, NULL},
-    {"GET", "/{v}/groups/{}", api_group_get, NULL},
-    {"PATCH", "/{v}/groups/{}", api_group_update, NULL},
-    {"DELETE", "/{v}/groups/{}", api_group_delete, NULL},
-    {"GET", "/{v}/groups/{}/members", api_group_members, NULL},
-    {"POST", "/{v}/groups/{}/members/$ref", api_group_member_add, NULL},
-    {"DELETE", "/{v}/groups/{}/members/{}/$ref", api_group_member_remove, NULL},
+    {"GET", "/{v}/users", api_user_list, NULL, 0},
+    {"POST", "/{v}/users", api_user_create, NULL, 0},
+    {"GET", "/{v}/users/{}", api_user_get, NULL, 0},
+    {"PATCH", "/{v}/users/{}", api_user_update, NULL, 0},
+    {"DELETE", "/{v}/users/{}", api_user_delete, NULL, 0},
+    {"GET", "/{v}/users/{}/getManagedAppPolicies", api_user_policies, NULL, 0},
+    {"GET", "/{v}/groups", api_group_list, NULL, 0},
+    {"POST", "/{v}/groups", api_group_create, NULL, 0},
+    {"GET", "/{v}/groups/{}", api_group_get, NULL, 0},
+    {"PATCH", "/{v}/groups/{}", api_group_update, NULL, 0},
+    {"DELETE", "/{v}/groups/{}", api_group_delete, NULL, 0},
+    {"GET", "/{v}/groups/{}/members", api_group_members, NULL, 0},
+    {"POST", "/{v}/groups/{}/members/$ref", api_group_member_add, NULL, 0},
+    {"DELETE", "/{v}/groups/{}/members/{}/$ref", api_group_member_remove, NULL, 0},
 
-    {"GET", "/riskgate/v1/whoami", api_whoami, NULL},
-    {"GET", "/riskgate/v1/tenants", api_tenant_list, NULL},
-    {"POST", "/riskgate/v1/tenants", api_tenant_create, NULL},
-    {"GET", "/riskgate/v1/keys", api_key_list, NULL},
-    {"POST", "/riskgate/v1/keys", api_key_create, NULL},
-    {"DELETE", "/riskgate/v1/keys/{}", api_key_delete, NULL},
-    {"GET", "/riskgate/v1/effectivePolicy", api_effective, NULL},
-    {"POST", "/riskgate/v1/enrollmentCodes", api_enrollment_create, NULL},
-    {"POST", "/riskgate/v1/partnerKeys", api_partner_key_create, NULL},
-    {"GET", "/riskgate/v1/threatSignal", api_threat_signal, NULL},
+    {"GET", "/riskgate/v1/whoami", api_whoami, NULL, 0},
+    {"GET", "/riskgate/v1/tenants", api_tenant_list, NULL, 0},
+    {"POST", "/riskgate/v1/tenants", api_tenant_create, NULL, 0},
+    {"GET", "/riskgate/v1/keys", api_key_list, NULL, 0},
+    {"POST", "/riskgate/v1/keys", api_key_create, NULL, 0},
+    {"DELETE", "/riskgate/v1/keys/{}", api_key_delete, NULL, 0},
+    {"GET", "/riskgate/v1/effectivePolicy", api_effective, NULL, 0},
+    {"POST", "/riskgate/v1/enrollmentCodes", api_enrollment_create, NULL, 0},
+    {"POST", "/riskgate/v1/partnerKeys", api_partner_key_create, NULL, 0},
+    {"GET", "/riskgate/v1/threatSignal", api_threat_signal, NULL, 0},
 
     /* the device agent (docs/device-api.md) */
-    {"POST", "/device/v1/activate", api_device_activate, NULL},
-    {"POST", "/device/v1/heartbeat", api_device_heartbeat, NULL},
-    {"GET", "/device/v1/config", api_device_config, NULL},
-    {"POST", "/device/v1/detections", api_device_detections, NULL},
-    {"POST", "/device/v1/signout", api_device_signout, NULL},
+    {"POST", "/device/v1/activate", api_device_activate, NULL, 0},
+    {"POST", "/device/v1/heartbeat", api_device_heartbeat, NULL, 0},
+    {"GET", "/device/v1/config", api_device_config, NULL, 0},
+    {"POST", "/device/v1/detections", api_device_detections, NULL, 0},
+    {"POST", "/device/v1/signout", api_device_signout, NULL, 0},
+    {"GET", "/device/v1/indicators", api_device_indicators, NULL, 0},
 
     /* third-party threat-defense partners */
-    {"POST", "/partner/v1/heartbeat", api_partner_heartbeat, NULL},
-    {"POST", "/partner/v1/devices/{}/threatLevel", api_partner_level, NULL},
+    {"POST", "/partner/v1/heartbeat", api_partner_heartbeat, NULL, 0},
+    {"POST", "/partner/v1/devices/{}/threatLevel", api_partner_level, NULL, 0},
 
     /* Defender-shaped SOC API */
-    {"GET", "/api/machines", api_machine_list, NULL},
-    {"GET", "/api/machines/{}", api_machine_get, NULL},
-    {"POST", "/api/machines/{}/tags", api_machine_tags, NULL},
-    {"GET", "/api/alerts", api_alert_list, NULL},
-    {"GET", "/api/alerts/{}", api_alert_get, NULL},
-    {"PATCH", "/api/alerts/{}", api_alert_update, NULL},
+    {"POST", "/api/indicators", api_indicator_submit, NULL, 0},
+    {"GET", "/api/indicators", api_indicator_list, NULL, 0},
+    {"POST", "/api/indicators/import", api_indicator_import, NULL, HTTP_MAX_IMPORT_BODY},
+    {"GET", "/api/indicators/{}", api_indicator_get, NULL, 0},
+    {"DELETE", "/api/indicators/{}", api_indicator_delete, NULL, 0},
+    {"GET", "/api/machines", api_machine_list, NULL, 0},
+    {"GET", "/api/machines/{}", api_machine_get, NULL, 0},
+    {"POST", "/api/machines/{}/tags", api_machine_tags, NULL, 0},
+    {"POST", "/api/machines/{}/offboard", api_machine_offboard, NULL, 0},
+    {"GET", "/api/alerts", api_alert_list, NULL, 0},
+    {"GET", "/api/alerts/{}", api_alert_get, NULL, 0},
+    {"PATCH", "/api/alerts/{}", api_alert_update, NULL, 0},
 };
 
 const struct http_route *app_routes(size_t *count)

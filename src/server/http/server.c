@@ -25,7 +25,7 @@
 #include "common/util.h"
 #include "server/http/http.h"
 
-#define H2O_MAX_ENTITY (16u << 20) /* h2o refuses bodies above this with 413 before we see them */
+#define H2O_MAX_ENTITY HTTP_MAX_IMPORT_BODY /* h2o refuses bodies above this with 413 before we see them */
 
 struct http_server {
     h2o_globalconf_t globalconf;
@@ -56,6 +56,7 @@ static const char *reason(int status)
     case 405: return "Method Not Allowed";
     case 409: return "Conflict";
     case 412: return "Precondition Failed";
+    case 429: return "Too Many Requests";
     case 413: return "Payload Too Large";
     case 500: return "Internal Server Error";
     case 503: return "Service Unavailable";
@@ -88,7 +89,9 @@ static int on_req(h2o_handler_t *self, h2o_req_t *hreq)
     struct http_request req = {0};
     struct http_response res = {.status = 200, .content_type = "application/json", .body = BUF_INIT(HTTP_RESPONSE_CAP)};
     req.method = pool_strndup(&hreq->pool, hreq->method.base, hreq->method.len);
-    req.path = pool_strndup(&hreq->pool, hreq->path_normalized.base, hreq->path_normalized.len);
+    /* route on the path as sent: the router decodes each captured segment exactly once */
+    size_t plen = hreq->query_at != SIZE_MAX ? hreq->query_at : hreq->path.len;
+    req.path = pool_strndup(&hreq->pool, hreq->path.base, plen);
     if (hreq->query_at != SIZE_MAX)
         req.query = pool_strndup(&hreq->pool, hreq->path.base + hreq->query_at + 1, hreq->path.len - hreq->query_at - 1);
     else
@@ -102,9 +105,9 @@ static int on_req(h2o_handler_t *self, h2o_req_t *hreq)
     const struct http_route *route = NULL;
     switch (http_route_match(srv->cfg.routes, srv->cfg.nroutes, &req, scratch, sizeof scratch, &route)) {
     case HTTP_MATCH_OK:
-        if (req.body_len > HTTP_MAX_BODY)
-            http_error(&res, 400, "requestBodyTooLarge", "The request body is %zu bytes; the limit is %u bytes.",
-                       req.body_len, HTTP_MAX_BODY);
+        if (req.body_len > (route->max_body ? route->max_body : HTTP_MAX_BODY))
+            http_error(&res, 400, "requestBodyTooLarge", "The request body is %zu bytes; the limit is %zu bytes.",
+                       req.body_len, route->max_body ? route->max_body : (size_t)HTTP_MAX_BODY);
         else
             route->fn(srv->cfg.app, &req, &res);
         break;

@@ -31,6 +31,11 @@ static const char *const migrations[] = {
     "CREATE TABLE credentials (hash TEXT PRIMARY KEY, kind TEXT NOT NULL, tenant_id TEXT NOT NULL REFERENCES tenants(id),"
     "  subject_id TEXT NOT NULL, expires_at INTEGER NOT NULL, created_at TEXT NOT NULL);"
     "CREATE INDEX credentials_by_subject ON credentials (tenant_id, kind, subject_id);",
+    /* 3: indicators, versioned per tenant; deletions stay as tombstones so agents sync by delta */
+    "CREATE TABLE indicators (id INTEGER PRIMARY KEY AUTOINCREMENT, tenant_id TEXT NOT NULL REFERENCES tenants(id),"
+    "  type TEXT NOT NULL, value TEXT NOT NULL, action TEXT NOT NULL, body TEXT NOT NULL, version INTEGER NOT NULL,"
+    "  deleted INTEGER NOT NULL DEFAULT 0, UNIQUE (tenant_id, type, value));"
+    "CREATE INDEX indicators_by_version ON indicators (tenant_id, version);",
 };
 
 enum stmt_id {
@@ -39,6 +44,7 @@ enum stmt_id {
     S_KEY_INSERT, S_KEY_LOOKUP, S_KEY_LIST, S_KEY_DELETE, S_KEY_COUNT,
     S_DOC_INSERT, S_DOC_UPDATE, S_DOC_GET, S_DOC_LIST, S_DOC_DELETE,
     S_CRED_INSERT, S_CRED_LOOKUP, S_CRED_DELETE, S_CRED_DELETE_SUBJECT,
+    S_IND_VERSION, S_IND_UPSERT, S_IND_ID, S_IND_GET, S_IND_DELETE,
     S_COUNT
 };
 
@@ -66,6 +72,13 @@ static const char *const stmt_sql[S_COUNT] = {
     [S_CRED_LOOKUP] = "SELECT tenant_id, subject_id, expires_at FROM credentials WHERE hash = ?1 AND kind = ?2",
     [S_CRED_DELETE] = "DELETE FROM credentials WHERE hash = ?1",
     [S_CRED_DELETE_SUBJECT] = "DELETE FROM credentials WHERE tenant_id = ?1 AND kind = ?2 AND subject_id = ?3",
+    [S_IND_VERSION] = "SELECT COALESCE(MAX(version), 0) FROM indicators WHERE tenant_id = ?1",
+    [S_IND_UPSERT] = "INSERT INTO indicators (tenant_id, type, value, action, body, version) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+                     " ON CONFLICT (tenant_id, type, value) DO UPDATE SET action = excluded.action,"
+                     " body = excluded.body, version = excluded.version, deleted = 0",
+    [S_IND_ID] = "SELECT id FROM indicators WHERE tenant_id = ?1 AND type = ?2 AND value = ?3",
+    [S_IND_GET] = "SELECT body, id, version, deleted FROM indicators WHERE tenant_id = ?1 AND id = ?2 AND deleted = 0",
+    [S_IND_DELETE] = "UPDATE indicators SET deleted = 1, version = ?3 WHERE tenant_id = ?1 AND id = ?2 AND deleted = 0",
 };
 
 struct sqlite_store {
@@ -568,6 +581,130 @@ static int sq_cred_delete_subject(struct store *s, const char *kind, const char 
     return rc < 0 ? rc : 0;
 }
 
+static int sq_ind_version(struct store *s, const char *tenant_id, int64_t *out)
+{
+    struct sqlite_store *ss = S(s);
+    sqlite3_stmt *st = prep(ss, S_IND_VERSION);
+    bind(st, 1, tenant_id);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *out = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW ? 0 : map_rc(rc);
+}
+
+static int sq_ind_upsert(struct store *s, const char *tenant_id, const char *type, const char *value,
+                         const char *action, const json_t *body, int64_t version, int64_t *id_out)
+{
+    struct sqlite_store *ss = S(s);
+    char *text = json_dumps(body, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    if (!text)
+        return RG_ENOMEM;
+    sqlite3_stmt *st = prep(ss, S_IND_UPSERT);
+    bind(st, 1, tenant_id);
+    bind(st, 2, type);
+    bind(st, 3, value);
+    bind(st, 4, action);
+    bind(st, 5, text);
+    sqlite3_bind_int64(st, 6, version);
+    int rc = exec1(ss, st);
+    free(text);
+    if (rc < 0)
+        return rc;
+    st = prep(ss, S_IND_ID);
+    bind(st, 1, tenant_id);
+    bind(st, 2, type);
+    bind(st, 3, value);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *id_out = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW ? 0 : map_rc(rc ? rc : SQLITE_ERROR);
+}
+
+/* An indicator row as JSON: its body plus "id" (a string, as Defender's) and the sync fields. */
+static json_t *ind_row(sqlite3_stmt *st)
+{
+    json_t *o = parse_body(st);
+    if (!o)
+        return NULL;
+    char id[32];
+    snprintf(id, sizeof id, "%lld", (long long)sqlite3_column_int64(st, 1));
+    json_object_set_new(o, "id", json_string(id));
+    json_object_set_new(o, "_version", json_integer(sqlite3_column_int64(st, 2)));
+    json_object_set_new(o, "_deleted", json_boolean(sqlite3_column_int(st, 3)));
+    return o;
+}
+
+static int sq_ind_get(struct store *s, const char *tenant_id, int64_t id, json_t **out)
+{
+    struct sqlite_store *ss = S(s);
+    sqlite3_stmt *st = prep(ss, S_IND_GET);
+    bind(st, 1, tenant_id);
+    sqlite3_bind_int64(st, 2, id);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *out = ind_row(st);
+        sqlite3_reset(st);
+        return *out ? 0 : RG_EIO;
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? RG_ENOTFOUND : map_rc(rc);
+}
+
+static int sq_ind_delete(struct store *s, const char *tenant_id, int64_t id, int64_t version)
+{
+    struct sqlite_store *ss = S(s);
+    sqlite3_stmt *st = prep(ss, S_IND_DELETE);
+    bind(st, 1, tenant_id);
+    sqlite3_bind_int64(st, 2, id);
+    sqlite3_bind_int64(st, 3, version);
+    int rc = exec1(ss, st);
+    return rc < 0 ? rc : rc == 0 ? RG_ENOTFOUND : 0;
+}
+
+static int sq_ind_query(struct store *s, const char *tenant_id, const struct store_ind_query *q, json_t **out)
+{
+    struct sqlite_store *ss = S(s);
+    char sql[512];
+    /* fixed clauses, values bound: no text from the request enters the SQL */
+    snprintf(sql, sizeof sql,
+             "SELECT body, id, version, deleted FROM indicators WHERE tenant_id = ?1 AND version > ?2%s%s%s%s"
+             " ORDER BY %s LIMIT ?6 OFFSET ?7",
+             q->with_deleted ? "" : " AND deleted = 0", q->type ? " AND type = ?3" : "",
+             q->action ? " AND action = ?4" : "", q->value ? " AND value = ?5" : "", q->by_version ? "version" : "id");
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(ss->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return RG_EIO;
+    bind(st, 1, tenant_id);
+    sqlite3_bind_int64(st, 2, q->since_version);
+    if (q->type)
+        bind(st, 3, q->type);
+    if (q->action)
+        bind(st, 4, q->action);
+    if (q->value)
+        bind(st, 5, q->value);
+    sqlite3_bind_int64(st, 6, q->limit);
+    sqlite3_bind_int64(st, 7, q->offset);
+    json_t *arr = json_array();
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        json_t *o = ind_row(st);
+        if (!o) {
+            rc = SQLITE_CORRUPT;
+            break;
+        }
+        json_array_append_new(arr, o);
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) {
+        json_decref(arr);
+        return map_rc(rc);
+    }
+    *out = arr;
+    return 0;
+}
+
 const struct store_ops store_sqlite_ops = {
     .scheme = "sqlite",
     .open = sq_open,
@@ -592,4 +729,9 @@ const struct store_ops store_sqlite_ops = {
     .cred_lookup = sq_cred_lookup,
     .cred_delete = sq_cred_delete,
     .cred_delete_subject = sq_cred_delete_subject,
+    .ind_version = sq_ind_version,
+    .ind_upsert = sq_ind_upsert,
+    .ind_get = sq_ind_get,
+    .ind_delete = sq_ind_delete,
+    .ind_query = sq_ind_query,
 };

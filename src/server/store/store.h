@@ -8,6 +8,8 @@
  *  - api_keys(id, tenant_id, name, role, key_hash): admin/reader keys, SHA-256 of the key only
  *  - credentials(hash, kind, tenant_id, subject_id, expires_at): device credentials,
  *    one-time enrollment codes and partner keys, SHA-256 of the secret only
+ *  - indicators(id, tenant_id, type, value, action, body, version, deleted): threat
+ *    intelligence at the scale of millions per tenant, versioned for delta sync
  *  - documents(tenant_id, collection, id, body, ...): the Graph resources as JSON
  *    documents (policies, app configurations, connectors, users, groups, ...),
  *    keyed by (tenant, collection, id). Bodies are what the API serves.
@@ -41,6 +43,15 @@ struct store_cred {
     char tenant_id[UTIL_UUID_LEN + 1];
     char subject_id[128]; /* device id, user id or partner (connector) id */
     int64_t expires_ms;   /* 0 = never */
+};
+
+/* A query over a tenant's indicators; NULL/0 fields do not filter. */
+struct store_ind_query {
+    const char *type, *action, *value; /* exact matches (canonical forms) */
+    int64_t since_version;             /* only rows changed after this version */
+    int with_deleted;                  /* include tombstones (delta sync) */
+    int by_version;                    /* order by version (sync) rather than id (admin lists) */
+    int64_t limit, offset;
 };
 
 struct store_ops {
@@ -78,6 +89,20 @@ struct store_ops {
     int (*cred_delete)(struct store *s, const char *hash);
     /* Revokes every credential of a kind for a subject (e.g. a device signing out). */
     int (*cred_delete_subject)(struct store *s, const char *kind, const char *tenant_id, const char *subject_id);
+
+    /*
+     * Indicators (threat intelligence). Every change takes the tenant's next
+     * version (ind_version + 1, the caller's transaction keeps it unique);
+     * deletions are tombstones so agents can sync by delta. Rows come back as
+     * their stored body plus "id" (string), "_version" and "_deleted".
+     */
+    int (*ind_version)(struct store *s, const char *tenant_id, int64_t *out);
+    /* Creates or updates by (type, value); *id_out receives the indicator's id. */
+    int (*ind_upsert)(struct store *s, const char *tenant_id, const char *type, const char *value, const char *action,
+                      const json_t *body, int64_t version, int64_t *id_out);
+    int (*ind_get)(struct store *s, const char *tenant_id, int64_t id, json_t **out);
+    int (*ind_delete)(struct store *s, const char *tenant_id, int64_t id, int64_t version);
+    int (*ind_query)(struct store *s, const char *tenant_id, const struct store_ind_query *q, json_t **out);
 };
 
 struct store {

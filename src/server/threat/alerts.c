@@ -28,6 +28,12 @@ static const struct kind {
     {"certificate", "Informational", "Suspicious certificate on the device", "CredentialAccess"},
 };
 
+/* Kinds the reference records as device timeline events, not alerts (§9.2). */
+static int timeline_kind(const char *kind)
+{
+    return !strcmp(kind, "openNetwork") || !strcmp(kind, "certificate");
+}
+
 int threat_kind_info(const char *kind, const char **severity, const char **title, const char **category)
 {
     for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
@@ -95,6 +101,52 @@ int threat_device_alerts(struct store *s, const char *tenant_id, const char *dev
     json_decref(all);
     *out = mine;
     return 0;
+}
+
+int threat_offboard(struct store *s, const char *tenant_id, json_t *device)
+{
+    char ts[UTIL_TIME_LEN + 1];
+    util_time_format(util_now_ms(), ts, sizeof ts);
+    const char *id = json_string_value(json_object_get(device, "id"));
+    json_object_set_new(device, "activated", json_false());
+    json_object_set_new(device, "offboardedDateTime", json_string(ts));
+    int rc = s->ops->doc_update(s, tenant_id, THREAT_DEVICES, id, device);
+    if (!rc)
+        rc = s->ops->cred_delete_subject(s, "device", tenant_id, id);
+    return rc;
+}
+
+int threat_offboard_user(struct store *s, const char *tenant_id, const char *user_id)
+{
+    json_t *all = NULL;
+    int rc = s->ops->doc_list(s, tenant_id, THREAT_DEVICES, &all);
+    size_t i;
+    json_t *d;
+    json_array_foreach(all, i, d) {
+        const char *uid = json_string_value(json_object_get(d, "userId"));
+        if (!rc && uid && !strcmp(uid, user_id) && json_is_true(json_object_get(d, "activated")))
+            rc = threat_offboard(s, tenant_id, d);
+    }
+    json_decref(all);
+    return rc;
+}
+
+int threat_facts(struct store *s, const char *tenant_id, json_t *device)
+{
+    json_t *rooted = json_object_get(device, "rooted");
+    if (!json_is_boolean(rooted))
+        return 0;
+    json_t *det = json_pack("[{s:s,s:s,s:s,s:s}]", "kind", "jailbreak", "key", "device:rooted", "state",
+                            json_is_true(rooted) ? "active" : "resolved", "title",
+                            "The device reports that it is rooted or jailbroken");
+    json_t *settings = json_object(), *result = NULL;
+    char err[256];
+    int rc = det && settings ? threat_report(s, tenant_id, device, det, settings, &result, err, sizeof err)
+                             : RG_ENOMEM;
+    json_decref(det);
+    json_decref(settings);
+    json_decref(result);
+    return rc;
 }
 
 int threat_recompute(struct store *s, const char *tenant_id, json_t *device)
@@ -241,6 +293,25 @@ int threat_report(struct store *s, const char *tenant_id, json_t *device, const 
         util_sha256_hex(key, strlen(key), kh, sizeof kh);
         json_t *a = open_alert(alerts, kh);
         const char *status;
+        if (timeline_kind(kind)) {
+            /* a timeline event: recorded once per report, never part of the level */
+            char id[UTIL_UUID_LEN + 1];
+            if (util_uuid(id, sizeof id)) {
+                rc = RG_EIO;
+                break;
+            }
+            json_t *ev = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "id", id, "machineId", device_id, "kind", kind,
+                                   "title", title, "state", state ? state : "active", "eventTime", when ? when : now,
+                                   "reportedTime", now);
+            if (!no_url && json_is_string(json_object_get(d, "url")))
+                json_object_set(ev, "url", json_object_get(d, "url"));
+            rc = s->ops->doc_insert(s, tenant_id, THREAT_EVENTS, id, ev);
+            json_decref(ev);
+            if (rc)
+                break;
+            json_array_append_new(out, json_pack("{s:s,s:n,s:s}", "key", key, "alertId", "status", "Recorded"));
+            continue;
+        }
         if (state && !strcmp(state, "resolved")) {
             if (!a) {
                 json_array_append_new(out, json_pack("{s:s,s:n,s:s}", "key", key, "alertId", "status", "Resolved"));
@@ -288,8 +359,11 @@ int threat_report(struct store *s, const char *tenant_id, json_t *device, const 
                           dns ? dns : "", "alertCreationTime",
                           now, "firstEventTime", when ? when : now, "lastEventTime", when ? when : now,
                           "lastUpdateTime", now, "resolvedTime", "detectionKey", kh, "kind", kind, "evidence", ev);
+            const char *upn = json_string_value(json_object_get(device, "userPrincipalName"));
+            const char *at = upn ? strchr(upn, '@') : NULL;
             json_object_set_new(a, "relatedUser",
-                                json_pack("{s:O?}", "userPrincipalName", json_object_get(device, "userPrincipalName")));
+                                at ? json_pack("{s:s%,s:s}", "userName", upn, (size_t)(at - upn), "domainName", at + 1)
+                                   : json_pack("{s:n,s:n}", "userName", "domainName"));
             rc = s->ops->doc_insert(s, tenant_id, THREAT_ALERTS, id, a);
             json_array_append_new(alerts, a);
             status = "New";

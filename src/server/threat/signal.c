@@ -78,8 +78,17 @@ int threat_signal_get(struct store *s, const char *tenant_id, const char *user_i
         snprintf(out->partner, sizeof out->partner, "%s", pid);
         const char *level = NULL, *when = NULL;
         if (chosen == builtin) {
+            /* the level is as fresh as the agent's last report */
             level = json_string_value(json_object_get(device, "threatLevel"));
-            when = json_string_value(json_object_get(device, "threatLevelDateTime"));
+            when = json_string_value(json_object_get(device, "lastSeen"));
+            json_int_t days = json_integer_value(json_object_get(chosen, "partnerUnresponsivenessThresholdInDays"));
+            int64_t seen;
+            if (!when || util_time_parse(when, &seen) || (days > 0 && now_ms - seen > (int64_t)days * 86400 * 1000)) {
+                out->reason = "deviceInactive";
+                level = NULL;
+                out->partner[0] = '\0';
+                goto done;
+            }
         } else {
             json_t *pl = json_object_get(json_object_get(device, "partnerLevels"), pid);
             level = json_string_value(json_object_get(pl, "level"));
@@ -94,6 +103,7 @@ int threat_signal_get(struct store *s, const char *tenant_id, const char *user_i
             out->age_ms = when && !util_time_parse(when, &ms) ? now_ms - ms : 0;
         }
     }
+done:
     json_decref(device);
     json_decref(conns);
     return 0;

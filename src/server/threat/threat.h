@@ -18,11 +18,13 @@
 #define THREAT_DEVICES "devices"
 #define THREAT_ALERTS "alerts"
 #define THREAT_CONNECTORS "mobileThreatDefenseConnectors"
+#define THREAT_EVENTS "deviceEvents" /* timeline events (open networks, suspicious certificates) */
 
 /*
  * Detection kinds and their alert severity (threat-defense reference §9.2):
  *   phishing Informational, phishingOverridden Low, malware Medium, rogueWifi Low,
- *   jailbreak High, openNetwork and certificate Informational (timeline events).
+ *   jailbreak High; openNetwork and certificate are device timeline events (THREAT_EVENTS),
+ *   never alerts, so they never move the level.
  * Returns 0 and fills the static strings, or RG_EINVAL for an unknown kind.
  */
 int threat_kind_info(const char *kind, const char **severity, const char **title, const char **category);
@@ -43,6 +45,17 @@ const char *threat_risk_score_of(const json_t *device_alerts);
 int threat_report(struct store *s, const char *tenant_id, json_t *device, const json_t *detections,
                   const json_t *settings, json_t **result, char *err, size_t errlen);
 
+/*
+ * Turns the facts a device reports about itself into alerts: "rooted": true opens
+ * the jailbreak alert (High), false resolves it. Writes the device. 0 or RG_ code.
+ */
+int threat_facts(struct store *s, const char *tenant_id, json_t *device);
+
+/* Offboards a device: deactivated, its credential revoked (caller's transaction). */
+int threat_offboard(struct store *s, const char *tenant_id, json_t *device);
+/* Offboards every active device of a user (when the user is deleted). */
+int threat_offboard_user(struct store *s, const char *tenant_id, const char *user_id);
+
 /* Recomputes a device's level from its active alerts and writes the device if it changed. */
 int threat_recompute(struct store *s, const char *tenant_id, json_t *device);
 
@@ -56,7 +69,7 @@ struct threat_signal {
     char partner[64];     /* connector (partner) id the signal came from */
     int64_t age_ms;       /* how old the partner's report is */
     const char *reason;   /* when missing: "noAgent", "agentNotActivated", "connectorOff",
-                             "partnerUnresponsive", "noPartnerData" (static string) */
+                             "partnerUnresponsive", "noPartnerData", "deviceInactive" (static string) */
 };
 
 /*

@@ -18,11 +18,11 @@ static void h(void *app, struct http_request *req, struct http_response *res)
 
 static const int arg_one = 1;
 static const struct http_route routes[] = {
-    {"GET", "/healthz", h, NULL},
-    {"GET", "/{v}/users/{}", h, &arg_one},
-    {"PATCH", "/{v}/users/{}", h, NULL},
-    {"POST", "/{v}/groups/{}/members/$ref", h, NULL},
-    {"DELETE", "/{v}/groups/{}/members/{}/$ref", h, NULL},
+    {"GET", "/healthz", h, NULL, 0},
+    {"GET", "/{v}/users/{}", h, &arg_one, 0},
+    {"PATCH", "/{v}/users/{}", h, NULL, 0},
+    {"POST", "/{v}/groups/{}/members/$ref", h, NULL, 0},
+    {"DELETE", "/{v}/groups/{}/members/{}/$ref", h, NULL, 0},
 };
 #define N (sizeof routes / sizeof routes[0])
 

@@ -1,0 +1,304 @@
+/*
+ * broker.c: the local broker socket (<state dir>/agent.sock, mode 0666) that
+ * managed apps on the device ask — a line protocol, one JSON line per
+ * request line (docs/agent.md): "hello", "check-url <url>", "rescan",
+ * "status". Non-blocking, at most AGENT_MAX_CONNS clients, idle ones closed
+ * after 10 s. Also the client side (agent_broker_ask) for the CLI commands.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "agent/core.h"
+#include "common/err.h"
+
+#define CONN_IDLE_MS 10000
+
+static int fill_addr(const char *path, struct sockaddr_un *sa)
+{
+    memset(sa, 0, sizeof *sa);
+    sa->sun_family = AF_UNIX;
+    size_t n = strlen(path);
+    if (n >= sizeof sa->sun_path)
+        return RG_ETOOBIG;
+    memcpy(sa->sun_path, path, n + 1);
+    return 0;
+}
+
+int agent_broker_open(struct rg_agent *ag)
+{
+    struct sockaddr_un sa;
+    if (fill_addr(ag->sock_path, &sa))
+        return agent_fail(ag, RG_AGENT_EIO, "the socket path %s is too long", ag->sock_path);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0)
+        return agent_fail(ag, RG_AGENT_EIO, "socket: %s", strerror(errno));
+    /* a socket file left by a crash is replaced; a live daemon's is not */
+    int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (probe >= 0 && connect(probe, (struct sockaddr *)&sa, sizeof sa) == 0) {
+        close(probe);
+        close(fd);
+        return agent_fail(ag, RG_AGENT_EIO, "another riskgate-agent already runs on %s", ag->dir);
+    }
+    if (probe >= 0)
+        close(probe);
+    unlink(ag->sock_path);
+    mode_t old = umask(0);
+    int rc = bind(fd, (struct sockaddr *)&sa, sizeof sa);
+    umask(old);
+    if (rc || chmod(ag->sock_path, 0666) || listen(fd, 16)) {
+        int e = errno;
+        close(fd);
+        return agent_fail(ag, RG_AGENT_EIO, "cannot listen on %s: %s", ag->sock_path, strerror(e));
+    }
+    ag->lfd = fd;
+    agent_log(ag, 1, "broker listening on %s", ag->sock_path);
+    return 0;
+}
+
+static void conn_close(struct agent_conn *c)
+{
+    if (c->fd >= 0)
+        close(c->fd);
+    c->fd = -1;
+    buf_release(&c->in);
+    buf_release(&c->out);
+    c->closing = false;
+}
+
+void agent_broker_close(struct rg_agent *ag)
+{
+    for (int i = 0; i < AGENT_MAX_CONNS; i++)
+        conn_close(&ag->conns[i]);
+    if (ag->lfd >= 0) {
+        close(ag->lfd);
+        ag->lfd = -1;
+        unlink(ag->sock_path);
+    }
+}
+
+int agent_broker_pollfds(struct rg_agent *ag, struct pollfd *fds, int max)
+{
+    int n = 0;
+    if (ag->lfd >= 0 && n < max)
+        fds[n++] = (struct pollfd){.fd = ag->lfd, .events = POLLIN};
+    for (int i = 0; i < AGENT_MAX_CONNS && n < max; i++) {
+        struct agent_conn *c = &ag->conns[i];
+        if (c->fd < 0)
+            continue;
+        short ev = c->closing ? 0 : POLLIN;
+        if (c->out.len)
+            ev |= POLLOUT;
+        fds[n++] = (struct pollfd){.fd = c->fd, .events = ev};
+    }
+    return n;
+}
+
+/* Appends one JSON answer line to the connection's output. */
+static void answer(struct agent_conn *c, json_t *o)
+{
+    char *s = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+    if (!s || buf_puts(&c->out, s) || buf_puts(&c->out, "\n"))
+        c->closing = true;
+    free(s);
+    json_decref(o);
+}
+
+static json_t *error_json(const char *msg)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "error", json_string(msg));
+    return o;
+}
+
+/* Serves one request line (without its newline). */
+static void serve_line(struct rg_agent *ag, struct agent_conn *c, char *line)
+{
+    size_t n = strlen(line);
+    while (n && (line[n - 1] == '\r' || line[n - 1] == ' '))
+        line[--n] = '\0';
+    if (!strcmp(line, "hello")) {
+        agent_refresh_identity(ag); /* an activation by another process shows at once */
+        answer(c, agent_hello_json(ag));
+    } else if (!strncmp(line, "check-url ", 10)) {
+        int act;
+        json_t *o = agent_check_url_json(ag, line + 10, &act);
+        answer(c, o ? o : error_json("not a URL, host name or IP address"));
+    } else if (!strcmp(line, "rescan")) {
+        rg_agent_request_rescan(ag);
+        json_t *o = json_object();
+        json_object_set_new(o, "ok", json_true());
+        json_object_set_new(o, "rescan", json_string("scheduled"));
+        answer(c, o);
+    } else if (!strcmp(line, "status")) {
+        answer(c, agent_status_build(ag));
+    } else if (!strcmp(line, "quit")) {
+        c->closing = true;
+    } else if (n) {
+        answer(c, error_json("unknown request; try hello, check-url <url>, rescan, status"));
+    }
+}
+
+static void on_readable(struct rg_agent *ag, struct agent_conn *c)
+{
+    char tmp[2048];
+    ssize_t n = read(c->fd, tmp, sizeof tmp);
+    if (n < 0 && (errno == EAGAIN || errno == EINTR))
+        return;
+    if (n <= 0) {
+        c->closing = true; /* finish writing what is queued, then close */
+        return;
+    }
+    c->since_ms = agent_mono_ms();
+    if (buf_append(&c->in, tmp, (size_t)n)) {
+        answer(c, error_json("request line too long"));
+        c->closing = true;
+        return;
+    }
+    char *nl;
+    while (!c->closing && (nl = memchr(c->in.data, '\n', c->in.len))) {
+        *nl = '\0';
+        size_t used = (size_t)(nl - c->in.data) + 1;
+        serve_line(ag, c, c->in.data);
+        memmove(c->in.data, c->in.data + used, c->in.len - used);
+        c->in.len -= used;
+        c->in.data[c->in.len] = '\0';
+    }
+}
+
+static void on_writable(struct agent_conn *c)
+{
+    ssize_t n = send(c->fd, c->out.data, c->out.len, MSG_NOSIGNAL);
+    if (n < 0 && (errno == EAGAIN || errno == EINTR))
+        return;
+    if (n <= 0) {
+        conn_close(c);
+        return;
+    }
+    memmove(c->out.data, c->out.data + n, c->out.len - (size_t)n);
+    c->out.len -= (size_t)n;
+    c->out.data[c->out.len] = '\0';
+}
+
+static void accept_all(struct rg_agent *ag)
+{
+    for (;;) {
+        int fd = accept(ag->lfd, NULL, NULL);
+        if (fd < 0)
+            return;
+        if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) || fcntl(fd, F_SETFD, FD_CLOEXEC)) {
+            close(fd);
+            continue;
+        }
+        struct agent_conn *c = NULL;
+        for (int i = 0; i < AGENT_MAX_CONNS && !c; i++)
+            if (ag->conns[i].fd < 0)
+                c = &ag->conns[i];
+        if (!c) {
+            static const char busy[] = "{\"error\":\"busy\"}\n";
+            if (send(fd, busy, sizeof busy - 1, MSG_NOSIGNAL) < 0) { /* best effort */
+            }
+            close(fd);
+            continue;
+        }
+        c->fd = fd;
+        c->in = (struct buf)BUF_INIT(AGENT_LINE_MAX);
+        c->out = (struct buf)BUF_INIT(1 << 20);
+        c->since_ms = agent_mono_ms();
+        c->closing = false;
+    }
+}
+
+void agent_broker_process(struct rg_agent *ag, const struct pollfd *fds, int n)
+{
+    int64_t now = agent_mono_ms();
+    for (int k = 0; k < n; k++) {
+        if (!fds[k].revents)
+            continue;
+        if (fds[k].fd == ag->lfd) {
+            accept_all(ag);
+            continue;
+        }
+        for (int i = 0; i < AGENT_MAX_CONNS; i++) {
+            struct agent_conn *c = &ag->conns[i];
+            if (c->fd != fds[k].fd)
+                continue;
+            if (fds[k].revents & POLLIN)
+                on_readable(ag, c);
+            if (c->fd >= 0 && c->out.len && (fds[k].revents & (POLLOUT | POLLIN)))
+                on_writable(c);
+            if (c->fd >= 0 && (fds[k].revents & (POLLERR | POLLNVAL)))
+                conn_close(c);
+            else if (c->fd >= 0 && (fds[k].revents & POLLHUP) && !(fds[k].revents & POLLIN))
+                conn_close(c);
+        }
+    }
+    for (int i = 0; i < AGENT_MAX_CONNS; i++) {
+        struct agent_conn *c = &ag->conns[i];
+        if (c->fd < 0)
+            continue;
+        if ((c->closing && !c->out.len) || now - c->since_ms > CONN_IDLE_MS)
+            conn_close(c);
+    }
+}
+
+int agent_broker_ask(const char *sock_path, const char *request, int timeout_ms, char **answer_out)
+{
+    *answer_out = NULL;
+    if (!request || strchr(request, '\n'))
+        return RG_AGENT_EINVAL;
+    struct sockaddr_un sa;
+    if (fill_addr(sock_path, &sa))
+        return RG_AGENT_ENODAEMON;
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return RG_AGENT_EIO;
+    if (connect(fd, (struct sockaddr *)&sa, sizeof sa)) {
+        close(fd);
+        return RG_AGENT_ENODAEMON;
+    }
+    struct buf req = BUF_INIT(0), resp = BUF_INIT(1 << 20);
+    int rc = buf_printf(&req, "%s\n", request) ? RG_AGENT_ENOMEM : 0;
+    size_t off = 0;
+    while (!rc && off < req.len) {
+        ssize_t n = send(fd, req.data + off, req.len - off, MSG_NOSIGNAL);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            rc = RG_AGENT_EIO;
+        else
+            off += (size_t)n;
+    }
+    int64_t deadline = agent_mono_ms() + timeout_ms;
+    while (!rc && !memchr(resp.data ? resp.data : "", '\n', resp.len)) {
+        int64_t left = deadline - agent_mono_ms();
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        if (left <= 0 || poll(&p, 1, (int)left) <= 0) {
+            rc = RG_AGENT_EIO;
+            break;
+        }
+        char tmp[4096];
+        ssize_t n = read(fd, tmp, sizeof tmp);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0 || buf_append(&resp, tmp, (size_t)n))
+            rc = RG_AGENT_EIO;
+    }
+    close(fd);
+    buf_release(&req);
+    if (!rc) {
+        char *nl = memchr(resp.data, '\n', resp.len);
+        *nl = '\0';
+        resp.len = (size_t)(nl - resp.data);
+        *answer_out = buf_detach(&resp);
+    }
+    buf_release(&resp);
+    return rc;
+}

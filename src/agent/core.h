@@ -1,0 +1,135 @@
+/*
+ * core.h: the inside of struct rg_agent (the public handle of
+ * include/riskgate/agent.h) and the functions the core's files share.
+ * Internal: only src/agent/ includes it. All state lives in the handle.
+ */
+#ifndef RG_AGENT_CORE_H
+#define RG_AGENT_CORE_H
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "agent/http.h"
+#include "agent/indset.h"
+#include "agent/scan.h"
+#include "agent/state.h"
+#include "common/buf.h"
+#include "common/util.h"
+#include "riskgate/agent.h"
+
+#define AGENT_MAX_CONNS 16     /* broker clients at once */
+#define AGENT_LINE_MAX 4096    /* one broker request line */
+#define AGENT_REPORT_BATCH 100 /* detections per POST */
+#define AGENT_RETRY_MS 5000    /* after a failed report */
+#define AGENT_DEFAULT_SCAN_S 60
+#define AGENT_DEFAULT_HEARTBEAT_S 60
+#define AGENT_TEST_DOMAIN "smartscreentestratings2.net" /* reference §10: always phishing */
+
+/* One threat the scanner found, until the server knows it is resolved. */
+struct agent_threat {
+    char *key;         /* "sha256:<hex>" */
+    char *threat_name; /* "Test Virus" or the indicator's title */
+    char *file_path;   /* a file that has it */
+    char *file_name;
+    char *indicator; /* "FileSha256 Block" when an indicator decided, else NULL */
+    struct scan_hashes h;
+    char detected_at[UTIL_TIME_LEN + 1];
+    char *alert_id; /* from the server */
+    bool active;    /* seen in the last scan */
+    bool reported;  /* the server has the current state */
+    bool known;     /* the server was told it is active (else a resolve needs no report) */
+    bool seen;      /* scratch during a scan */
+};
+
+struct agent_conn {
+    int fd; /* -1 when free */
+    struct buf in, out;
+    int64_t since_ms;
+    bool closing; /* close once out is flushed */
+};
+
+struct rg_agent {
+    char *dir, *state_path, *status_path, *sock_path;
+    struct agent_state st;
+    struct timespec state_mtime;
+    ino_t state_ino;
+    rg_agent_log_fn log_fn;
+    void *log_ud;
+    char err[512];
+
+    /* the server session */
+    struct http_client http;
+    bool http_ready;
+    json_t *settings;     /* resolved configuration (owned) or NULL */
+    char *config_version; /* of settings */
+    char *wanted_config;  /* configVersion from the last heartbeat */
+    int64_t ind_version;  /* of the indicator set */
+    int64_t wanted_ind;   /* indicatorVersion from the last heartbeat, -1 unknown */
+    struct indset *ind;
+    char threat_level[16]; /* "" unknown */
+    int hb_interval_s;
+    int64_t last_hb_ms; /* wall clock of the last good heartbeat */
+    bool server_ok;
+    bool refused; /* the credential was refused (401) */
+    char last_error[512];
+
+    /* the daemon */
+    bool daemon;
+    int64_t next_hb, next_scan, next_report, next_status; /* monotonic ms */
+    bool rescan;
+    int scan_interval_s;
+    char **dirs;
+    size_t ndirs;
+    struct scan_cache *cache;
+    struct agent_threat *threats;
+    size_t nthreats, athreats;
+    int64_t last_scan_ms; /* wall */
+    struct scan_stats last_stats;
+    int lfd; /* broker listening socket, -1 */
+    struct agent_conn conns[AGENT_MAX_CONNS];
+};
+
+int64_t agent_mono_ms(void);
+void agent_log(struct rg_agent *ag, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Sets ag->err (for rg_agent_errmsg) and returns code. */
+int agent_fail(struct rg_agent *ag, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Re-reads state.json if it changed on disk (activation or sign-out by another process); true if so. */
+bool agent_refresh_identity(struct rg_agent *ag);
+/* Maps an internal RG_E* code of the HTTP layer to an RG_AGENT_* code. */
+int agent_code(int rg);
+
+/* sync.c: the device API */
+int agent_session(struct rg_agent *ag);         /* http client for the stored identity */
+void agent_session_reset(struct rg_agent *ag);  /* forget server state (identity changed) */
+int agent_heartbeat(struct rg_agent *ag);       /* POST heartbeat; then config / indicators if moved */
+int agent_fetch_config(struct rg_agent *ag);    /* GET config */
+int agent_sync_indicators(struct rg_agent *ag); /* GET indicators?since= */
+int agent_report(struct rg_agent *ag);          /* POST pending detections */
+json_t *agent_device_facts(void);               /* {"platform":"linux",...} */
+
+/* threats.c: scan pass and the threat list */
+int agent_scan_pass(struct rg_agent *ag);
+void agent_threats_release(struct rg_agent *ag);
+json_t *agent_threats_json(const struct rg_agent *ag);
+void agent_threats_load(struct rg_agent *ag, const json_t *arr);
+size_t agent_threats_pending(const struct rg_agent *ag);
+struct agent_threat *agent_threat_find(struct rg_agent *ag, const char *key);
+void agent_threats_drop_resolved(struct rg_agent *ag); /* resolved and reported: forgotten */
+
+/* status.c */
+json_t *agent_status_build(struct rg_agent *ag);
+int agent_status_write(struct rg_agent *ag);
+json_t *agent_status_read(const struct rg_agent *ag); /* status.json or NULL */
+json_t *agent_check_url_json(struct rg_agent *ag, const char *url, int *action);
+json_t *agent_hello_json(struct rg_agent *ag);
+
+/* broker.c */
+int agent_broker_open(struct rg_agent *ag);
+void agent_broker_close(struct rg_agent *ag);
+int agent_broker_pollfds(struct rg_agent *ag, struct pollfd *fds, int max);
+void agent_broker_process(struct rg_agent *ag, const struct pollfd *fds, int n);
+int agent_broker_ask(const char *sock_path, const char *request, int timeout_ms, char **answer);
+#endif

@@ -1,0 +1,156 @@
+/* http.c: the agent's libcurl client to riskgated (http.h). */
+#include "agent/http.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <curl/curl.h>
+#include <openssl/crypto.h>
+
+#include "common/buf.h"
+#include "common/err.h"
+#include "riskgate/agent.h"
+
+int http_init(struct http_client *hc, const char *base_url, const char *token)
+{
+    memset(hc, 0, sizeof *hc);
+    if (!base_url || (strncasecmp(base_url, "http://", 7) && strncasecmp(base_url, "https://", 8)))
+        return RG_EINVAL;
+    const char *auth = base_url + (base_url[4] == ':' ? 7 : 8);
+    if (!*auth || *auth == '/')
+        return RG_EINVAL;
+    hc->base = strdup(base_url);
+    if (!hc->base)
+        return RG_ENOMEM;
+    size_t n = strlen(hc->base);
+    while (n && hc->base[n - 1] == '/')
+        hc->base[--n] = '\0';
+    if (token && *token) {
+        struct buf h = BUF_INIT(0);
+        if (buf_printf(&h, "Authorization: Bearer %s", token)) {
+            buf_release(&h);
+            http_release(hc);
+            return RG_ENOMEM;
+        }
+        hc->auth = buf_detach(&h);
+    }
+    snprintf(hc->ua, sizeof hc->ua, "riskgate-agent/%s", RG_AGENT_VERSION);
+    hc->curl = curl_easy_init();
+    if (!hc->curl) {
+        http_release(hc);
+        return RG_ENOMEM;
+    }
+    return 0;
+}
+
+void http_release(struct http_client *hc)
+{
+    if (!hc)
+        return;
+    if (hc->curl)
+        curl_easy_cleanup(hc->curl);
+    free(hc->base);
+    if (hc->auth) {
+        OPENSSL_cleanse(hc->auth, strlen(hc->auth));
+        free(hc->auth);
+    }
+    memset(hc, 0, sizeof *hc);
+}
+
+void http_answer_release(struct http_answer *a)
+{
+    json_decref(a->json);
+    a->json = NULL;
+    a->status = 0;
+    a->error[0] = '\0';
+}
+
+struct sink {
+    struct buf *b;
+    int rc;
+};
+
+static size_t on_data(char *p, size_t size, size_t n, void *ud)
+{
+    struct sink *s = ud;
+    s->rc = buf_append(s->b, p, size * n);
+    return s->rc ? 0 : size * n;
+}
+
+int http_call(struct http_client *hc, const char *method, const char *path, const json_t *body, struct http_answer *a)
+{
+    http_answer_release(a);
+    struct buf url = BUF_INIT(0), resp = BUF_INIT(HTTP_MAX_ANSWER);
+    char *payload = NULL;
+    if (buf_printf(&url, "%s%s", hc->base, path) ||
+        (body && !(payload = json_dumps(body, JSON_COMPACT | JSON_PRESERVE_ORDER)))) {
+        buf_release(&url);
+        snprintf(a->error, sizeof a->error, "out of memory");
+        return RG_ENOMEM;
+    }
+    CURL *c = hc->curl;
+    curl_easy_reset(c);
+    struct curl_slist *hdr = NULL, *t;
+    if ((t = curl_slist_append(hdr, "Accept: application/json")))
+        hdr = t;
+    if (payload && (t = curl_slist_append(hdr, "Content-Type: application/json")))
+        hdr = t;
+    if (hc->auth && (t = curl_slist_append(hdr, hc->auth)))
+        hdr = t;
+    char errbuf[CURL_ERROR_SIZE] = "";
+    struct sink sk = {&resp, 0};
+    curl_easy_setopt(c, CURLOPT_URL, buf_str(&url));
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdr);
+    curl_easy_setopt(c, CURLOPT_USERAGENT, hc->ua);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, HTTP_CONNECT_TIMEOUT_S);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, HTTP_TIMEOUT_S);
+    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &sk);
+    if (!strcmp(method, "GET")) {
+        curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
+    } else {
+        curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, payload ? payload : "");
+        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)(payload ? strlen(payload) : 0));
+    }
+    CURLcode cc = curl_easy_perform(c);
+    int rc = 0;
+    if (cc == CURLE_OK) {
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &a->status);
+        if (resp.len)
+            a->json = json_loadb(buf_str(&resp), resp.len, 0, NULL);
+        if (a->status < 200 || a->status > 299) {
+            const char *msg = json_string_value(json_object_get(json_object_get(a->json, "error"), "message"));
+            snprintf(a->error, sizeof a->error, "the server answered HTTP %ld%s%s", a->status, msg ? ": " : "",
+                     msg ? msg : "");
+            rc = a->status == 401   ? RG_EAUTH
+                 : a->status == 403 ? RG_EPERM
+                 : a->status == 404 ? RG_ENOTFOUND
+                                    : RG_EINVAL;
+        }
+    } else if (cc == CURLE_WRITE_ERROR && sk.rc) {
+        rc = sk.rc;
+        snprintf(a->error, sizeof a->error, "%s",
+                 rc == RG_ETOOBIG ? "the server's answer is too large" : "out of memory");
+    } else {
+        rc = RG_EIO;
+        snprintf(a->error, sizeof a->error, "cannot reach %s: %s", hc->base,
+                 errbuf[0] ? errbuf : curl_easy_strerror(cc));
+    }
+    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, NULL);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, NULL);
+    curl_slist_free_all(hdr);
+    buf_release(&resp);
+    buf_release(&url);
+    if (payload) /* the activation body carries a password */
+        OPENSSL_cleanse(payload, strlen(payload));
+    free(payload);
+    return rc;
+}

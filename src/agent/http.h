@@ -1,0 +1,49 @@
+/*
+ * http.h: the agent's HTTP client to riskgated, over libcurl: JSON in, JSON
+ * out, with the device credential as a Bearer token, timeouts, a capped
+ * answer, and the error-to-code mapping of the device API in one place:
+ * no answer -> RG_EIO ("unreachable"), 401 -> RG_EAUTH, 403 -> RG_EPERM,
+ * other non-2xx -> RG_EINVAL, with the Graph error message kept.
+ *
+ * Library code: never prints; never puts the credential in an error message.
+ * Not thread-safe: one client per thread.
+ */
+#ifndef RG_AGENT_HTTP_H
+#define RG_AGENT_HTTP_H
+#include <jansson.h>
+
+#define HTTP_MAX_ANSWER (32u << 20)
+#define HTTP_CONNECT_TIMEOUT_S 5L
+#define HTTP_TIMEOUT_S 30L
+
+struct http_client {
+    void *curl;  /* CURL *, owned */
+    char *base;  /* base URL without trailing '/', owned */
+    char *auth;  /* "Authorization: Bearer ...", owned and wiped, or NULL */
+    char ua[64]; /* User-Agent */
+};
+
+/* Fills hc for base_url (http or https). token may be NULL. 0, RG_EINVAL, RG_ENOMEM. */
+int http_init(struct http_client *hc, const char *base_url, const char *token);
+/* Frees hc's contents; accepts a zeroed or released client. */
+void http_release(struct http_client *hc);
+
+struct http_answer {
+    long status;     /* 0 when no answer came */
+    json_t *json;    /* parsed body (owned) or NULL */
+    char error[320]; /* for a person: why no answer, or the server's error message */
+};
+#define HTTP_ANSWER_INIT                                                                                               \
+    {                                                                                                                  \
+        0, NULL, ""                                                                                                    \
+    }
+void http_answer_release(struct http_answer *a);
+
+/*
+ * One request; path starts with '/'. body: borrowed, or NULL. a: reset, then filled.
+ * Returns 0 for a 2xx answer, RG_EIO when the server could not be reached,
+ * RG_EAUTH (401), RG_EPERM (403), RG_ENOTFOUND (404), RG_EINVAL (other
+ * non-2xx), RG_ETOOBIG, RG_ENOMEM.
+ */
+int http_call(struct http_client *hc, const char *method, const char *path, const json_t *body, struct http_answer *a);
+#endif

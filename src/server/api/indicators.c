@@ -1,0 +1,554 @@
+/*
+ * indicators.c: Defender's custom indicators, /api/indicators (submit or
+ * update, list with $filter, get, delete, batch import), and the agent's
+ * delta sync, GET /device/v1/indicators?since=N.
+ *
+ * Values are validated and canonicalized by the intel module (the same code
+ * the agent matches with), so what is stored is what matches. No ceiling:
+ * indicators have their own table, versioned per tenant; every change takes
+ * a new version and deletions stay as tombstones, so an agent asks only for
+ * what changed since the version it has.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "intel/indicators.h"
+#include "server/api/api.h"
+#include "server/threat/threat.h"
+
+#define LIST_MAX 10000  /* $top ceiling, as Defender's */
+#define SYNC_PAGE 50000 /* indicators per sync answer; the agent asks again while "more" */
+
+static const char *const settable[] = {"indicatorValue", "indicatorType", "action", "application", "externalID",
+                                       "expirationTime", "severity", "title", "description", "recommendedActions",
+                                       "rbacGroupNames", "rbacGroupIds", "generateAlert", "educateUrl", "category",
+                                       "mitreTechniques", NULL};
+static const char *const server_owned[] = {"id", "sourceType", "createdBySource", "source", "createdBy",
+                                           "createdByDisplayName", "lastUpdatedBy", "creationTimeDateTimeUtc",
+                                           "lastUpdateTime", NULL};
+
+static int in_list(const char *k, const char *const *list)
+{
+    for (size_t i = 0; list[i]; i++)
+        if (!strcmp(k, list[i]))
+            return 1;
+    return 0;
+}
+
+static int opt_text(const json_t *in, const char *k, size_t max, char *err, size_t errlen)
+{
+    json_t *v = json_object_get(in, k);
+    if (!v || json_is_null(v))
+        return 0;
+    if (!json_is_string(v) || json_string_length(v) > max || strlen(json_string_value(v)) != json_string_length(v)) {
+        snprintf(err, errlen, "%s: a string of at most %zu characters is expected.", k, max);
+        return -1;
+    }
+    return 0;
+}
+
+static int string_list(const json_t *in, const char *k, char *err, size_t errlen)
+{
+    json_t *v = json_object_get(in, k);
+    if (!v || json_is_null(v))
+        return 0;
+    if (!json_is_array(v) || json_array_size(v) > INTEL_SCOPE_MAX_NAMES) {
+        snprintf(err, errlen, "%s: an array of at most %d strings is expected.", k, INTEL_SCOPE_MAX_NAMES);
+        return -1;
+    }
+    size_t i;
+    json_t *e;
+    json_array_foreach(v, i, e) {
+        if (!json_is_string(e) || !json_string_length(e) || json_string_length(e) > INTEL_SCOPE_MAX_NAME_LEN) {
+            snprintf(err, errlen, "%s[%zu]: a name of 1 to %d characters is expected.", k, i, INTEL_SCOPE_MAX_NAME_LEN);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/*
+ * Validates one indicator body into the stored shape. who: the key id, for
+ * createdBy/lastUpdatedBy. Fills type/value/action (canonical) for the store.
+ */
+static int build(const json_t *in, const char *who, json_t **out, char *type_s, char *value, char *action_s, char *err,
+                 size_t errlen)
+{
+    if (!json_is_object(in)) {
+        snprintf(err, errlen, "an indicator object is expected.");
+        return RG_EINVAL;
+    }
+    const char *k;
+    json_t *v;
+    json_object_foreach((json_t *)in, k, v) {
+        if (!in_list(k, settable) && !in_list(k, server_owned) && strncmp(k, "@odata.", 7) && !strstr(k, "@odata.")) {
+            snprintf(err, errlen, "%s: unknown property of an indicator.", k);
+            return RG_EINVAL;
+        }
+    }
+    const char *tname = json_string_value(json_object_get(in, "indicatorType"));
+    const char *raw = json_string_value(json_object_get(in, "indicatorValue"));
+    const char *aname = json_string_value(json_object_get(in, "action"));
+    enum intel_type type;
+    enum intel_action action;
+    enum intel_severity sev = INTEL_SEV_INFORMATIONAL;
+    bool implied = false;
+    if (!tname || intel_type_parse(tname, &type)) {
+        snprintf(err, errlen, "indicatorType: one of FileSha1, FileSha256, FileMd5, CertificateThumbprint, IpAddress, "
+                              "DomainName, Url is required.");
+        return RG_EINVAL;
+    }
+    if (!raw) {
+        snprintf(err, errlen, "indicatorValue: required.");
+        return RG_EINVAL;
+    }
+    if (intel_normalize(type, raw, value, INTEL_VALUE_MAX + 1, err, errlen))
+        return RG_EINVAL;
+    if (!aname) {
+        snprintf(err, errlen, "action: required (Allowed, Audit, Warn, Block, BlockAndRemediate).");
+        return RG_EINVAL;
+    }
+    if (intel_action_parse(aname, type, &action, &implied, err, errlen))
+        return RG_EINVAL;
+    json_t *ga = json_object_get(in, "generateAlert");
+    bool gen = implied;
+    if (ga && !json_is_null(ga)) {
+        const char *gs = json_string_value(ga);
+        if (json_is_boolean(ga))
+            gen = json_is_true(ga);
+        else if (gs && (!strcmp(gs, "True") || !strcmp(gs, "true")))
+            gen = true;
+        else if (gs && (!strcmp(gs, "False") || !strcmp(gs, "false")))
+            gen = false;
+        else {
+            snprintf(err, errlen, "generateAlert: true or false is expected.");
+            return RG_EINVAL;
+        }
+    }
+    if (intel_check_action(type, action, gen, err, errlen))
+        return RG_EINVAL;
+    const char *sname = json_string_value(json_object_get(in, "severity"));
+    if (json_object_get(in, "severity") && !json_is_null(json_object_get(in, "severity")) &&
+        (!sname || intel_severity_parse(sname, &sev))) {
+        snprintf(err, errlen, "severity: one of Informational, Low, Medium, High is expected.");
+        return RG_EINVAL;
+    }
+    static const char *const texts[] = {"application", "externalID", "recommendedActions", "educateUrl", "category"};
+    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++)
+        if (opt_text(in, texts[i], 4096, err, errlen))
+            return RG_EINVAL;
+    const char *title = json_string_value(json_object_get(in, "title"));
+    const char *desc = json_string_value(json_object_get(in, "description"));
+    if (!title || !*title || opt_text(in, "title", 512, err, errlen)) {
+        if (!err[0])
+            snprintf(err, errlen, "title: required, at most 512 characters.");
+        return RG_EINVAL;
+    }
+    if (!desc || opt_text(in, "description", 8192, err, errlen)) {
+        if (!err[0])
+            snprintf(err, errlen, "description: required (it may be empty).");
+        return RG_EINVAL;
+    }
+    if (string_list(in, "rbacGroupNames", err, errlen) || string_list(in, "rbacGroupIds", err, errlen) ||
+        string_list(in, "mitreTechniques", err, errlen))
+        return RG_EINVAL;
+    const char *exp = json_string_value(json_object_get(in, "expirationTime"));
+    int64_t ms;
+    if ((json_object_get(in, "expirationTime") && !json_is_null(json_object_get(in, "expirationTime")) && !exp) ||
+        (exp && util_time_parse(exp, &ms))) {
+        snprintf(err, errlen, "expirationTime: an ISO-8601 UTC time such as 2030-01-01T00:00:00Z is expected.");
+        return RG_EINVAL;
+    }
+    char now[UTIL_TIME_LEN + 1];
+    util_time_format(util_now_ms(), now, sizeof now);
+    snprintf(type_s, 32, "%s", intel_type_name(type));
+    snprintf(action_s, 32, "%s", intel_action_name(action));
+    json_t *o = json_pack("{s:s,s:s,s:s,s:O?,s:O?,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:O?,s:s,s:s,s:s,s:O?,s:O?,s:b}",
+                          "indicatorValue", value, "indicatorType", type_s, "action", action_s, "application",
+                          json_object_get(in, "application"), "externalID", json_object_get(in, "externalID"),
+                          "sourceType", "AadApp", "source", who, "createdBySource", who, "createdBy", who,
+                          "lastUpdatedBy", who, "creationTimeDateTimeUtc", now, "lastUpdateTime", now,
+                          "expirationTime", json_object_get(in, "expirationTime"), "severity", intel_severity_name(sev),
+                          "title", title, "description", desc, "recommendedActions",
+                          json_object_get(in, "recommendedActions"), "educateUrl", json_object_get(in, "educateUrl"),
+                          "generateAlert", gen);
+    json_object_set_new(o, "rbacGroupNames", json_object_get(in, "rbacGroupNames") && !json_is_null(json_object_get(in, "rbacGroupNames"))
+                                                 ? json_deep_copy(json_object_get(in, "rbacGroupNames"))
+                                                 : json_array());
+    json_object_set_new(o, "rbacGroupIds", json_object_get(in, "rbacGroupIds") && !json_is_null(json_object_get(in, "rbacGroupIds"))
+                                               ? json_deep_copy(json_object_get(in, "rbacGroupIds"))
+                                               : json_array());
+    if (json_object_get(in, "category"))
+        json_object_set(o, "category", json_object_get(in, "category"));
+    if (json_object_get(in, "mitreTechniques"))
+        json_object_set(o, "mitreTechniques", json_object_get(in, "mitreTechniques"));
+    *out = o;
+    return 0;
+}
+
+/* An update keeps who created it and when. */
+static void keep_creation(struct store *s, const char *tenant_id, const char *type, const char *value, json_t *body)
+{
+    struct store_ind_query q = {.type = type, .value = value, .limit = 1};
+    json_t *rows = NULL;
+    if (s->ops->ind_query(s, tenant_id, &q, &rows) == 0 && json_array_size(rows) == 1) {
+        json_t *old = json_array_get(rows, 0);
+        static const char *const keep[] = {"createdBy", "createdBySource", "source", "creationTimeDateTimeUtc",
+                                           "application"};
+        for (size_t i = 0; i < sizeof keep / sizeof keep[0]; i++)
+            if (json_object_get(old, keep[i]))
+                json_object_set(body, keep[i], json_object_get(old, keep[i]));
+    }
+    json_decref(rows);
+}
+
+static json_t *public_row(const json_t *row)
+{
+    json_t *o = json_deep_copy(row);
+    json_object_del(o, "_version");
+    json_object_del(o, "_deleted");
+    return o;
+}
+
+static int parse_id(const char *s, int64_t *out)
+{
+    char *end;
+    long long v = strtoll(s, &end, 10);
+    if (!*s || *end || v <= 0)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+void api_indicator_submit(void *vapp, struct http_request *req, struct http_response *res)
+{
+    struct app *app = vapp;
+    struct api_auth auth;
+    json_t *body = NULL, *ind = NULL, *row = NULL;
+    if (api_authenticate(app, req, res, API_WRITE, &auth) || api_parse_body(req, res, &body))
+        return;
+    char type[32], value[INTEL_VALUE_MAX + 1], action[32], err[512] = "";
+    if (build(body, auth.key_id, &ind, type, value, action, err, sizeof err)) {
+        http_error(res, 400, "BadRequest", "%s", err);
+        goto out;
+    }
+    struct store *s = app->store;
+    int64_t ver = 0, id = 0;
+    int rc = s->ops->begin(s);
+    if (!rc)
+        rc = s->ops->ind_version(s, auth.tenant_id, &ver);
+    if (!rc) {
+        keep_creation(s, auth.tenant_id, type, value, ind);
+        rc = s->ops->ind_upsert(s, auth.tenant_id, type, value, action, ind, ver + 1, &id);
+    }
+    if (!rc)
+        rc = s->ops->commit(s);
+    else
+        s->ops->rollback(s);
+    if (!rc)
+        rc = s->ops->ind_get(s, auth.tenant_id, id, &row);
+    if (rc) {
+        api_fail(res, rc, "indicator");
+        goto out;
+    }
+    json_t *o = public_row(row);
+    char ctx[512];
+    api_context_url(app, req, "Indicators/$entity", ctx, sizeof ctx);
+    json_object_set_new(o, "@odata.context", json_string(ctx));
+    api_send(res, 200, o);
+    json_decref(o);
+out:
+    json_decref(body);
+    json_decref(ind);
+    json_decref(row);
+}
+
+void api_indicator_import(void *vapp, struct http_request *req, struct http_response *res)
+{
+    struct app *app = vapp;
+    struct api_auth auth;
+    json_t *body = NULL, *results = NULL;
+    if (api_authenticate(app, req, res, API_WRITE, &auth) || api_parse_body(req, res, &body))
+        return;
+    json_t *list = json_object_get(body, "Indicators");
+    if (!json_is_array(list) || json_object_size(body) != 1) {
+        http_error(res, 400, "BadRequest", "Indicators: an array of indicators is required (and nothing else).");
+        goto out;
+    }
+    struct store *s = app->store;
+    int64_t ver = 0;
+    int rc = s->ops->begin(s);
+    if (!rc)
+        rc = s->ops->ind_version(s, auth.tenant_id, &ver);
+    results = json_array();
+    size_t i;
+    json_t *in;
+    json_array_foreach(list, i, in) {
+        if (rc)
+            break;
+        char type[32], value[INTEL_VALUE_MAX + 1], action[32], err[512] = "";
+        json_t *ind = NULL;
+        const char *given = json_string_value(json_object_get(in, "indicatorValue"));
+        if (build(in, auth.key_id, &ind, type, value, action, err, sizeof err)) {
+            json_array_append_new(results, json_pack("{s:n,s:s?,s:b,s:s}", "id", "indicator", given, "isFailed", 1,
+                                                     "failureReason", err));
+            continue;
+        }
+        int64_t id = 0;
+        keep_creation(s, auth.tenant_id, type, value, ind);
+        rc = s->ops->ind_upsert(s, auth.tenant_id, type, value, action, ind, ++ver, &id);
+        json_decref(ind);
+        char ids[32];
+        snprintf(ids, sizeof ids, "%lld", (long long)id);
+        if (!rc)
+            json_array_append_new(results, json_pack("{s:s,s:s,s:b,s:n}", "id", ids, "indicator", value, "isFailed", 0,
+                                                     "failureReason"));
+    }
+    if (!rc)
+        rc = s->ops->commit(s);
+    else
+        s->ops->rollback(s);
+    if (rc) {
+        api_fail(res, rc, "indicators");
+        goto out;
+    }
+    json_t *o = json_pack("{s:O}", "value", results);
+    api_send(res, 200, o);
+    json_decref(o);
+out:
+    json_decref(body);
+    json_decref(results);
+}
+
+/* Parses "$filter": clauses "<prop> eq '<value>'" joined by " and ", on indicatorType, action, indicatorValue. */
+static int parse_filter(char *f, struct store_ind_query *q, char *vbuf, size_t vlen, char *err, size_t errlen)
+{
+    char *save = NULL;
+    for (char *clause = f; clause;) {
+        char *and = strstr(clause, " and ");
+        if (and)
+            *and = '\0';
+        char prop[32], val[INTEL_VALUE_MAX + 1];
+        if (sscanf(clause, " %31[A-Za-z] eq '%2048[^']'", prop, val) != 2) {
+            snprintf(err, errlen, "$filter: only \"<property> eq '<value>'\" clauses joined by 'and' are supported.");
+            return -1;
+        }
+        if (!strcmp(prop, "indicatorType")) {
+            enum intel_type t;
+            if (intel_type_parse(val, &t)) {
+                snprintf(err, errlen, "$filter: indicatorType '%.64s' is not a Defender indicator type.", val);
+                return -1;
+            }
+            q->type = intel_type_name(t);
+        } else if (!strcmp(prop, "action")) {
+            enum intel_action a;
+            if (intel_action_parse(val, INTEL_TYPE_COUNT, &a, NULL, NULL, 0)) {
+                snprintf(err, errlen, "$filter: action '%.64s' is not a Defender action.", val);
+                return -1;
+            }
+            q->action = intel_action_name(a);
+        } else if (!strcmp(prop, "indicatorValue")) {
+            snprintf(vbuf, vlen, "%s", val);
+            q->value = vbuf;
+        } else {
+            snprintf(err, errlen, "$filter: filtering on '%s' is not supported; use indicatorType, action or "
+                                  "indicatorValue.", prop);
+            return -1;
+        }
+        clause = and ? and + 5 : NULL;
+    }
+    (void)save;
+    return 0;
+}
+
+/* A lower-cased copy of a filtered indicatorValue matches the canonical forms of hashes and domains. */
+static void canonical_filter_value(struct store_ind_query *q, char *vbuf, size_t vlen)
+{
+    if (!q->value || !q->type)
+        return;
+    enum intel_type t;
+    char out[INTEL_VALUE_MAX + 1], err[8];
+    if (!intel_type_parse(q->type, &t) && !intel_normalize(t, q->value, out, sizeof out, err, sizeof err))
+        snprintf(vbuf, vlen, "%s", out);
+}
+
+void api_indicator_list(void *vapp, struct http_request *req, struct http_response *res)
+{
+    struct app *app = vapp;
+    struct api_auth auth;
+    if (api_authenticate(app, req, res, API_READ, &auth))
+        return;
+    char filter[INTEL_VALUE_MAX + 256], vbuf[INTEL_VALUE_MAX + 1], num[32], err[512];
+    struct store_ind_query q = {.limit = LIST_MAX};
+    int hf = http_query_get(req->query, "$filter", filter, sizeof filter);
+    if (hf < 0 || (hf > 0 && parse_filter(filter, &q, vbuf, sizeof vbuf, err, sizeof err))) {
+        http_error(res, 400, "BadRequest", "%s", hf < 0 ? "$filter: malformed." : err);
+        return;
+    }
+    canonical_filter_value(&q, vbuf, sizeof vbuf);
+    int ht = http_query_get(req->query, "$top", num, sizeof num);
+    char *end;
+    if (ht) {
+        long v = ht > 0 ? strtol(num, &end, 10) : -1;
+        if (ht < 0 || !num[0] || *end || v < 0 || v > LIST_MAX) {
+            http_error(res, 400, "BadRequest", "$top: an integer from 0 to %d is expected.", LIST_MAX);
+            return;
+        }
+        q.limit = v;
+    }
+    int hs = http_query_get(req->query, "$skip", num, sizeof num);
+    if (hs) {
+        long v = hs > 0 ? strtol(num, &end, 10) : -1;
+        if (hs < 0 || !num[0] || *end || v < 0) {
+            http_error(res, 400, "BadRequest", "$skip: a non-negative integer is expected.");
+            return;
+        }
+        q.offset = v;
+    }
+    int64_t want = q.limit;
+    q.limit = want + 1;
+    json_t *rows = NULL;
+    int rc = app->store->ops->ind_query(app->store, auth.tenant_id, &q, &rows);
+    if (rc) {
+        api_fail(res, rc, "indicators");
+        return;
+    }
+    json_t *items = json_array();
+    size_t i;
+    json_t *r;
+    json_array_foreach(rows, i, r) {
+        if ((int64_t)i < want)
+            json_array_append_new(items, public_row(r));
+    }
+    char ctx[512];
+    api_context_url(app, req, "Indicators", ctx, sizeof ctx);
+    json_t *o = json_pack("{s:s,s:o}", "@odata.context", ctx, "value", items);
+    if ((int64_t)json_array_size(rows) > want) {
+        struct buf next = BUF_INIT(8192);
+        buf_printf(&next, "%s/api/indicators?", app->public_url);
+        if (hf > 0) {
+            buf_puts(&next, "$filter=");
+            for (const char *p = filter; *p; p++) {
+                unsigned char c = (unsigned char)*p;
+                if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || strchr("-_.~", c))
+                    buf_append(&next, p, 1);
+                else
+                    buf_printf(&next, "%%%02X", c);
+            }
+            buf_puts(&next, "&");
+        }
+        buf_printf(&next, "$top=%lld&$skip=%lld", (long long)want, (long long)(q.offset + want));
+        json_object_set_new(o, "@odata.nextLink", json_string(buf_str(&next)));
+        buf_release(&next);
+    }
+    api_send(res, 200, o);
+    json_decref(o);
+    json_decref(rows);
+}
+
+void api_indicator_get(void *vapp, struct http_request *req, struct http_response *res)
+{
+    struct app *app = vapp;
+    struct api_auth auth;
+    if (api_authenticate(app, req, res, API_READ, &auth))
+        return;
+    int64_t id;
+    json_t *row = NULL;
+    int rc = parse_id(req->params[0], &id) ? RG_ENOTFOUND : app->store->ops->ind_get(app->store, auth.tenant_id, id, &row);
+    if (rc) {
+        api_fail(res, rc, "indicator");
+        return;
+    }
+    json_t *o = public_row(row);
+    api_send(res, 200, o);
+    json_decref(o);
+    json_decref(row);
+}
+
+void api_indicator_delete(void *vapp, struct http_request *req, struct http_response *res)
+{
+    struct app *app = vapp;
+    struct api_auth auth;
+    if (api_authenticate(app, req, res, API_WRITE, &auth))
+        return;
+    int64_t id, ver = 0;
+    if (parse_id(req->params[0], &id)) {
+        api_fail(res, RG_ENOTFOUND, "indicator");
+        return;
+    }
+    struct store *s = app->store;
+    int rc = s->ops->begin(s);
+    if (!rc)
+        rc = s->ops->ind_version(s, auth.tenant_id, &ver);
+    if (!rc)
+        rc = s->ops->ind_delete(s, auth.tenant_id, id, ver + 1);
+    if (!rc)
+        rc = s->ops->commit(s);
+    else
+        s->ops->rollback(s);
+    if (rc)
+        api_fail(res, rc, "indicator");
+    else
+        res->status = 204;
+}
+
+/* Does an indicator's scope (rbacGroupNames) include a device with these tags? Empty scope = every device. */
+static int in_scope(const json_t *row, const json_t *tags)
+{
+    json_t *names = json_object_get(row, "rbacGroupNames");
+    if (!json_array_size(names))
+        return 1;
+    size_t i, j;
+    json_t *n, *t;
+    json_array_foreach(names, i, n) {
+        json_array_foreach(tags, j, t) {
+            if (json_equal(n, t))
+                return 1;
+        }
+    }
+    return 0;
+}
+
+int api_indicator_sync(struct app *app, const char *tenant_id, const json_t *device, int64_t since, json_t **out)
+{
+    struct store_ind_query q = {.since_version = since, .with_deleted = since > 0, .by_version = 1,
+                                .limit = SYNC_PAGE + 1};
+    json_t *rows = NULL;
+    int64_t current = 0;
+    int rc = app->store->ops->ind_version(app->store, tenant_id, &current);
+    if (!rc)
+        rc = app->store->ops->ind_query(app->store, tenant_id, &q, &rows);
+    if (rc)
+        return rc;
+    json_t *tags = json_object_get(device, "machineTags");
+    json_t *ups = json_array(), *removed = json_array();
+    int64_t version = since;
+    size_t i;
+    json_t *r;
+    int more = json_array_size(rows) > SYNC_PAGE;
+    json_array_foreach(rows, i, r) {
+        if (i == SYNC_PAGE)
+            break;
+        version = json_integer_value(json_object_get(r, "_version"));
+        if (json_is_true(json_object_get(r, "_deleted")) || !in_scope(r, tags)) {
+            if (since > 0)
+                json_array_append(removed, json_object_get(r, "id"));
+            continue;
+        }
+        json_array_append_new(ups, json_pack("{s:O,s:O,s:O,s:O,s:O,s:O,s:O,s:O}", "id", json_object_get(r, "id"),
+                                             "indicatorType", json_object_get(r, "indicatorType"), "indicatorValue",
+                                             json_object_get(r, "indicatorValue"), "action",
+                                             json_object_get(r, "action"), "severity", json_object_get(r, "severity"),
+                                             "title", json_object_get(r, "title"), "expirationTime",
+                                             json_object_get(r, "expirationTime"), "rbacGroupNames",
+                                             json_object_get(r, "rbacGroupNames")));
+    }
+    if (!more)
+        version = current > version ? current : version;
+    *out = json_pack("{s:I,s:b,s:b,s:o,s:o}", "version", (json_int_t)version, "full", since == 0, "more", more,
+                     "upserts", ups, "removed", removed);
+    json_decref(rows);
+    return 0;
+}
+
