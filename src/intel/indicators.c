@@ -22,11 +22,15 @@
  *   is      the same for ids, 4-byte slots {record offset}.
  *   scopes  interned rbacGroupNames lists: sorted, de-duplicated names stored
  *           once in sarena; a record carries the scope's number (0 = all devices).
- * Keys hash FNV-1a-style a byte at a time then through a 64-bit finalizer;
- * DomainName values hash from the last byte to the first, so one right-to-left
- * pass over a host yields the hashes of all its parent domains; Url values hash
- * from the first byte, so one pass yields the hashes of all path prefixes.
- * Both tables double past a load of 3/4.
+ * Keys hash 8 bytes at a time (multiply-xorshift, seeded per set and type) then
+ * through a 64-bit finalizer; DomainName values take their words from the right,
+ * so one right-to-left pass over a host yields the hashes of all its parent
+ * domains; Url values take them from the left, so one pass yields the hashes of
+ * all path prefixes. Both tables double past a load of 3/4. Arrays of 4 MiB and
+ * more are 2 MiB-aligned with a huge-page hint (big_alloc).
+ * Measured (bench/intel_bench.c, 1.1M indicators): ~80-87 bytes per indicator;
+ * a lookup level without a match stays in cache, a hit costs two dependent
+ * memory reads (offset, record).
  */
 #include "intel/indicators.h"
 
@@ -307,24 +311,39 @@ static void is_delete(struct intel_set *set, uint32_t off)
 /* ---- growth ---- */
 
 /*
- * Asks the kernel to back a large array with huge pages where it supports that
- * (Linux, transparent huge pages in "madvise" mode): lookups touch random places
- * of arrays of tens of MB, and with 4 KiB pages nearly each of them is also a TLB
- * miss. A hint only: nothing depends on it succeeding.
+ * Large arrays (>= 4 MiB) are allocated 2 MiB-aligned and the kernel is asked to
+ * back them with huge pages where it supports that (Linux, transparent huge pages
+ * in "madvise" mode): lookups touch random places of arrays of tens of MB, and
+ * with 4 KiB pages nearly each of them is also a TLB miss. A hint only: nothing
+ * depends on it succeeding. big_alloc memory is freed with free().
  */
-static void hint_huge(void *p, size_t n)
+#define HUGE_PAGE ((size_t)2 << 20)
+
+static void *big_alloc(size_t n)
 {
 #ifdef MADV_HUGEPAGE
-    const uintptr_t huge = (uintptr_t)2 << 20;
-    if (!p || n < 2 * huge)
-        return;
-    uintptr_t a = ((uintptr_t)p + huge - 1) & ~(huge - 1), e = ((uintptr_t)p + n) & ~(huge - 1);
-    if (e > a)
-        (void)madvise((void *)a, e - a, MADV_HUGEPAGE);
-#else
-    (void)p;
-    (void)n;
+    if (n >= 2 * HUGE_PAGE) {
+        size_t rounded = (n + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
+        void *p = aligned_alloc(HUGE_PAGE, rounded);
+        if (p)
+            (void)madvise(p, rounded, MADV_HUGEPAGE);
+        return p;
+    }
 #endif
+    return malloc(n);
+}
+
+/* Grows a big_alloc'd (or NULL) block from used to n bytes, keeping the first used bytes. */
+static void *big_grow(void *old, size_t used, size_t n)
+{
+    if (n < 2 * HUGE_PAGE)
+        return realloc(old, n);
+    void *p = big_alloc(n);
+    if (p && old)
+        memcpy(p, old, used);
+    if (p)
+        free(old);
+    return p;
 }
 
 static int ensure_arena(struct intel_set *set, size_t extra)
@@ -341,7 +360,7 @@ static int ensure_arena(struct intel_set *set, size_t extra)
         cap = 4096;
     if (cap > UINT32_MAX)
         cap = UINT32_MAX;
-    char *p = realloc(set->arena, cap);
+    char *p = big_grow(set->arena, set->alen, cap);
     if (!p)
         return RG_ENOMEM;
     if (!set->arena) {
@@ -350,7 +369,6 @@ static int ensure_arena(struct intel_set *set, size_t extra)
     }
     set->arena = p;
     set->acap = cap;
-    hint_huge(p, cap);
     return 0;
 }
 
@@ -383,7 +401,7 @@ static int ensure_index(struct intel_set *set, size_t n)
     if (set->fp && slots <= set->mask + 1)
         return 0;
     uint8_t *fp = calloc(slots, 1);
-    uint32_t *vo = malloc(slots * sizeof *vo);
+    uint32_t *vo = big_alloc(slots * sizeof *vo);
     uint32_t *is = calloc(slots, sizeof *is);
     if (!fp || !vo || !is) {
         free(fp);
@@ -391,7 +409,6 @@ static int ensure_index(struct intel_set *set, size_t n)
         free(is);
         return RG_ENOMEM;
     }
-    hint_huge(vo, slots * sizeof *vo);
     index_fill(set, set->arena, set->alen, fp, vo, is, slots - 1);
     free(set->fp);
     free(set->vo);
@@ -411,9 +428,9 @@ static void maybe_compact(struct intel_set *set)
     size_t live = set->alen - set->agarbage;
     size_t cap = live + live / 4 + 4096;
     uint32_t slots = set->mask + 1;
-    char *p = malloc(cap);
+    char *p = big_alloc(cap);
     uint8_t *fp = calloc(slots, 1);
-    uint32_t *vo = malloc(slots * sizeof *vo);
+    uint32_t *vo = big_alloc(slots * sizeof *vo);
     uint32_t *is = calloc(slots, sizeof *is);
     if (!p || !fp || !vo || !is) {
         free(p);
@@ -432,7 +449,6 @@ static void maybe_compact(struct intel_set *set)
         }
         off = next;
     }
-    hint_huge(vo, slots * sizeof *vo);
     index_fill(set, p, w, fp, vo, is, slots - 1);
     free(set->arena);
     free(set->fp);
@@ -839,10 +855,13 @@ static bool probe(const struct query *q, unsigned type, uint64_t h, const char *
     return any;
 }
 
+/* Starts loading the slot of h (fingerprint and offset) while the caller prepares other levels. */
 static void prefetch_slot(const struct intel_set *set, uint64_t h)
 {
-    if (set->fp)
+    if (set->fp) {
         __builtin_prefetch(&set->fp[(uint32_t)h & set->mask]);
+        __builtin_prefetch(&set->vo[(uint32_t)h & set->mask]);
+    }
 }
 
 static int fill(const struct best *b, struct intel_match *m)

@@ -222,7 +222,7 @@ struct intel_match {
 int intel_set_new(struct intel_set **out);
 /* Frees the set and everything in it; accepts NULL. */
 void intel_set_free(struct intel_set *set);
-/* Pre-sizes the set for n indicators (optional; avoids regrowth while loading). 0 or RG_ENOMEM. */
+/* Pre-sizes the indexes for n indicators (optional; avoids rehashing while loading). 0, RG_ETOOBIG or RG_ENOMEM. */
 int intel_set_reserve(struct intel_set *set, size_t n);
 
 /*

@@ -11,8 +11,11 @@
 #define APP_BUILTIN_PARTNER_ID "fc780465-2017-40d4-a0c5-307022471b92"
 #define APP_DEFAULT_TENANT "default"
 
+struct notify;
+
 struct app {
     struct store *store;          /* owned by main */
+    struct notify *notify;        /* waiters on suspended requests; owned by main */
     const struct log *log;        /* borrowed */
     struct http_metrics *metrics; /* borrowed */
     char public_url[256];         /* "http://127.0.0.1:8443": base of @odata.context and nextLink */

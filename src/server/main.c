@@ -13,6 +13,7 @@
 #include "server/app.h"
 #include "server/config.h"
 #include "server/http/http.h"
+#include "server/notify.h"
 #include "server/store/store.h"
 
 static volatile sig_atomic_t stop_signal;
@@ -59,6 +60,7 @@ int main(int argc, char **argv)
                 APP_DEFAULT_TENANT, cfg.admin_key_file);
 
     app.metrics = http_metrics_new();
+    app.notify = notify_new();
     size_t nroutes;
     const struct http_route *routes = app_routes(&nroutes);
     struct http_server_config hc = {
@@ -75,6 +77,7 @@ int main(int argc, char **argv)
     int port = 0;
     if ((rc = http_server_new(&hc, &srv, &port, err, sizeof err))) {
         fprintf(stderr, "riskgated: %s\n", err);
+        notify_free(app.notify);
         http_metrics_free(app.metrics);
         store_close(app.store);
         return rc == RG_EINVAL ? 2 : 1;
@@ -100,6 +103,7 @@ int main(int argc, char **argv)
     rc = http_server_run(srv, &stop_flag);
     log_msg(&lg, LOG_INFO, "shutting down (signal %d)", (int)stop_signal);
     http_server_free(srv);
+    notify_free(app.notify);
     http_metrics_free(app.metrics);
     store_close(app.store);
     return rc ? 1 : 0;

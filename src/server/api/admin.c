@@ -12,6 +12,7 @@
 #include <openssl/crypto.h>
 
 #include "server/api/api.h"
+#include "server/notify.h"
 #include "server/policy/effective.h"
 
 void api_healthz(void *app, struct http_request *req, struct http_response *res)
@@ -23,6 +24,8 @@ void api_metrics(void *vapp, struct http_request *req, struct http_response *res
 {
     struct app *app = vapp;
     res->content_type = "text/plain; version=0.0.4";
+    buf_printf(&res->body, "# HELP riskgate_waiters Clients waiting on a suspended request (long-poll).\n"
+                           "# TYPE riskgate_waiters gauge\nriskgate_waiters %zu\n", notify_count(app->notify));
     if (http_metrics_render(app->metrics, &res->body))
         http_error(res, 500, "InternalServerError", "metrics could not be rendered");
 }

@@ -131,6 +131,7 @@ void api_device_heartbeat(void *app, struct http_request *req, struct http_respo
 void api_device_config(void *app, struct http_request *req, struct http_response *res);
 void api_device_detections(void *app, struct http_request *req, struct http_response *res);
 void api_device_signout(void *app, struct http_request *req, struct http_response *res);
+void api_device_wait(void *app, struct http_request *req, struct http_response *res);
 void api_enrollment_create(void *app, struct http_request *req, struct http_response *res);
 void api_partner_key_create(void *app, struct http_request *req, struct http_response *res);
 void api_partner_heartbeat(void *app, struct http_request *req, struct http_response *res);

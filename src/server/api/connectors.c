@@ -18,6 +18,7 @@
 #include <strings.h>
 
 #include "server/api/api.h"
+#include "server/notify.h"
 #include "server/policy/schema.h"
 
 #define COLL "mobileThreatDefenseConnectors"
@@ -240,10 +241,12 @@ void api_connector_update(void *vapp, struct http_request *req, struct http_resp
     if (check_rule(app, &auth, doc, res))
         goto out;
     rc = app->store->ops->doc_update(app->store, auth.tenant_id, COLL, id, doc);
-    if (rc)
+    if (rc) {
         api_fail(res, rc, "connector");
-    else
+    } else {
+        notify_tenant(app->notify, auth.tenant_id, NOTIFY_THREAT); /* the signal of every device may change */
         send_one(app, req, res, 200, doc);
+    }
 out:
     json_decref(doc);
     json_decref(body);

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "server/api/api.h"
+#include "server/notify.h"
 #include "server/threat/threat.h"
 
 static const char *os_platform(const char *p)
@@ -154,6 +155,7 @@ void api_machine_tags(void *vapp, struct http_request *req, struct http_response
         api_fail(res, rc, "machine");
         goto out;
     }
+    notify_device(app->notify, auth.tenant_id, req->params[0], NOTIFY_DEVICE); /* tags scope indicators */
     json_t *o = machine_of(d);
     api_send(res, 200, o);
     json_decref(o);
@@ -186,6 +188,8 @@ void api_machine_offboard(void *vapp, struct http_request *req, struct http_resp
     if (rc) {
         api_fail(res, rc, "machine");
     } else {
+        notify_device(app->notify, auth.tenant_id, req->params[0], NOTIFY_DEVICE);
+        notify_device(app->notify, auth.tenant_id, req->params[0], NOTIFY_THREAT);
         json_t *o = machine_of(d);
         api_send(res, 200, o);
         json_decref(o);
@@ -293,6 +297,8 @@ void api_alert_update(void *vapp, struct http_request *req, struct http_response
         api_fail(res, rc, "alert");
         goto out;
     }
+    if (status && mid)
+        notify_device(app->notify, auth.tenant_id, mid, NOTIFY_THREAT);
     json_t *o = alert_of(a);
     api_send(res, 200, o);
     json_decref(o);

@@ -18,6 +18,7 @@
 
 #include "common/password.h"
 #include "server/api/api.h"
+#include "server/notify.h"
 #include "server/policy/effective.h"
 #include "server/threat/agentconfig.h"
 #include "server/threat/threat.h"
@@ -465,12 +466,14 @@ void api_device_detections(void *vapp, struct http_request *req, struct http_res
         else
             s->ops->rollback(s);
     }
-    if (rc == RG_EINVAL)
+    if (rc == RG_EINVAL) {
         http_error(res, 400, "BadRequest", "%s", err);
-    else if (rc)
+    } else if (rc) {
         api_fail(res, rc, "detections");
-    else
+    } else {
+        notify_device(app->notify, da.tenant_id, da.device_id, NOTIFY_THREAT);
         api_send(res, 200, result);
+    }
 out:
     json_decref(da.device);
     json_decref(body);
@@ -502,6 +505,52 @@ void api_device_indicators(void *vapp, struct http_request *req, struct http_res
     }
     json_decref(out);
     json_decref(da.device);
+}
+
+void api_device_wait(void *vapp, struct http_request *req, struct http_response *res)
+{
+    struct app *app = vapp;
+    struct device_auth da = {0};
+    json_t *settings = NULL, *sets = NULL, *ignored = NULL;
+    if (device_auth(app, req, res, &da))
+        return;
+    char have_cfg[64] = "", have_ind[32] = "", secs[16] = "", version[32];
+    long timeout = 50;
+    char *end = NULL;
+    if (http_query_get(req->query, "config", have_cfg, sizeof have_cfg) < 0 ||
+        http_query_get(req->query, "indicators", have_ind, sizeof have_ind) < 0 ||
+        http_query_get(req->query, "timeout", secs, sizeof secs) < 0 ||
+        (secs[0] && ((timeout = strtol(secs, &end, 10)) < 1 || timeout > 300 || *end))) {
+        http_error(res, 400, "BadRequest", "timeout: whole seconds from 1 to 300 are expected (config, indicators: "
+                                           "the versions the device has).");
+        goto out;
+    }
+    int64_t iv = 0;
+    int rc = agent_config(app, da.tenant_id, da.device, &settings, &sets, &ignored, version, sizeof version);
+    if (!rc)
+        rc = app->store->ops->ind_version(app->store, da.tenant_id, &iv);
+    if (rc) {
+        api_fail(res, rc, "configuration");
+        goto out;
+    }
+    char ivs[32];
+    snprintf(ivs, sizeof ivs, "%lld", (long long)iv);
+    /* already behind: answer at once */
+    if ((have_cfg[0] && strcmp(have_cfg, version)) || (have_ind[0] && strcmp(have_ind, ivs))) {
+        json_t *o = json_pack("{s:b,s:s,s:s,s:I}", "changed", 1, "reason", have_cfg[0] && strcmp(have_cfg, version)
+                                                                      ? "config" : "indicators",
+                              "configVersion", version, "indicatorVersion", (json_int_t)iv);
+        api_send(res, 200, o);
+        json_decref(o);
+        goto out;
+    }
+    notify_wait(app->notify, req, res, da.tenant_id, da.device_id,
+                NOTIFY_CONFIG | NOTIFY_INDICATORS | NOTIFY_DEVICE | NOTIFY_THREAT, (unsigned)timeout);
+out:
+    json_decref(da.device);
+    json_decref(settings);
+    json_decref(sets);
+    json_decref(ignored);
 }
 
 void api_device_signout(void *vapp, struct http_request *req, struct http_response *res)
@@ -709,10 +758,12 @@ void api_partner_level(void *vapp, struct http_request *req, struct http_respons
         rc = s->ops->commit(s);
     else
         s->ops->rollback(s);
-    if (rc)
+    if (rc) {
         api_fail(res, rc, "device");
-    else
+    } else {
+        notify_device(app->notify, c.tenant_id, req->params[0], NOTIFY_THREAT);
         res->status = 204;
+    }
 out:
     json_decref(body);
     json_decref(device);

@@ -13,6 +13,7 @@
 
 #include "common/password.h"
 #include "server/api/api.h"
+#include "server/notify.h"
 #include "server/policy/schema.h"
 #include "server/threat/threat.h"
 
@@ -265,10 +266,12 @@ static void update(struct app *app, struct http_request *req, struct http_respon
     if (kind == SCHEMA_USER && pwhash[0])
         json_object_set_new(doc, "passwordHash", json_string(pwhash));
     rc = app->store->ops->doc_update(app->store, auth.tenant_id, coll, id, doc);
-    if (rc)
+    if (rc) {
         api_fail(res, rc, coll);
-    else
+    } else {
+        notify_tenant(app->notify, auth.tenant_id, NOTIFY_CONFIG);
         res->status = 204;
+    }
 out:
     json_decref(doc);
     json_decref(body);
@@ -354,10 +357,12 @@ void api_user_delete(void *vapp, struct http_request *req, struct http_response 
         rc = s->ops->commit(s);
     else
         s->ops->rollback(s);
-    if (rc)
+    if (rc) {
         api_fail(res, rc, "user");
-    else
+    } else {
+        notify_tenant(app->notify, auth.tenant_id, NOTIFY_CONFIG);
         res->status = 204;
+    }
     json_decref(user);
     json_decref(groups);
 }
@@ -461,10 +466,12 @@ void api_group_member_add(void *vapp, struct http_request *req, struct http_resp
     }
     json_array_append_new(members, json_string(id));
     rc = app->store->ops->doc_update(app->store, auth.tenant_id, "groups", req->params[0], g);
-    if (rc)
+    if (rc) {
         api_fail(res, rc, "group");
-    else
+    } else {
+        notify_tenant(app->notify, auth.tenant_id, NOTIFY_CONFIG);
         res->status = 204;
+    }
 out:
     json_decref(g);
     json_decref(body);
@@ -487,8 +494,10 @@ void api_group_member_remove(void *vapp, struct http_request *req, struct http_r
         api_fail(res, RG_ENOTFOUND, "group member");
     else if ((rc = app->store->ops->doc_update(app->store, auth.tenant_id, "groups", req->params[0], g)))
         api_fail(res, rc, "group");
-    else
+    else {
+        notify_tenant(app->notify, auth.tenant_id, NOTIFY_CONFIG);
         res->status = 204;
+    }
     json_decref(g);
 }
 

@@ -15,6 +15,7 @@
 
 #include "intel/indicators.h"
 #include "server/api/api.h"
+#include "server/notify.h"
 #include "server/threat/threat.h"
 
 #define LIST_MAX 10000  /* $top ceiling, as Defender's */
@@ -246,8 +247,10 @@ void api_indicator_submit(void *vapp, struct http_request *req, struct http_resp
         rc = s->ops->commit(s);
     else
         s->ops->rollback(s);
-    if (!rc)
+    if (!rc) {
+        notify_tenant(app->notify, auth.tenant_id, NOTIFY_INDICATORS);
         rc = s->ops->ind_get(s, auth.tenant_id, id, &row);
+    }
     if (rc) {
         api_fail(res, rc, "indicator");
         goto out;
@@ -313,6 +316,7 @@ void api_indicator_import(void *vapp, struct http_request *req, struct http_resp
         api_fail(res, rc, "indicators");
         goto out;
     }
+    notify_tenant(app->notify, auth.tenant_id, NOTIFY_INDICATORS);
     json_t *o = json_pack("{s:O}", "value", results);
     api_send(res, 200, o);
     json_decref(o);
@@ -487,10 +491,12 @@ void api_indicator_delete(void *vapp, struct http_request *req, struct http_resp
         rc = s->ops->commit(s);
     else
         s->ops->rollback(s);
-    if (rc)
+    if (rc) {
         api_fail(res, rc, "indicator");
-    else
+    } else {
+        notify_tenant(app->notify, auth.tenant_id, NOTIFY_INDICATORS);
         res->status = 204;
+    }
 }
 
 /* Does an indicator's scope (rbacGroupNames) include a device with these tags? Empty scope = every device. */

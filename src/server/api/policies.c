@@ -15,6 +15,7 @@
 #include <strings.h>
 
 #include "server/api/api.h"
+#include "server/notify.h"
 #include "server/policy/schema.h"
 
 const struct api_family api_family_android = {"androidManagedAppProtections", SCHEMA_ANDROID_PROTECTION};
@@ -362,6 +363,7 @@ void api_policy_create(void *vapp, struct http_request *req, struct http_respons
         api_fail(res, rc, "policy");
         goto out;
     }
+    notify_tenant(app->notify, auth.tenant_id, NOTIFY_CONFIG);
     snprintf(res->location, sizeof res->location, "%s/%s/deviceAppManagement/%s('%s')", app->public_url,
              req->version ? req->version : "beta", fam->segment, id);
     send_entity(app, req, res, 201, fam->segment, doc);
@@ -446,6 +448,7 @@ void api_policy_update(void *vapp, struct http_request *req, struct http_respons
         goto out;
     }
     res->status = 204;
+    notify_tenant(app->notify, auth.tenant_id, NOTIFY_CONFIG);
     snprintf(res->etag, sizeof res->etag, "%s", json_string_value(json_object_get(doc, "version")));
 out:
     json_decref(doc);
@@ -472,6 +475,7 @@ void api_policy_delete(void *vapp, struct http_request *req, struct http_respons
         api_fail(res, rc, "policy");
         return;
     }
+    notify_tenant(app->notify, auth.tenant_id, NOTIFY_CONFIG);
     res->status = 204;
 }
 
@@ -527,6 +531,7 @@ static void replace_nav(struct app *app, struct http_request *req, struct http_r
         api_fail(res, rc, "policy");
         goto out;
     }
+    notify_tenant(app->notify, auth.tenant_id, NOTIFY_CONFIG);
     res->status = 204;
 out:
     json_decref(doc);

@@ -64,6 +64,7 @@ static const struct http_route routes[] = {
     {"POST", "/device/v1/detections", api_device_detections, NULL, 0},
     {"POST", "/device/v1/signout", api_device_signout, NULL, 0},
     {"GET", "/device/v1/indicators", api_device_indicators, NULL, 0},
+    {"GET", "/device/v1/wait", api_device_wait, NULL, 0},
 
     /* third-party threat-defense partners */
     {"POST", "/partner/v1/heartbeat", api_partner_heartbeat, NULL, 0},

@@ -37,6 +37,7 @@ struct http_request {
     const char *route;         /* the matched pattern, for logs and metrics */
     char tenant[128];          /* set by the handler once authenticated, for logs; "" = none */
     const void *route_arg;     /* the matched route's arg */
+    void *impl;                /* the server's own request (opaque to handlers; http_suspend needs it) */
 };
 
 struct http_response {
@@ -45,7 +46,32 @@ struct http_response {
     struct buf body;
     char location[512];        /* Location header when non-empty */
     char etag[96];             /* ETag header when non-empty */
+    int suspended;             /* set by http_suspend: the server sends nothing now */
 };
+
+/*
+ * Suspended requests (long-poll): a handler that has nothing to say yet calls
+ * http_suspend and returns; the request stays open on the event loop at the
+ * cost of its connection and this small record, no thread. Later, exactly one
+ * of these happens:
+ *   - the owner calls http_pending_finish (e.g. a change it waited for);
+ *   - after `seconds`, on_timeout runs (it must call http_pending_finish);
+ *   - the client goes away or the server shuts down without an answer:
+ *     on_cancel runs, and the record must not be used after it returns.
+ * Callbacks run on the loop thread. Returns NULL (and answers 503) when the
+ * request cannot be suspended.
+ */
+struct http_pending;
+struct http_server;
+typedef void (*http_pending_fn)(void *app, struct http_pending *p, void *data);
+struct http_pending *http_suspend(struct http_request *req, struct http_response *res, unsigned seconds,
+                                  http_pending_fn on_timeout, http_pending_fn on_cancel, void *data);
+/* Sends the answer of a suspended request (status, JSON body); the record is gone after it. */
+void http_pending_finish(struct http_pending *p, int status, const char *body, size_t len);
+/* The data pointer given to http_suspend. */
+void *http_pending_data(const struct http_pending *p);
+/* Number of requests suspended right now (for metrics). */
+size_t http_server_suspended(const struct http_server *srv);
 
 typedef void (*http_handler_fn)(void *app, struct http_request *req, struct http_response *res);
 
@@ -109,7 +135,10 @@ struct http_server;
  */
 int http_server_new(const struct http_server_config *cfg, struct http_server **out, int *bound_port, char *err,
                     size_t errlen);
-/* Runs the event loop until *stop becomes non-zero, then stops accepting and drains. */
+/*
+ * Runs the event loop until *stop becomes non-zero, then stops accepting,
+ * times out every suspended request (so each gets its answer) and drains.
+ */
 int http_server_run(struct http_server *srv, volatile int *stop);
 void http_server_free(struct http_server *srv);
 #endif

@@ -7,6 +7,7 @@
  * long: today they do one short SQLite transaction at most.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <netdb.h>
 #include <stdarg.h>
@@ -27,6 +28,21 @@
 
 #define H2O_MAX_ENTITY HTTP_MAX_IMPORT_BODY /* h2o refuses bodies above this with 413 before we see them */
 
+#define MAX_SUSPEND_SECONDS 300
+
+struct http_pending {
+    h2o_req_t *hreq;
+    struct http_server *srv;
+    h2o_timeout_entry_t te;
+    h2o_linklist_t link; /* in srv->pending */
+    http_pending_fn on_timeout, on_cancel;
+    void *data;
+    int done;
+    uint64_t t0;
+    const char *method, *route, *path; /* in the request's pool */
+    char tenant[128];
+};
+
 struct http_server {
     h2o_globalconf_t globalconf;
     h2o_context_t ctx;
@@ -35,6 +51,11 @@ struct http_server {
     SSL_CTX *ssl;
     struct http_server_config cfg;
     int ctx_ready;
+    int stopping;
+    h2o_linklist_t pending;                      /* suspended requests */
+    size_t npending;
+    h2o_timeout_t timeouts[MAX_SUSPEND_SECONDS + 1]; /* one h2o timeout per whole second, made on first use */
+    unsigned char timeout_ready[MAX_SUSPEND_SECONDS + 1];
 };
 
 struct route_handler {
@@ -98,6 +119,7 @@ static int on_req(h2o_handler_t *self, h2o_req_t *hreq)
         req.query = "";
     req.body = hreq->entity.base;
     req.body_len = hreq->entity.base ? hreq->entity.len : 0;
+    req.impl = hreq;
     req.authorization = header(hreq, H2O_TOKEN_AUTHORIZATION);
     req.if_match = header(hreq, H2O_TOKEN_IF_MATCH);
 
@@ -119,6 +141,10 @@ static int on_req(h2o_handler_t *self, h2o_req_t *hreq)
         break;
     }
 
+    if (res.suspended) {
+        buf_release(&res.body);
+        return 0;
+    }
     hreq->res.status = res.status;
     hreq->res.reason = reason(res.status);
     if (res.status != 204) {
@@ -140,6 +166,107 @@ static int on_req(h2o_handler_t *self, h2o_req_t *hreq)
     http_metrics_observe(srv->cfg.metrics, req.method, req.route, res.status, secs);
     log_request(srv->cfg.log, req.method, req.route, req.path, res.status, secs * 1000.0, req.tenant[0] ? req.tenant : NULL);
     return 0;
+}
+
+/* ---- suspended requests ---- */
+
+static struct http_server *server_of(h2o_req_t *hreq)
+{
+    return (struct http_server *)((char *)hreq->conn->ctx - offsetof(struct http_server, ctx));
+}
+
+static void pending_observe(struct http_pending *p, int status)
+{
+    double secs = (double)(util_mono_ns() - p->t0) / 1e9;
+    http_metrics_observe(p->srv->cfg.metrics, p->method, p->route, status, secs);
+    log_request(p->srv->cfg.log, p->method, p->route, p->path, status, secs * 1000.0, p->tenant[0] ? p->tenant : NULL);
+}
+
+/* Takes a pending request off the server's books; 0 if it was already done. */
+static int pending_close(struct http_pending *p)
+{
+    if (p->done)
+        return 0;
+    p->done = 1;
+    if (h2o_timeout_is_linked(&p->te))
+        h2o_timeout_unlink(&p->te);
+    h2o_linklist_unlink(&p->link);
+    p->srv->npending--;
+    return 1;
+}
+
+static void pending_on_timeout(h2o_timeout_entry_t *te)
+{
+    struct http_pending *p = (struct http_pending *)((char *)te - offsetof(struct http_pending, te));
+    p->on_timeout(p->srv->cfg.app, p, p->data);
+    if (!p->done) /* the owner did not answer: do it for them */
+        http_pending_finish(p, 204, "", 0);
+}
+
+/* Runs when the request's memory goes: answered, or the connection closed without an answer. */
+static void pending_on_dispose(void *mem)
+{
+    struct http_pending *p = mem;
+    if (pending_close(p)) {
+        pending_observe(p, 499);
+        p->on_cancel(p->srv->cfg.app, p, p->data);
+    }
+}
+
+struct http_pending *http_suspend(struct http_request *req, struct http_response *res, unsigned seconds,
+                                  http_pending_fn on_timeout, http_pending_fn on_cancel, void *data)
+{
+    h2o_req_t *hreq = req->impl;
+    struct http_server *srv = server_of(hreq);
+    if (seconds < 1 || seconds > MAX_SUSPEND_SECONDS || srv->stopping) {
+        http_error(res, 503, "ServiceUnavailable", "The server cannot hold this request open now; retry.");
+        return NULL;
+    }
+    struct http_pending *p = h2o_mem_alloc_shared(&hreq->pool, sizeof *p, pending_on_dispose);
+    memset(p, 0, sizeof *p);
+    p->hreq = hreq;
+    p->srv = srv;
+    p->on_timeout = on_timeout;
+    p->on_cancel = on_cancel;
+    p->data = data;
+    p->t0 = util_mono_ns();
+    p->method = req->method; /* already in the request's pool */
+    p->route = req->route;
+    p->path = req->path;
+    snprintf(p->tenant, sizeof p->tenant, "%s", req->tenant);
+    if (!srv->timeout_ready[seconds]) {
+        h2o_timeout_init(srv->ctx.loop, &srv->timeouts[seconds], (uint64_t)seconds * 1000);
+        srv->timeout_ready[seconds] = 1;
+    }
+    p->te.cb = pending_on_timeout;
+    h2o_timeout_link(srv->ctx.loop, &srv->timeouts[seconds], &p->te);
+    h2o_linklist_insert(&srv->pending, &p->link);
+    srv->npending++;
+    res->suspended = 1;
+    return p;
+}
+
+void http_pending_finish(struct http_pending *p, int status, const char *body, size_t len)
+{
+    if (!pending_close(p))
+        return;
+    h2o_req_t *hreq = p->hreq;
+    hreq->res.status = status;
+    hreq->res.reason = reason(status);
+    if (status != 204)
+        h2o_add_header(&hreq->pool, &hreq->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, H2O_STRLIT("application/json"));
+    h2o_send_inline(hreq, status == 204 ? "" : body, status == 204 ? 0 : len);
+    pending_observe(p, status);
+}
+
+void *http_pending_data(const struct http_pending *p)
+{
+    return p->data;
+}
+
+size_t http_server_suspended(const struct http_server *srv)
+{
+    return srv->npending;
 }
 
 static void on_accept(h2o_socket_t *listener, const char *err)
@@ -257,6 +384,7 @@ int http_server_new(const struct http_server_config *cfg, struct http_server **o
     h->srv = srv;
     h2o_context_init(&srv->ctx, h2o_evloop_create(), &srv->globalconf);
     srv->ctx_ready = 1;
+    h2o_linklist_init_anchor(&srv->pending);
     srv->accept_ctx.ctx = &srv->ctx;
     srv->accept_ctx.hosts = srv->globalconf.hosts;
     if (cfg->tls_cert && (rc = setup_tls(srv, err, errlen))) {
@@ -278,7 +406,13 @@ int http_server_run(struct http_server *srv, volatile int *stop)
         if (h2o_evloop_run(srv->ctx.loop, 1000) != 0 && errno != EINTR)
             return RG_EIO;
     }
-    /* Stop accepting; handlers are synchronous, so what remains is flushing responses. */
+    /* Stop accepting, answer every suspended request now (as if its wait ended), then flush. */
+    srv->stopping = 1;
+    while (!h2o_linklist_is_empty(&srv->pending)) {
+        struct http_pending *p =
+            (struct http_pending *)((char *)srv->pending.next - offsetof(struct http_pending, link));
+        pending_on_timeout(&p->te);
+    }
     if (srv->listener) {
         h2o_socket_read_stop(srv->listener);
         h2o_socket_close(srv->listener);
@@ -298,6 +432,9 @@ void http_server_free(struct http_server *srv)
         h2o_socket_close(srv->listener);
     if (srv->ctx_ready) {
         h2o_evloop_t *loop = srv->ctx.loop;
+        for (unsigned i = 0; i <= MAX_SUSPEND_SECONDS; i++)
+            if (srv->timeout_ready[i])
+                h2o_timeout_dispose(loop, &srv->timeouts[i]);
         /* h2o 2.2.5 never frees the context's message queue (88 bytes, once per process; see tests/lsan.supp) */
         h2o_context_dispose(&srv->ctx);
         h2o_evloop_destroy(loop);
