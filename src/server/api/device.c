@@ -88,6 +88,30 @@ static int device_auth(struct app *app, struct http_request *req, struct http_re
     return 0;
 }
 
+/* The agent's configuration for a device, as GET /device/v1/config answers it. */
+struct agent_cfg {
+    json_t *settings; /* resolved seed keys (agentconfig.h) */
+    json_t *sets;     /* every app configuration set targeting the agent for the user */
+    json_t *ignored;  /* sets left out, with the reason */
+    char version[32]; /* hash of the three: changes whenever any of them does */
+};
+
+static void agent_cfg_release(struct agent_cfg *c)
+{
+    json_decref(c->settings);
+    json_decref(c->sets);
+    json_decref(c->ignored);
+    memset(c, 0, sizeof *c);
+}
+
+static int agent_config(struct app *app, const char *tenant_id, const json_t *device, json_t **settings,
+                        json_t **sets, json_t **ignored, char *version, size_t vlen);
+
+static int agent_cfg_load(struct app *app, const char *tenant_id, const json_t *device, struct agent_cfg *c)
+{
+    return agent_config(app, tenant_id, device, &c->settings, &c->sets, &c->ignored, c->version, sizeof c->version);
+}
+
 /* The agent's configuration for a device: the app configuration sets targeting the agent for its user. */
 static int agent_config(struct app *app, const char *tenant_id, const json_t *device, json_t **settings,
                         json_t **sets, json_t **ignored, char *version, size_t vlen)
@@ -362,21 +386,22 @@ void api_device_heartbeat(void *vapp, struct http_request *req, struct http_resp
 {
     struct app *app = vapp;
     struct device_auth da = {0};
-    json_t *body = NULL, *settings = NULL, *sets = NULL, *ignored = NULL;
+    json_t *body = NULL;
+    struct agent_cfg cfg = {0};
     if (device_auth(app, req, res, &da))
         return;
     if (req->body_len && api_parse_body(req, res, &body))
         goto out;
     if (body && apply_facts(da.device, body, res))
         goto out;
-    char version[32], ts[UTIL_TIME_LEN + 1];
+    char ts[UTIL_TIME_LEN + 1];
     int64_t now = util_now_ms();
-    int rc = agent_config(app, da.tenant_id, da.device, &settings, &sets, &ignored, version, sizeof version);
+    int rc = agent_cfg_load(app, da.tenant_id, da.device, &cfg);
     if (rc) {
         api_fail(res, rc, "configuration");
         goto out;
     }
-    apply_config_tag(da.device, settings);
+    apply_config_tag(da.device, cfg.settings);
     util_time_format(now, ts, sizeof ts);
     json_object_set_new(da.device, "lastSeen", json_string(ts));
     struct store *s = app->store;
@@ -400,7 +425,7 @@ void api_device_heartbeat(void *vapp, struct http_request *req, struct http_resp
         api_fail(res, rc, "indicators");
         goto out;
     }
-    json_t *o = json_pack("{s:s,s:I,s:O,s:i,s:O}", "configVersion", version, "indicatorVersion", (json_int_t)iv, "threatLevel",
+    json_t *o = json_pack("{s:s,s:I,s:O,s:i,s:O}", "configVersion", cfg.version, "indicatorVersion", (json_int_t)iv, "threatLevel",
                           json_object_get(da.device, "threatLevel"), "heartbeatIntervalSeconds", HEARTBEAT_SECONDS,
                           "deviceTags", json_object_get(da.device, "machineTags"));
     api_send(res, 200, o);
@@ -408,39 +433,35 @@ void api_device_heartbeat(void *vapp, struct http_request *req, struct http_resp
 out:
     json_decref(da.device);
     json_decref(body);
-    json_decref(settings);
-    json_decref(sets);
-    json_decref(ignored);
+    agent_cfg_release(&cfg);
 }
 
 void api_device_config(void *vapp, struct http_request *req, struct http_response *res)
 {
     struct app *app = vapp;
     struct device_auth da = {0};
-    json_t *settings = NULL, *sets = NULL, *ignored = NULL;
+    struct agent_cfg cfg = {0};
     if (device_auth(app, req, res, &da))
         return;
-    char version[32];
-    int rc = agent_config(app, da.tenant_id, da.device, &settings, &sets, &ignored, version, sizeof version);
+    int rc = agent_cfg_load(app, da.tenant_id, da.device, &cfg);
     if (rc) {
         api_fail(res, rc, "configuration");
     } else {
-        json_t *o = json_pack("{s:s,s:O,s:O,s:O}", "version", version, "settings", settings, "sets", sets,
-                              "ignoredSets", ignored);
+        json_t *o = json_pack("{s:s,s:O,s:O,s:O}", "version", cfg.version, "settings", cfg.settings, "sets",
+                              cfg.sets, "ignoredSets", cfg.ignored);
         api_send(res, 200, o);
         json_decref(o);
     }
     json_decref(da.device);
-    json_decref(settings);
-    json_decref(sets);
-    json_decref(ignored);
+    agent_cfg_release(&cfg);
 }
 
 void api_device_detections(void *vapp, struct http_request *req, struct http_response *res)
 {
     struct app *app = vapp;
     struct device_auth da = {0};
-    json_t *body = NULL, *settings = NULL, *sets = NULL, *ignored = NULL, *result = NULL;
+    json_t *body = NULL, *result = NULL;
+    struct agent_cfg cfg = {0};
     if (device_auth(app, req, res, &da))
         return;
     if (api_parse_body(req, res, &body))
@@ -453,13 +474,13 @@ void api_device_detections(void *vapp, struct http_request *req, struct http_res
             goto out;
         }
     }
-    char version[32], err[512] = "";
-    int rc = agent_config(app, da.tenant_id, da.device, &settings, &sets, &ignored, version, sizeof version);
+    char err[512] = "";
+    int rc = agent_cfg_load(app, da.tenant_id, da.device, &cfg);
     struct store *s = app->store;
     if (!rc)
         rc = s->ops->begin(s);
     if (!rc) {
-        rc = threat_report(s, da.tenant_id, da.device, json_object_get(body, "detections"), settings, &result, err,
+        rc = threat_report(s, da.tenant_id, da.device, json_object_get(body, "detections"), cfg.settings, &result, err,
                            sizeof err);
         if (!rc)
             rc = s->ops->commit(s);
@@ -477,9 +498,7 @@ void api_device_detections(void *vapp, struct http_request *req, struct http_res
 out:
     json_decref(da.device);
     json_decref(body);
-    json_decref(settings);
-    json_decref(sets);
-    json_decref(ignored);
+    agent_cfg_release(&cfg);
     json_decref(result);
 }
 
@@ -511,10 +530,10 @@ void api_device_wait(void *vapp, struct http_request *req, struct http_response 
 {
     struct app *app = vapp;
     struct device_auth da = {0};
-    json_t *settings = NULL, *sets = NULL, *ignored = NULL;
+    struct agent_cfg cfg = {0};
     if (device_auth(app, req, res, &da))
         return;
-    char have_cfg[64] = "", have_ind[32] = "", secs[16] = "", version[32];
+    char have_cfg[64] = "", have_ind[32] = "", secs[16] = "";
     long timeout = 50;
     char *end = NULL;
     if (http_query_get(req->query, "config", have_cfg, sizeof have_cfg) < 0 ||
@@ -526,7 +545,7 @@ void api_device_wait(void *vapp, struct http_request *req, struct http_response 
         goto out;
     }
     int64_t iv = 0;
-    int rc = agent_config(app, da.tenant_id, da.device, &settings, &sets, &ignored, version, sizeof version);
+    int rc = agent_cfg_load(app, da.tenant_id, da.device, &cfg);
     if (!rc)
         rc = app->store->ops->ind_version(app->store, da.tenant_id, &iv);
     if (rc) {
@@ -536,10 +555,10 @@ void api_device_wait(void *vapp, struct http_request *req, struct http_response 
     char ivs[32];
     snprintf(ivs, sizeof ivs, "%lld", (long long)iv);
     /* already behind: answer at once */
-    if ((have_cfg[0] && strcmp(have_cfg, version)) || (have_ind[0] && strcmp(have_ind, ivs))) {
-        json_t *o = json_pack("{s:b,s:s,s:s,s:I}", "changed", 1, "reason", have_cfg[0] && strcmp(have_cfg, version)
-                                                                      ? "config" : "indicators",
-                              "configVersion", version, "indicatorVersion", (json_int_t)iv);
+    if ((have_cfg[0] && strcmp(have_cfg, cfg.version)) || (have_ind[0] && strcmp(have_ind, ivs))) {
+        json_t *o = json_pack("{s:b,s:s,s:s,s:I}", "changed", 1, "reason",
+                              have_cfg[0] && strcmp(have_cfg, cfg.version) ? "config" : "indicators", "configVersion",
+                              cfg.version, "indicatorVersion", (json_int_t)iv);
         api_send(res, 200, o);
         json_decref(o);
         goto out;
@@ -548,21 +567,18 @@ void api_device_wait(void *vapp, struct http_request *req, struct http_response 
                 NOTIFY_CONFIG | NOTIFY_INDICATORS | NOTIFY_DEVICE | NOTIFY_THREAT, (unsigned)timeout);
 out:
     json_decref(da.device);
-    json_decref(settings);
-    json_decref(sets);
-    json_decref(ignored);
+    agent_cfg_release(&cfg);
 }
 
 void api_device_signout(void *vapp, struct http_request *req, struct http_response *res)
 {
     struct app *app = vapp;
     struct device_auth da = {0};
-    json_t *settings = NULL, *sets = NULL, *ignored = NULL;
+    struct agent_cfg cfg = {0};
     if (device_auth(app, req, res, &da))
         return;
-    char version[32];
-    int rc = agent_config(app, da.tenant_id, da.device, &settings, &sets, &ignored, version, sizeof version);
-    if (!rc && agentconfig_on(settings, "DisableSignOut")) {
+    int rc = agent_cfg_load(app, da.tenant_id, da.device, &cfg);
+    if (!rc && agentconfig_on(cfg.settings, "DisableSignOut")) {
         http_error(res, 403, "Forbidden", "DisableSignOut: your organization does not allow signing out of the agent.");
         goto out;
     }
@@ -582,9 +598,7 @@ void api_device_signout(void *vapp, struct http_request *req, struct http_respon
         res->status = 204;
 out:
     json_decref(da.device);
-    json_decref(settings);
-    json_decref(sets);
-    json_decref(ignored);
+    agent_cfg_release(&cfg);
 }
 
 void api_enrollment_create(void *vapp, struct http_request *req, struct http_response *res)
