@@ -76,29 +76,43 @@ static int transport_code(struct cli *cli, int rc, const struct client_response 
     return CLI_EFAIL;
 }
 
+/* The exit code and message of a finished client_request/client_send; *out gets a 2xx answer. */
+static int answer_code(struct cli *cli, int rc, struct client_response *r, json_t **out, char *msg, size_t msglen)
+{
+    int code;
+    if (out)
+        *out = NULL;
+    if (rc) {
+        code = transport_code(cli, rc, r, msg, msglen);
+    } else {
+        code = code_of_status(r->status);
+        if (code)
+            answer_reason(r, msg, msglen);
+        else if (out)
+            *out = json_incref(r->json);
+        if (r->status == 401 && !cli->client.auth_header) {
+            size_t n = strlen(msg);
+            snprintf(msg + n, msglen - n, " (no API key given: use --token-file, --token or RISKGATE_TOKEN)");
+        }
+    }
+    client_response_release(r);
+    return code;
+}
+
 int cli_try(struct cli *cli, const char *method, const char *path, const json_t *body, json_t **out, char *msg,
             size_t msglen)
 {
     struct client_response r = CLIENT_RESPONSE_INIT;
     int rc = client_request(&cli->client, method, path, body, &r);
-    int code;
-    if (out)
-        *out = NULL;
-    if (rc) {
-        code = transport_code(cli, rc, &r, msg, msglen);
-    } else {
-        code = code_of_status(r.status);
-        if (code)
-            answer_reason(&r, msg, msglen);
-        else if (out)
-            *out = json_incref(r.json);
-        if (r.status == 401 && !cli->client.auth_header) {
-            size_t n = strlen(msg);
-            snprintf(msg + n, msglen - n, " (no API key given: use --token-file, --token or RISKGATE_TOKEN)");
-        }
-    }
-    client_response_release(&r);
-    return code;
+    return answer_code(cli, rc, &r, out, msg, msglen);
+}
+
+int cli_try_raw(struct cli *cli, const char *method, const char *path, const char *payload, size_t len, json_t **out,
+                char *msg, size_t msglen)
+{
+    struct client_response r = CLIENT_RESPONSE_INIT;
+    int rc = client_send(&cli->client, method, path, payload, len, &r);
+    return answer_code(cli, rc, &r, out, msg, msglen);
 }
 
 int cli_call(struct cli *cli, const char *method, const char *path, const json_t *body, json_t **out)
@@ -135,6 +149,45 @@ int cli_list(struct cli *cli, const char *path, json_t **answer)
     client_response_release(&r);
     if (code)
         cli_fail(code, "%s", msg);
+    return code;
+}
+
+int cli_list_pages(struct cli *cli, const char *path, int (*on_page)(void *ud, const json_t *page), void *ud)
+{
+    char msg[1024];
+    char *next = malloc(strlen(path) + 1);
+    if (!next)
+        return cli_fail(CLI_EFAIL, "out of memory");
+    memcpy(next, path, strlen(path) + 1);
+    int code = CLI_OK;
+    for (long pages = 0; !code; pages++) {
+        json_t *page = NULL;
+        if ((code = cli_try(cli, "GET", next, NULL, &page, msg, sizeof msg))) {
+            cli_fail(code, "%s", msg);
+            break;
+        }
+        if (!json_is_array(json_object_get(page, "value"))) {
+            json_decref(page);
+            code = cli_fail(CLI_EFAIL, "the answer is not a collection (no \"value\" array)");
+            break;
+        }
+        code = on_page(ud, page);
+        const char *link = json_string_value(json_object_get(page, "@odata.nextLink"));
+        char *n = link && !code ? client_rebase(&cli->client, link) : NULL;
+        json_decref(page);
+        if (code || !link) {
+            free(n);
+            break;
+        }
+        if (!n || !strcmp(n, next) || pages + 1 >= CLIENT_MAX_PAGES) {
+            code = cli_fail(CLI_EFAIL, "the collection's @odata.nextLink %s", n ? "does not advance" : "is not a URL");
+            free(n);
+            break;
+        }
+        free(next);
+        next = n;
+    }
+    free(next);
     return code;
 }
 

@@ -80,7 +80,7 @@ struct cli_group {
 
 extern const struct cli_group cli_group_tenants, cli_group_keys, cli_group_whoami, cli_group_users,
     cli_group_groups, cli_group_policies, cli_group_appconfigs, cli_group_connectors, cli_group_effective,
-    cli_group_registrations;
+    cli_group_registrations, cli_group_indicator, cli_group_device, cli_group_alert, cli_group_partner_key;
 
 /* The context of one run. */
 struct cli {
@@ -135,6 +135,9 @@ int cli_usage(struct cli *cli, const char *fmt, ...) __attribute__((format(print
  */
 int cli_try(struct cli *cli, const char *method, const char *path, const json_t *body, json_t **out, char *msg,
             size_t msglen);
+/* cli_try with a body already encoded as JSON text (payload, len bytes; NULL for none). */
+int cli_try_raw(struct cli *cli, const char *method, const char *path, const char *payload, size_t len, json_t **out,
+                char *msg, size_t msglen);
 /* cli_try that prints "riskgate: <reason>" on failure. */
 int cli_call(struct cli *cli, const char *method, const char *path, const json_t *body, json_t **out);
 /*
@@ -143,6 +146,15 @@ int cli_call(struct cli *cli, const char *method, const char *path, const json_t
  * Prints the reason on failure.
  */
 int cli_list(struct cli *cli, const char *path, json_t **answer);
+
+/*
+ * GETs a collection page by page, following @odata.nextLink, and calls
+ * on_page with each page's answer (borrowed; its "value" is an array) so
+ * that large collections need not be held at once. Stops at the first
+ * non-zero code on_page returns, and returns it. Prints the reason of a
+ * failed request.
+ */
+int cli_list_pages(struct cli *cli, const char *path, int (*on_page)(void *ud, const json_t *page), void *ud);
 
 /* "/<api>/<fmt...>" into out. Returns CLI_OK or CLI_EUSAGE (too long; message printed). */
 int cli_graph_path(struct cli *cli, char *out, size_t outlen, const char *fmt, ...) __attribute__((format(printf, 4, 5)));

@@ -130,6 +130,25 @@ static char *target_url(const struct client *c, const char *target, struct clien
 int client_request(struct client *c, const char *method, const char *target, const json_t *body,
                    struct client_response *out)
 {
+    if (!body)
+        return client_send(c, method, target, NULL, 0, out);
+    char *payload = json_dumps(body, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    if (!payload) {
+        client_response_release(out);
+        snprintf(out->error, sizeof out->error, "the request body could not be encoded");
+        return RG_ENOMEM;
+    }
+    size_t len = strlen(payload);
+    int rc = client_send(c, method, target, payload, len, out);
+    for (volatile char *p = payload; len--;) /* it may hold a password */
+        *p++ = '\0';
+    free(payload);
+    return rc;
+}
+
+int client_send(struct client *c, const char *method, const char *target, const char *payload, size_t len,
+                struct client_response *out)
+{
     client_response_release(out);
     if (!out->body.cap)
         out->body.cap = CLIENT_MAX_RESPONSE;
@@ -137,15 +156,6 @@ int client_request(struct client *c, const char *method, const char *target, con
     char *url = target_url(c, target, out, &rc);
     if (!url)
         return rc;
-    char *payload = NULL;
-    if (body) {
-        payload = json_dumps(body, JSON_COMPACT | JSON_PRESERVE_ORDER);
-        if (!payload) {
-            free(url);
-            snprintf(out->error, sizeof out->error, "the request body could not be encoded");
-            return RG_ENOMEM;
-        }
-    }
     CURL *curl = c->curl;
     curl_easy_reset(curl);
     struct curl_slist *headers = NULL, *h;
@@ -153,6 +163,8 @@ int client_request(struct client *c, const char *method, const char *target, con
     if (h)
         headers = h;
     if (payload && (h = curl_slist_append(headers, "Content-Type: application/json")))
+        headers = h;
+    if (payload && (h = curl_slist_append(headers, "Expect:"))) /* no 100-continue round trip for large bodies */
         headers = h;
     if (c->auth_header && (h = curl_slist_append(headers, c->auth_header)))
         headers = h;
@@ -175,7 +187,7 @@ int client_request(struct client *c, const char *method, const char *target, con
         curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method);
         if (payload || strcmp(method, "DELETE")) {
             curl_easy_setopt(curl, CURLOPT_POSTFIELDS, payload ? payload : "");
-            curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)(payload ? strlen(payload) : 0));
+            curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)(payload ? len : 0));
         }
     }
     CURLcode cc = curl_easy_perform(curl);
@@ -203,13 +215,11 @@ int client_request(struct client *c, const char *method, const char *target, con
     /* the URL and the error buffer are only borrowed by the handle */
     curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, NULL);
     curl_slist_free_all(headers);
-    free(payload);
     free(url);
     return rc;
 }
 
-/* A nextLink as a target of our origin: kept when it is ours, else its path re-based onto the base URL. */
-static char *rebase(const struct client *c, const char *link)
+char *client_rebase(const struct client *c, const char *link)
 {
     struct buf b = BUF_INIT(0);
     size_t ol = origin_length(link);
@@ -249,7 +259,7 @@ int client_get_all(struct client *c, const char *target, json_t **items, struct 
             all = NULL;
             break;
         }
-        char *n = rebase(c, link);
+        char *n = client_rebase(c, link);
         if (!n || !strcmp(n, next) || pages + 1 >= CLIENT_MAX_PAGES) {
             snprintf(out->error, sizeof out->error, "the collection's @odata.nextLink %s",
                      n ? "does not advance" : "is not a URL");

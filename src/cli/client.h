@@ -68,6 +68,21 @@ int client_request(struct client *c, const char *method, const char *target, con
                    struct client_response *out);
 
 /*
+ * client_request with a body already encoded: payload (len bytes, borrowed)
+ * is sent as application/json; NULL sends none. Lets a caller build a large
+ * body incrementally (indicator import batches).
+ */
+int client_send(struct client *c, const char *method, const char *target, const char *payload, size_t len,
+                struct client_response *out);
+
+/*
+ * A nextLink as a target of c's origin: kept when it is ours (or a path),
+ * else its path re-based onto the base URL. New string, or NULL (not a URL,
+ * out of memory).
+ */
+char *client_rebase(const struct client *c, const char *link);
+
+/*
  * GETs a collection ({"value": [...], "@odata.nextLink": ...}) page by page.
  * On success (0 and a 2xx status in out) *items is a new array of every item;
  * out keeps the last page. A non-2xx answer returns 0 with *items NULL and the

@@ -20,7 +20,8 @@
 static const struct cli_group *const groups[] = {
     &cli_group_whoami,     &cli_group_tenants,    &cli_group_keys,      &cli_group_users,
     &cli_group_groups,     &cli_group_policies,   &cli_group_appconfigs, &cli_group_connectors,
-    &cli_group_effective,  &cli_group_registrations,
+    &cli_group_effective,  &cli_group_registrations, &cli_group_indicator,  &cli_group_device,
+    &cli_group_alert,      &cli_group_partner_key,
 };
 
 static const char *const api_versions[] = {"beta", "v1.0", NULL};
@@ -40,7 +41,8 @@ static void help_top(FILE *f)
 {
     fprintf(f, "usage: riskgate [global options] COMMAND [SUBCOMMAND] [arguments] [options]\n\n"
                "The admin CLI of riskgated: app protection policies, app configurations, users and groups,\n"
-               "threat-defense connectors, API keys and tenants, over the server's Graph-shaped admin API.\n\n"
+               "threat-defense connectors, API keys and tenants, over the server's Graph-shaped admin API;\n"
+               "threat indicators, devices and alerts over its Defender-shaped API (/api/...).\n\n"
                "Commands:\n");
     for (size_t i = 0; i < sizeof groups / sizeof groups[0]; i++)
         fprintf(f, "  %-14s %s\n", groups[i]->name, groups[i]->summary);
@@ -59,7 +61,8 @@ static void help_top(FILE *f)
                "  4  authentication or permission refused (401/403)\n"
                "  5  not found (404)\n"
                "\nErrors go to stderr as \"riskgate: <message>\". The API key is never printed, except the new\n"
-               "keys that `keys create` and `tenants create` show once.\n"
+               "keys and codes that `keys create`, `tenants create`,\n"
+               "`partner-key create` and `device enroll-code` show once.\n"
                "\nriskgate COMMAND --help lists a command's subcommands; riskgate COMMAND SUBCOMMAND --help its options.\n");
 }
 
