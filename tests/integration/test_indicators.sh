@@ -48,6 +48,18 @@ expect_eq "$(jq '.value | length' <<<"$BODY")" 1 "\$filter on value (any case)"
 api GET "/api/indicators?\$top=2"
 expect_eq "$(jq '.value | length' <<<"$BODY")" 2 "\$top"
 [ "$(jq -r '."@odata.nextLink"' <<<"$BODY")" != null ] && pass || fail "nextLink"
+# walking nextLinks (keyset paging) visits every indicator once
+api GET "/api/indicators"
+total=$(jq '.value | length' <<<"$BODY")
+api GET "/api/indicators?\$top=2"
+seen=$(jq -r '.value[].id' <<<"$BODY")
+next=$(jq -r '."@odata.nextLink"' <<<"$BODY")
+while [ "$next" != null ]; do
+  page=$(curl -s -H "Authorization: Bearer $RG_KEY" "$next")
+  seen+=$'\n'$(jq -r '.value[].id' <<<"$page")
+  next=$(jq -r '."@odata.nextLink"' <<<"$page")
+done
+expect_eq "$(sort -u <<<"$seen" | grep -c .)" "$total" "nextLinks visit every indicator once"
 api GET "/api/indicators?\$filter=colour%20eq%20'red'"
 expect_error 400 '$filter' "unsupported filter"
 

@@ -410,6 +410,15 @@ void api_indicator_list(void *vapp, struct http_request *req, struct http_respon
         }
         q.offset = v;
     }
+    int hk = http_query_get(req->query, "$skiptoken", num, sizeof num);
+    if (hk) {
+        long long v = hk > 0 ? strtoll(num, &end, 10) : -1;
+        if (hk < 0 || !num[0] || *end || v < 0) {
+            http_error(res, 400, "BadRequest", "$skiptoken: the token of an @odata.nextLink is expected.");
+            return;
+        }
+        q.after_id = v;
+    }
     int64_t want = q.limit;
     q.limit = want + 1;
     json_t *rows = NULL;
@@ -428,7 +437,7 @@ void api_indicator_list(void *vapp, struct http_request *req, struct http_respon
     char ctx[512];
     api_context_url(app, req, "Indicators", ctx, sizeof ctx);
     json_t *o = json_pack("{s:s,s:o}", "@odata.context", ctx, "value", items);
-    if ((int64_t)json_array_size(rows) > want) {
+    if (want > 0 && (int64_t)json_array_size(rows) > want) {
         struct buf next = BUF_INIT(8192);
         buf_printf(&next, "%s/api/indicators?", app->public_url);
         if (hf > 0) {
@@ -442,7 +451,12 @@ void api_indicator_list(void *vapp, struct http_request *req, struct http_respon
             }
             buf_puts(&next, "&");
         }
-        buf_printf(&next, "$top=%lld&$skip=%lld", (long long)want, (long long)(q.offset + want));
+        /* keyset paging: the next page starts after the last id, however deep the list */
+        const char *last = json_string_value(json_object_get(json_array_get(items, json_array_size(items) - 1), "id"));
+        if (q.offset)
+            buf_printf(&next, "$top=%lld&$skip=%lld", (long long)want, (long long)(q.offset + want));
+        else
+            buf_printf(&next, "$top=%lld&$skiptoken=%s", (long long)want, last ? last : "0");
         json_object_set_new(o, "@odata.nextLink", json_string(buf_str(&next)));
         buf_release(&next);
     }

@@ -669,9 +669,9 @@ static int sq_ind_query(struct store *s, const char *tenant_id, const struct sto
     char sql[512];
     /* fixed clauses, values bound: no text from the request enters the SQL */
     snprintf(sql, sizeof sql,
-             "SELECT body, id, version, deleted FROM indicators WHERE tenant_id = ?1 AND version > ?2%s%s%s%s"
+             "SELECT body, id, version, deleted FROM indicators WHERE tenant_id = ?1 AND version > ?2%s%s%s%s%s"
              " ORDER BY %s LIMIT ?6 OFFSET ?7",
-             q->with_deleted ? "" : " AND deleted = 0", q->type ? " AND type = ?3" : "",
+             q->with_deleted ? "" : " AND deleted = 0", q->after_id ? " AND id > ?8" : "", q->type ? " AND type = ?3" : "",
              q->action ? " AND action = ?4" : "", q->value ? " AND value = ?5" : "", q->by_version ? "version" : "id");
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(ss->db, sql, -1, &st, NULL) != SQLITE_OK)
@@ -686,6 +686,8 @@ static int sq_ind_query(struct store *s, const char *tenant_id, const struct sto
         bind(st, 5, q->value);
     sqlite3_bind_int64(st, 6, q->limit);
     sqlite3_bind_int64(st, 7, q->offset);
+    if (q->after_id)
+        sqlite3_bind_int64(st, 8, q->after_id);
     json_t *arr = json_array();
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {

@@ -51,6 +51,7 @@ struct store_ind_query {
     int64_t since_version;             /* only rows changed after this version */
     int with_deleted;                  /* include tombstones (delta sync) */
     int by_version;                    /* order by version (sync) rather than id (admin lists) */
+    int64_t after_id;                  /* keyset paging of admin lists: only ids above this */
     int64_t limit, offset;
 };
 
