@@ -9,8 +9,18 @@
  * through the log callback and the handle's last error message. It never
  * logs, returns or writes anywhere but state.json the device credential.
  *
- * Not thread-safe: use one handle from one thread. Several processes may use
- * the same state folder (the daemon re-reads state.json when it changes).
+ * Not thread-safe: use one handle from one thread. The library starts no
+ * thread of its own: the daemon's network wait (live updates, below) is a
+ * non-blocking libcurl transfer whose sockets are part of rg_agent_pollfds.
+ * Several processes may use the same state folder (the daemon re-reads
+ * state.json when it changes).
+ *
+ * Live updates: once started and activated, the daemon keeps one long-poll
+ * (GET /device/v1/wait, 50 s) open; when the server says something changed
+ * (configuration, indicators, the device, its threat level) the next
+ * rg_agent_tick heartbeats and refetches at once, then waits again. For that
+ * the caller's loop must poll every fd rg_agent_pollfds gives, pass the
+ * revents to rg_agent_process, and call rg_agent_tick again within next_ms.
  *
  *   struct rg_agent *ag;
  *   if (rg_agent_new("/var/lib/riskgate-agent", &ag)) ... ;
@@ -64,7 +74,7 @@ enum rg_agent_action {
     RG_AGENT_BLOCK = 4,   /* Block */
 };
 
-#define RG_AGENT_MAX_FDS 17 /* rg_agent_pollfds never returns more */
+#define RG_AGENT_MAX_FDS 21 /* rg_agent_pollfds never returns more (broker 17, live updates 4) */
 
 struct rg_agent;
 
@@ -132,14 +142,23 @@ RG_AGENT_API int rg_agent_start(struct rg_agent *ag);
 RG_AGENT_API void rg_agent_request_rescan(struct rg_agent *ag);
 /*
  * The periodic work: whatever is due of heartbeat, configuration refetch,
- * indicator sync, scan, detection reports, status.json. Failures are logged
- * and retried later; never fatal. *next_ms: how long the caller may sleep.
- * Returns 0 (work done or nothing due).
+ * indicator sync, scan, detection reports, status.json; re-arming the
+ * live-update wait and its timeouts. Failures are logged and retried later
+ * (the wait: after 1 s, doubling up to 60 s); never fatal. *next_ms: how long
+ * the caller may sleep (at most 60000). Returns 0 (work done or nothing due).
  */
 RG_AGENT_API int rg_agent_tick(struct rg_agent *ag, int *next_ms);
-/* Fills fds (at most max) with what the broker waits on; returns how many. */
+/*
+ * Fills fds (at most max; give RG_AGENT_MAX_FDS) with what the daemon waits
+ * on: the broker socket and its clients, and the live-update request's
+ * sockets. Returns how many. Call it before every poll(): the set changes.
+ */
 RG_AGENT_API int rg_agent_pollfds(struct rg_agent *ag, struct pollfd *fds, int max);
-/* Serves the broker after poll() filled revents of the fds rg_agent_pollfds gave. */
+/*
+ * Serves the broker and advances the live-update request after poll() filled
+ * revents of the fds rg_agent_pollfds gave. Never blocks; a change the server
+ * announced is acted on by the next rg_agent_tick (next_ms becomes 0).
+ */
 RG_AGENT_API void rg_agent_process(struct rg_agent *ag, const struct pollfd *fds, int n);
 
 /*

@@ -2,7 +2,8 @@
  * agent.c: the public entry points of the agent core (include/riskgate/agent.h):
  * the handle's lifecycle, activation, sign-out, the VPN switch, and the
  * daemon's cron function (rg_agent_tick). The device API lives in sync.c,
- * scanning in threats.c, status in status.c, the local socket in broker.c.
+ * scanning in threats.c, status in status.c, the local socket in broker.c,
+ * the long-poll for live updates in wait.c.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -158,9 +159,10 @@ static bool reload_state(struct rg_agent *ag, bool force)
     ag->state_ino = exists ? sb.st_ino : 0;
     if (exists)
         ag->state_mtime = sb.st_mtim;
-    /* the HTTP session carries the old credential: rebuilt on the next call */
+    /* the HTTP session and a pending wait carry the old credential: rebuilt on the next call */
     http_release(&ag->http);
     ag->http_ready = false;
+    agent_wait_cancel(ag);
     bool now_active = state_activated(&ag->st);
     bool changed = was_active != now_active || (old_dev == NULL) != (ag->st.device_id == NULL) ||
                    (old_dev && ag->st.device_id && strcmp(old_dev, ag->st.device_id)) ||
@@ -196,6 +198,7 @@ int rg_agent_new(const char *state_dir, struct rg_agent **out)
     if (!ag)
         return RG_AGENT_ENOMEM;
     ag->lfd = -1;
+    agent_wait_init(ag);
     for (int i = 0; i < AGENT_MAX_CONNS; i++)
         ag->conns[i].fd = -1;
     ag->scan_interval_s = AGENT_DEFAULT_SCAN_S;
@@ -253,6 +256,7 @@ void rg_agent_free(struct rg_agent *ag)
     if (!ag)
         return;
     agent_broker_close(ag);
+    agent_wait_free(ag);
     http_release(&ag->http);
     state_release(&ag->st);
     json_decref(ag->settings);
@@ -489,6 +493,8 @@ int rg_agent_tick(struct rg_agent *ag, int *next_ms)
         int rc = agent_heartbeat(ag);
         int64_t iv = (int64_t)ag->hb_interval_s * 1000;
         ag->next_hb = now + (rc ? min64(iv, 15000) : iv);
+        if (ag->wait.sync_due) /* the long-poll announced a change: was it applied? */
+            agent_wait_synced(ag, rc);
         dirty = true;
     }
     if (ag->rescan || now >= ag->next_scan) {
@@ -505,6 +511,12 @@ int rg_agent_tick(struct rg_agent *ag, int *next_ms)
         dirty = true;
     }
     now = agent_mono_ms();
+    /* live updates: re-arm the long-poll (after the heartbeat it may have asked for), drive curl's timer */
+    agent_wait_tick(ag, now);
+    if (ag->wait.dirty) {
+        ag->wait.dirty = false;
+        dirty = true;
+    }
     if (dirty || now >= ag->next_status) {
         agent_status_write(ag);
         ag->next_status = now + 10000;
@@ -514,6 +526,7 @@ int rg_agent_tick(struct rg_agent *ag, int *next_ms)
         next = min64(next, ag->next_hb);
     if (active && !ag->refused && agent_threats_pending(ag))
         next = min64(next, ag->next_report);
+    next = min64(next, agent_wait_next(ag));
     int64_t wait = next - now;
     if (next_ms)
         *next_ms = (int)(wait < 0 ? 0 : wait > 60000 ? 60000 : wait);
@@ -522,12 +535,14 @@ int rg_agent_tick(struct rg_agent *ag, int *next_ms)
 
 int rg_agent_pollfds(struct rg_agent *ag, struct pollfd *fds, int max)
 {
-    return agent_broker_pollfds(ag, fds, max);
+    int n = agent_broker_pollfds(ag, fds, max);
+    return n + agent_wait_pollfds(ag, fds + n, max - n);
 }
 
 void rg_agent_process(struct rg_agent *ag, const struct pollfd *fds, int n)
 {
     agent_broker_process(ag, fds, n);
+    agent_wait_process(ag, fds, n);
 }
 
 int rg_agent_sync(struct rg_agent *ag)

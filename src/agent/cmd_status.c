@@ -147,6 +147,13 @@ int cmd_status(struct cmd_env *env, int argc, char **argv)
             printf(" (last problem: %s)", s(st, "lastError"));
         printf("\n");
         printf("Threat level:     %s\n", level ? level : "unknown (no heartbeat yet)");
+        json_t *live = json_object_get(st, "liveUpdates");
+        const char *ls = s(live, "state");
+        if (running && ls && !strcmp(ls, "retrying"))
+            printf("Live updates:     retrying (last problem: %s)\n",
+                   s(live, "lastError") ? s(live, "lastError") : "?");
+        else if (running && ls && strcmp(ls, "off"))
+            printf("Live updates:     on (server changes reach this device within seconds)\n");
     }
     print_threats(st, level);
     json_t *web = json_object_get(st, "webProtection");

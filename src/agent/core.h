@@ -27,6 +27,13 @@
 #define AGENT_DEFAULT_SCAN_S 60
 #define AGENT_DEFAULT_HEARTBEAT_S 60
 #define AGENT_TEST_DOMAIN "smartscreentestratings2.net" /* reference §10: always phishing */
+#define AGENT_WAIT_TIMEOUT_S 50                         /* the long-poll's ?timeout= */
+#define AGENT_WAIT_SLACK_S 20                           /* the transfer's own timeout is the long-poll's plus this */
+#define AGENT_WAIT_BACKOFF_MIN_MS 1000                  /* first delay after a failed wait, doubled each time */
+#define AGENT_WAIT_BACKOFF_MAX_MS 60000
+#define AGENT_WAIT_QUICK_MS 1000 /* a wait answered this soon after the request counts as "quick" */
+#define AGENT_WAIT_QUICK_MAX 10  /* that many quick answers in a row: back off (a loop guard) */
+#define AGENT_WAIT_MAX_FDS 4     /* sockets of the long-poll's transfer in the poll set */
 
 /* One threat the scanner found, until the server knows it is resolved. */
 struct agent_threat {
@@ -49,6 +56,37 @@ struct agent_conn {
     struct buf in, out;
     int64_t since_ms;
     bool closing; /* close once out is flushed */
+};
+
+/*
+ * The long-poll (wait.c): one GET /device/v1/wait kept open on a curl multi
+ * handle whose sockets join the caller's poll set (rg_agent_pollfds) and
+ * whose timer joins rg_agent_tick's next_ms. No thread: everything runs in
+ * the caller's loop, and nothing in here ever blocks.
+ */
+struct agent_wait {
+    void *multi; /* CURLM *, created at the first arm, or NULL */
+    struct http_async req;
+    bool pending;     /* req is in multi */
+    int64_t sent_ms;  /* monotonic, when req was armed */
+    int64_t timer_ms; /* curl's timer, monotonic ms; -1: none */
+    struct {
+        int fd;
+        short events; /* POLLIN / POLLOUT */
+    } socks[AGENT_WAIT_MAX_FDS];
+    int nsocks;
+    int64_t next_arm;      /* monotonic ms: not before (backoff) */
+    int backoff_ms;        /* current delay after failures, 0 when the last wait went well */
+    int quick;             /* consecutive quick answers */
+    bool failing;          /* the last wait failed (logged once per streak) */
+    bool sync_due;         /* a change was announced: the next heartbeat is for it */
+    bool dirty;            /* the state shown in status.json changed */
+    char stale_config[64]; /* versions the server said we should have ("" / -1: none) */
+    int64_t stale_ind;
+    char last_reason[16];   /* of the last change, "" none */
+    int64_t last_change_ms; /* wall clock */
+    unsigned long changes;
+    char last_error[320];
 };
 
 struct rg_agent {
@@ -90,6 +128,7 @@ struct rg_agent {
     struct scan_stats last_stats;
     int lfd; /* broker listening socket, -1 */
     struct agent_conn conns[AGENT_MAX_CONNS];
+    struct agent_wait wait;
 };
 
 int64_t agent_mono_ms(void);
@@ -132,4 +171,22 @@ void agent_broker_close(struct rg_agent *ag);
 int agent_broker_pollfds(struct rg_agent *ag, struct pollfd *fds, int max);
 void agent_broker_process(struct rg_agent *ag, const struct pollfd *fds, int n);
 int agent_broker_ask(const char *sock_path, const char *request, int timeout_ms, char **answer);
+
+/* wait.c: the long-poll on GET /device/v1/wait */
+void agent_wait_init(struct rg_agent *ag);
+void agent_wait_free(struct rg_agent *ag);   /* cancels, frees the multi handle */
+void agent_wait_cancel(struct rg_agent *ag); /* drops a pending wait (identity changed); re-armed at once */
+/* Drives curl's timer and arms a wait when due (daemon, activated, credential not refused). */
+void agent_wait_tick(struct rg_agent *ag, int64_t now);
+/* After the heartbeat a change asked for: rc is the heartbeat's; backs off if the versions are still behind. */
+void agent_wait_synced(struct rg_agent *ag, int rc);
+/* Monotonic ms of the wait's next due work (timer or re-arm), or INT64_MAX. */
+int64_t agent_wait_next(const struct rg_agent *ag);
+int agent_wait_pollfds(struct rg_agent *ag, struct pollfd *fds, int max);
+void agent_wait_process(struct rg_agent *ag, const struct pollfd *fds, int n);
+json_t *agent_wait_json(const struct rg_agent *ag); /* for status.json: "liveUpdates" */
+/* The next backoff delay after cur ms (0: none yet): 1 s doubling to 60 s. */
+int agent_wait_backoff(int cur_ms);
+/* Reads a wait answer: 1 changed (reason copied), 0 not changed, RG_EINVAL not a wait answer. */
+int agent_wait_parse(const json_t *answer, char *reason, size_t n);
 #endif

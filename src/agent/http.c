@@ -68,16 +68,85 @@ void http_answer_release(struct http_answer *a)
     a->error[0] = '\0';
 }
 
-struct sink {
-    struct buf *b;
-    int rc;
-};
-
 static size_t on_data(char *p, size_t size, size_t n, void *ud)
 {
-    struct sink *s = ud;
+    struct http_sink *s = ud;
     s->rc = buf_append(s->b, p, size * n);
     return s->rc ? 0 : size * n;
+}
+
+/* Frees a header list, wiping each line first (one holds the credential). */
+static void free_headers(struct curl_slist *h)
+{
+    for (struct curl_slist *t = h; t; t = t->next)
+        if (t->data)
+            OPENSSL_cleanse(t->data, strlen(t->data));
+    curl_slist_free_all(h);
+}
+
+/*
+ * The options every request shares, on a fresh or reset handle. sk, errbuf and
+ * payload must outlive the transfer. Returns the header list to free with
+ * free_headers after it (NULL is possible: then no extra header is sent).
+ */
+static struct curl_slist *setup(CURL *c, const struct http_client *hc, const char *method, const char *url,
+                                const char *payload, struct http_sink *sk, char *errbuf, long timeout_s)
+{
+    struct curl_slist *hdr = NULL, *t;
+    if ((t = curl_slist_append(hdr, "Accept: application/json")))
+        hdr = t;
+    if (payload && (t = curl_slist_append(hdr, "Content-Type: application/json")))
+        hdr = t;
+    if (hc->auth && (t = curl_slist_append(hdr, hc->auth)))
+        hdr = t;
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdr);
+    curl_easy_setopt(c, CURLOPT_USERAGENT, hc->ua);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, HTTP_CONNECT_TIMEOUT_S);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, timeout_s);
+    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, sk);
+    if (!strcmp(method, "GET")) {
+        curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
+    } else {
+        curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, payload ? payload : "");
+        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)(payload ? strlen(payload) : 0));
+    }
+    return hdr;
+}
+
+/* The answer of a finished transfer, and the code of the device API's mapping (http.h). */
+static int result(CURL *c, CURLcode cc, int sink_rc, const struct buf *resp, const char *errbuf, const char *base,
+                  struct http_answer *a)
+{
+    int rc = 0;
+    if (cc == CURLE_OK) {
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &a->status);
+        if (resp->len)
+            a->json = json_loadb(buf_str(resp), resp->len, 0, NULL);
+        if (a->status < 200 || a->status > 299) {
+            const char *msg = json_string_value(json_object_get(json_object_get(a->json, "error"), "message"));
+            snprintf(a->error, sizeof a->error, "the server answered HTTP %ld%s%s", a->status, msg ? ": " : "",
+                     msg ? msg : "");
+            rc = a->status == 401   ? RG_EAUTH
+                 : a->status == 403 ? RG_EPERM
+                 : a->status == 404 ? RG_ENOTFOUND
+                                    : RG_EINVAL;
+        }
+    } else if (cc == CURLE_WRITE_ERROR && sink_rc) {
+        rc = sink_rc;
+        snprintf(a->error, sizeof a->error, "%s",
+                 rc == RG_ETOOBIG ? "the server's answer is too large" : "out of memory");
+    } else {
+        rc = RG_EIO;
+        snprintf(a->error, sizeof a->error, "cannot reach %s: %s", base, errbuf[0] ? errbuf : curl_easy_strerror(cc));
+    }
+    return rc;
 }
 
 int http_call(struct http_client *hc, const char *method, const char *path, const json_t *body, struct http_answer *a)
@@ -93,64 +162,50 @@ int http_call(struct http_client *hc, const char *method, const char *path, cons
     }
     CURL *c = hc->curl;
     curl_easy_reset(c);
-    struct curl_slist *hdr = NULL, *t;
-    if ((t = curl_slist_append(hdr, "Accept: application/json")))
-        hdr = t;
-    if (payload && (t = curl_slist_append(hdr, "Content-Type: application/json")))
-        hdr = t;
-    if (hc->auth && (t = curl_slist_append(hdr, hc->auth)))
-        hdr = t;
     char errbuf[CURL_ERROR_SIZE] = "";
-    struct sink sk = {&resp, 0};
-    curl_easy_setopt(c, CURLOPT_URL, buf_str(&url));
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdr);
-    curl_easy_setopt(c, CURLOPT_USERAGENT, hc->ua);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, HTTP_CONNECT_TIMEOUT_S);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT, HTTP_TIMEOUT_S);
-    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
-    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &sk);
-    if (!strcmp(method, "GET")) {
-        curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
-    } else {
-        curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-        curl_easy_setopt(c, CURLOPT_POSTFIELDS, payload ? payload : "");
-        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)(payload ? strlen(payload) : 0));
-    }
+    struct http_sink sk = {&resp, 0};
+    struct curl_slist *hdr = setup(c, hc, method, buf_str(&url), payload, &sk, errbuf, HTTP_TIMEOUT_S);
     CURLcode cc = curl_easy_perform(c);
-    int rc = 0;
-    if (cc == CURLE_OK) {
-        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &a->status);
-        if (resp.len)
-            a->json = json_loadb(buf_str(&resp), resp.len, 0, NULL);
-        if (a->status < 200 || a->status > 299) {
-            const char *msg = json_string_value(json_object_get(json_object_get(a->json, "error"), "message"));
-            snprintf(a->error, sizeof a->error, "the server answered HTTP %ld%s%s", a->status, msg ? ": " : "",
-                     msg ? msg : "");
-            rc = a->status == 401   ? RG_EAUTH
-                 : a->status == 403 ? RG_EPERM
-                 : a->status == 404 ? RG_ENOTFOUND
-                                    : RG_EINVAL;
-        }
-    } else if (cc == CURLE_WRITE_ERROR && sk.rc) {
-        rc = sk.rc;
-        snprintf(a->error, sizeof a->error, "%s",
-                 rc == RG_ETOOBIG ? "the server's answer is too large" : "out of memory");
-    } else {
-        rc = RG_EIO;
-        snprintf(a->error, sizeof a->error, "cannot reach %s: %s", hc->base,
-                 errbuf[0] ? errbuf : curl_easy_strerror(cc));
-    }
+    int rc = result(c, cc, sk.rc, &resp, errbuf, hc->base, a);
     curl_easy_setopt(c, CURLOPT_ERRORBUFFER, NULL);
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, NULL);
-    curl_slist_free_all(hdr);
+    free_headers(hdr);
     buf_release(&resp);
     buf_release(&url);
     if (payload) /* the activation body carries a password */
         OPENSSL_cleanse(payload, strlen(payload));
     free(payload);
     return rc;
+}
+
+int http_async_prepare(struct http_client *hc, struct http_async *x, const char *path, long timeout_s)
+{
+    memset(x, 0, sizeof *x);
+    x->url = (struct buf)BUF_INIT(0);
+    x->resp = (struct buf)BUF_INIT(HTTP_MAX_ANSWER);
+    if (buf_printf(&x->url, "%s%s", hc->base, path) || !(x->base = strdup(hc->base)) || !(x->curl = curl_easy_init())) {
+        http_async_release(x);
+        return RG_ENOMEM;
+    }
+    x->sink = (struct http_sink){&x->resp, 0};
+    x->hdr = setup(x->curl, hc, "GET", buf_str(&x->url), NULL, &x->sink, x->errbuf, timeout_s);
+    curl_easy_setopt(x->curl, CURLOPT_PRIVATE, x);
+    return 0;
+}
+
+int http_async_result(struct http_async *x, int curlcode, struct http_answer *a)
+{
+    http_answer_release(a);
+    return result(x->curl, (CURLcode)curlcode, x->sink.rc, &x->resp, x->errbuf, x->base ? x->base : "", a);
+}
+
+void http_async_release(struct http_async *x)
+{
+    if (x->curl)
+        curl_easy_cleanup(x->curl);
+    free_headers(x->hdr);
+    free(x->base);
+    buf_release(&x->url);
+    buf_release(&x->resp);
+    memset(x, 0, sizeof *x);
 }

@@ -12,6 +12,8 @@
 #define RG_AGENT_HTTP_H
 #include <jansson.h>
 
+#include "common/buf.h"
+
 #define HTTP_MAX_ANSWER (32u << 20)
 #define HTTP_CONNECT_TIMEOUT_S 5L
 #define HTTP_TIMEOUT_S 30L
@@ -46,4 +48,34 @@ void http_answer_release(struct http_answer *a);
  * non-2xx), RG_ETOOBIG, RG_ENOMEM.
  */
 int http_call(struct http_client *hc, const char *method, const char *path, const json_t *body, struct http_answer *a);
+
+/*
+ * An asynchronous GET for a caller's curl multi handle (the long-poll of
+ * wait.c): the same options, headers and answer mapping as http_call, but the
+ * transfer is driven by curl_multi_socket_action. The struct must not move
+ * while the transfer runs (libcurl holds pointers into it).
+ */
+/* Where a transfer's body goes: b grows up to its cap; rc: why the write stopped. */
+struct http_sink {
+    struct buf *b;
+    int rc;
+};
+struct http_async {
+    void *curl;     /* CURL *, owned; add it to the multi handle */
+    void *hdr;      /* struct curl_slist *, owned (holds the credential: wiped at release) */
+    char *base;     /* copy of the client's base URL, for error messages */
+    struct buf url; /* the full URL */
+    struct buf resp;
+    struct http_sink sink; /* into resp */
+    char errbuf[256];      /* CURL_ERROR_SIZE */
+};
+/* Prepares a GET of path on hc's server with a whole-transfer timeout. 0 or RG_ENOMEM. x is zeroed first. */
+int http_async_prepare(struct http_client *hc, struct http_async *x, const char *path, long timeout_s);
+/*
+ * Maps a finished transfer (curlcode: CURLMsg.data.result) to the answer, as
+ * http_call's return value. Call it once, after the handle left the multi handle.
+ */
+int http_async_result(struct http_async *x, int curlcode, struct http_answer *a);
+/* Frees x's contents (the handle must no longer be in a multi handle); accepts a zeroed struct. */
+void http_async_release(struct http_async *x);
 #endif

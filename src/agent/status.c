@@ -82,11 +82,13 @@ static void runtime_from_memory(struct rg_agent *ag, json_t *o)
     json_object_set_new(scan, "skipped", json_integer((json_int_t)ag->last_stats.skipped));
     json_object_set_new(o, "scan", scan);
     json_object_set_new(o, "threats", agent_threats_json(ag));
+    json_object_set_new(o, "liveUpdates", agent_wait_json(ag));
 }
 
 static const char *const runtime_keys[] = {
-    "lastHeartbeat", "serverReachable",  "credentialRefused", "lastError", "threatLevel", "configVersion",
-    "settings",      "indicatorVersion", "indicatorCount",    "scan",      "threats",     "daemon"};
+    "lastHeartbeat", "serverReachable", "credentialRefused", "lastError",      "threatLevel",
+    "configVersion", "settings",        "indicatorVersion",  "indicatorCount", "scan",
+    "threats",       "daemon",          "liveUpdates"};
 
 json_t *agent_status_build(struct rg_agent *ag)
 {

@@ -45,6 +45,7 @@ int agent_session(struct rg_agent *ag)
 
 void agent_session_reset(struct rg_agent *ag)
 {
+    agent_wait_cancel(ag); /* re-armed with the new identity's versions */
     http_release(&ag->http);
     ag->http_ready = false;
     json_decref(ag->settings);

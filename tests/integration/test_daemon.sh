@@ -71,6 +71,22 @@ rg_start --config "$RG_TMP/riskgated.conf" --listen 127.0.0.1:0
 grep -q '"msg":"riskgated listening' "$RG_TMP/daemon.log" && pass || fail "config file applied (json logs)"
 rg_stop
 
+# SIGTERM while a client holds an idle keep-alive connection: a clean exit, not an abort
+rg_start
+python3 -c '
+import http.client, sys, time, urllib.parse
+u = urllib.parse.urlparse(sys.argv[1])
+c = http.client.HTTPConnection(u.hostname, u.port)
+c.request("GET", "/healthz")
+c.getresponse().read()
+time.sleep(30)
+' "$RG_URL" &
+idle=$!
+sleep 0.5
+rg_stop
+kill "$idle" 2>/dev/null || true
+pass
+
 # TLS
 if command -v openssl >/dev/null; then
   openssl req -x509 -newkey rsa:2048 -nodes -keyout "$RG_TMP/key.pem" -out "$RG_TMP/cert.pem" -days 1 \

@@ -399,6 +399,13 @@ int http_server_new(const struct http_server_config *cfg, struct http_server **o
     return 0;
 }
 
+#define DRAIN_SECONDS 12 /* above h2o's 10 s HTTP/1 request timeout, which closes idle keep-alive connections */
+
+static int connections_open(struct http_server *srv)
+{
+    return !h2o_linklist_is_empty(&srv->ctx.http1._conns) || !h2o_linklist_is_empty(&srv->ctx.http2._conns);
+}
+
 int http_server_run(struct http_server *srv, volatile int *stop)
 {
     while (!*stop) {
@@ -406,8 +413,14 @@ int http_server_run(struct http_server *srv, volatile int *stop)
         if (h2o_evloop_run(srv->ctx.loop, 1000) != 0 && errno != EINTR)
             return RG_EIO;
     }
-    /* Stop accepting, answer every suspended request now (as if its wait ended), then flush. */
+    /*
+     * Graceful stop: h2o closes each connection after its current response
+     * (idle keep-alive ones at once or at their request timeout); every
+     * suspended request is answered now as if its wait ended; then the loop
+     * runs until no connection is left, for at most DRAIN_SECONDS.
+     */
     srv->stopping = 1;
+    h2o_context_request_shutdown(&srv->ctx);
     while (!h2o_linklist_is_empty(&srv->pending)) {
         struct http_pending *p =
             (struct http_pending *)((char *)srv->pending.next - offsetof(struct http_pending, link));
@@ -418,9 +431,14 @@ int http_server_run(struct http_server *srv, volatile int *stop)
         h2o_socket_close(srv->listener);
         srv->listener = NULL;
     }
-    uint64_t until = util_mono_ns() + 200 * 1000000ull;
-    while (util_mono_ns() < until)
+    uint64_t until = util_mono_ns() + DRAIN_SECONDS * 1000000000ull;
+    while (util_mono_ns() < until && connections_open(srv))
+        h2o_evloop_run(srv->ctx.loop, 50);
+    uint64_t flush = util_mono_ns() + 50 * 1000000ull;
+    while (util_mono_ns() < flush)
         h2o_evloop_run(srv->ctx.loop, 10);
+    if (connections_open(srv))
+        log_msg(srv->cfg.log, LOG_WARN, "shutdown: clients still connected after %d s; closing anyway", DRAIN_SECONDS);
     return 0;
 }
 
@@ -435,6 +453,12 @@ void http_server_free(struct http_server *srv)
         for (unsigned i = 0; i <= MAX_SUSPEND_SECONDS; i++)
             if (srv->timeout_ready[i])
                 h2o_timeout_dispose(loop, &srv->timeouts[i]);
+        /* h2o asserts when a context is disposed under live connections: leave it to the exiting process */
+        if (connections_open(srv))
+            return;
+        /* h2o_context_request_shutdown armed HTTP/2's graceful-shutdown timer; dispose asserts on linked timers */
+        if (h2o_timeout_is_linked(&srv->ctx.http2._graceful_shutdown_timeout))
+            h2o_timeout_unlink(&srv->ctx.http2._graceful_shutdown_timeout);
         /* h2o 2.2.5 never frees the context's message queue (88 bytes, once per process; see tests/lsan.supp) */
         h2o_context_dispose(&srv->ctx);
         h2o_evloop_destroy(loop);
