@@ -236,6 +236,9 @@ jq -e '.evidence[0] | (has("fileName") or has("filePath")) | not' >/dev/null <<<
   || fail "DefenderExcludeAppInReport: no file name or path in the alert: $alert"
 expect_eq "$(jq -r '.evidence[0].sha256' <<<"$alert")" "$EICAR_SHA256" "hashes are still reported"
 grep -q '"filePath"' "$ST/status.json" && pass || fail "the person still sees the path locally"
+if grep -qaF "private.com" "$RG_TMP"/var/riskgate.db* "$RG_TMP/daemon.log"; then
+  fail "DefenderExcludeAppInReport: the file name reached the server's database or log"
+else pass; fi
 rm "$SCAN/private.com"
 ag rescan
 if wait_until 4 no_new_alert; then pass; else fail "not resolved"; fi
@@ -270,6 +273,12 @@ else
   ag check-url https://login.evil.example.com/x
   expect_eq "$RC" 1 "a subdomain of a blocked domain is blocked"
   grep -q "^Block: DomainName evil.example.com (Evil site)" <<<"$AOUT" && pass || fail "check-url: $AOUT"
+  api POST /api/indicators '{"indicatorValue":"safe.evil.example.com","indicatorType":"DomainName","action":"Allowed","title":"Our page","description":"test"}'
+  expect_status 200 "allow indicator under the blocked domain"
+  allowed_synced() { ag check-url https://safe.evil.example.com/; [ "$RC" = 0 ]; }
+  if wait_until 4 allowed_synced; then pass; else fail "an Allowed indicator does not beat the Block on its parent: $AOUT"; fi
+  ag check-url https://other.evil.example.com/
+  expect_eq "$RC" 1 "the rest of the blocked domain stays blocked"
   cp "$RG_TMP/evil.bin" "$SCAN/tool.bin"
   put_eicar "$SCAN/allowed-eicar.com"
   ag rescan
