@@ -13,7 +13,7 @@
 #include "common/err.h"
 #include "common/util.h"
 
-#define MAX_INPUT_FILE (16u << 20) /* the server's own request limit */
+#define MAX_INPUT_FILE (1u << 20) /* the server's own request limit */
 
 int cli_fail(int code, const char *fmt, ...)
 {
@@ -319,7 +319,7 @@ int cli_read_json_file(const char *path, json_t **out)
     int code = CLI_OK;
     if (rc || bad) {
         code = cli_fail(CLI_EFAIL, "%s: %s", std_in ? "stdin" : path,
-                        rc == RG_ETOOBIG ? "larger than 16 MiB" : rc ? "out of memory" : "read error");
+                        rc == RG_ETOOBIG ? "larger than 1 MiB" : rc ? "out of memory" : "read error");
     } else {
         const char *p = buf_str(&b);
         size_t len = b.len;

@@ -6,7 +6,7 @@
  *
  * The file is streamed: records become indicators as they are read and go to
  * POST /api/indicators/import in batches of at most 10000 (and under the
- * route's 16 MiB body limit), over the one curl handle, so one keep-alive
+ * server's 1 MiB body limit), over the one curl handle, so one keep-alive
  * connection. A batch's body is built as JSON text, not as a jansson tree.
  * Each batch's per-row answers are matched back to the lines they came from.
  */
@@ -22,7 +22,7 @@
 #include "common/err.h"
 
 #define BATCH_MAX 10000                       /* indicators per request */
-#define BODY_MAX ((16u << 20) - 64u)          /* the import route's body limit, with room for the closing "]}" */
+#define BODY_MAX ((1u << 20) - 64u)           /* the server's body limit (1 MiB), with room for the closing "]}" */
 #define RECORD_MAX (1u << 20)                 /* bytes of one CSV record */
 #define MAX_FIELDS 64
 #define BODY_OPEN "{\"Indicators\":["

@@ -4,6 +4,7 @@
  * closes the store cleanly.
  */
 #include <signal.h>
+#include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +39,12 @@ int main(int argc, char **argv)
     log_format_parse(cfg.log_format, &lg.format);
 
     signal(SIGPIPE, SIG_IGN);
+    /* idle live connections are file descriptors: allow as many as the system lets this process have */
+    struct rlimit nofile;
+    if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max) {
+        nofile.rlim_cur = nofile.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &nofile);
+    }
     struct sigaction sa = {0};
     sa.sa_handler = on_signal;
     sigemptyset(&sa.sa_mask);

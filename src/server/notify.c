@@ -83,9 +83,32 @@ static void on_cancel(void *app, struct http_pending *p, void *data)
     unlink_waiter(data);
 }
 
+static void release_stale(struct waiter *w)
+{
+    struct http_pending *p = w->p;
+    unlink_waiter(w);
+    http_pending_finish(p, 200, "{\"changed\":false}", 17);
+}
+
 int notify_wait(struct notify *n, struct http_request *req, struct http_response *res, const char *tenant_id,
                 const char *device_id, unsigned kinds, unsigned seconds)
 {
+    /*
+     * One wait per device: a new one answers the older (its client has usually
+     * gone: HTTP/1 peers that close are not noticed until written to).
+     */
+    if (device_id && *device_id) {
+        for (struct waiter *o = n->head; o; o = o->next) {
+            if (!strcmp(o->device_id, device_id) && !strcmp(o->tenant_id, tenant_id)) {
+                release_stale(o);
+                break;
+            }
+        }
+    }
+    if (n->count >= NOTIFY_MAX_WAITERS) {
+        http_error(res, 503, "ServiceUnavailable", "Too many clients are waiting; retry later.");
+        return -1;
+    }
     struct waiter *w = calloc(1, sizeof *w);
     if (!w) {
         http_error(res, 503, "ServiceUnavailable", "Out of memory; retry.");

@@ -14,6 +14,8 @@
 
 #include "server/http/http.h"
 
+#define NOTIFY_MAX_WAITERS 200000 /* beyond this a wait answers 503 (file descriptors are the real bound) */
+
 enum notify_kind {
     NOTIFY_CONFIG = 1,     /* policies, app configurations, assignments or membership changed (tenant-wide) */
     NOTIFY_INDICATORS = 2, /* the tenant's indicators changed */

@@ -60,6 +60,10 @@ while [ "$next" != null ]; do
   next=$(jq -r '."@odata.nextLink"' <<<"$page")
 done
 expect_eq "$(sort -u <<<"$seen" | grep -c .)" "$total" "nextLinks visit every indicator once"
+api GET "/api/indicators?\$top=1&\$skiptoken=1&\$skip=1"
+expect_error 400 '$skiptoken' "\$skiptoken with \$skip"
+api GET "/api/indicators?\$filter=action%20eq%20'Block'%20garbage"
+expect_error 400 '$filter' "trailing text in \$filter"
 api GET "/api/indicators?\$filter=colour%20eq%20'red'"
 expect_error 400 '$filter' "unsupported filter"
 
@@ -85,8 +89,16 @@ expect_eq "$(jq -r .indicatorVersion <<<"$BODY")" "$v1" "heartbeat tells the ind
 api GET "/device/v1/indicators?since=$v1" "" "$CRED"
 expect_eq "$(jq -r '(.upserts|length|tostring) + " " + (.removed|length|tostring)' <<<"$BODY")" "0 0" "nothing new"
 api POST "/api/machines/$DEV/tags" '{"Value":"vip","Action":"Add"}'
-api GET "/device/v1/indicators?since=0" "" "$CRED"
+api POST /device/v1/heartbeat '{}' "$CRED"
+expect_eq "$(jq -r .indicatorVersion <<<"$BODY")" 0 "a new tag tells the device to start over"
+api GET "/device/v1/indicators?since=$v1" "" "$CRED"
+expect_eq "$(jq -r '.full|tostring' <<<"$BODY")" true "its next sync is a full one"
 jq -e '[.upserts[].indicatorValue] | index("203.0.113.7")' >/dev/null <<<"$BODY" && pass || fail "a tagged device gets the scoped indicator"
+v1=$(jq -r .version <<<"$BODY")
+api POST /device/v1/heartbeat '{}' "$CRED"
+expect_eq "$(jq -r .indicatorVersion <<<"$BODY")" "$v1" "then the real version again"
+api GET "/device/v1/indicators?since=999999" "" "$CRED"
+expect_eq "$(jq -r '(.full|tostring) + " " + (.version|tostring)' <<<"$BODY")" "true $v1" "a version from the future starts over"
 api DELETE "/api/indicators/$dom"
 expect_status 204 "delete"
 api GET "/api/indicators/$dom"

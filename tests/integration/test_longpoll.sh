@@ -37,7 +37,7 @@ wait $w1
 t1=$(now_ms)
 expect_eq "$(cat "$RG_TMP/w1")" '{"changed":true,"reason":"indicators"}' "an indicator change wakes the agent"
 [ $((t1 - t0)) -lt 1000 ] && pass || fail "woken in $((t1 - t0)) ms"
-echo "indicator change to waiting agent: $((t1 - t0)) ms"
+echo "longpoll: indicator change to waiting agent: $((t1 - t0)) ms"
 
 # the device's own threat level, a tag, a policy change
 api POST /device/v1/heartbeat '{}' "$CRED"
@@ -57,30 +57,49 @@ api POST /beta/deviceAppManagement/targetedManagedAppConfigurations '{"displayNa
 wait $w3
 expect_eq "$(cat "$RG_TMP/w3")" '{"changed":true,"reason":"config"}' "a configuration change wakes the device"
 
-# many idle waiters, then one change wakes them all
+# many devices waiting, then one change wakes them all
 N=200
+api POST /device/v1/heartbeat '{}' "$CRED"
+IV=$(jq -r .indicatorVersion <<<"$BODY")
+creds=()
+for i in $(seq 1 $N); do
+  api POST /riskgate/v1/enrollmentCodes '{"userId":"a@x.y"}'
+  code=$(jq -r .code <<<"$BODY")
+  api POST /device/v1/activate "{\"tenant\":\"default\",\"enrollmentCode\":\"$code\",\"device\":{\"platform\":\"android\"}}" ""
+  creds+=("$(jq -r .credential <<<"$BODY")")
+done
 pids=()
 for i in $(seq 1 $N); do
-  curl -s -H "Authorization: Bearer $CRED" "$wait_url&timeout=60" >"$RG_TMP/many.$i" &
+  curl -s -H "Authorization: Bearer ${creds[$((i - 1))]}" "$RG_URL/device/v1/wait?indicators=$IV&timeout=60" >"$RG_TMP/many.$i" &
   pids+=($!)
 done
-for i in $(seq 1 50); do
+for i in $(seq 1 100); do
   waiting=$(curl -s "$RG_URL/metrics" | sed -n 's/^riskgate_waiters //p')
   [ "$waiting" = "$N" ] && break
   sleep 0.1
 done
 expect_eq "$waiting" "$N" "$N idle waiters held"
 rss=$(awk '/VmRSS/ {print $2}' /proc/"$RG_PID"/status)
-echo "riskgated RSS with $N waiters: ${rss} kB"
+echo "longpoll: riskgated RSS with $N waiters: ${rss} kB"
 t0=$(now_ms)
 api POST /api/indicators '{"indicatorValue":"evil2.example.com","indicatorType":"DomainName","action":"Block","title":"t","description":""}'
 for p in "${pids[@]}"; do wait "$p"; done
 t1=$(now_ms)
 woken=$(grep -l '"changed":true' "$RG_TMP"/many.* | wc -l)
 expect_eq "$woken" "$N" "every waiter woken"
-echo "woke $N waiters in $((t1 - t0)) ms"
+echo "longpoll: woke $N waiters in $((t1 - t0)) ms"
 waiting=$(curl -s "$RG_URL/metrics" | sed -n 's/^riskgate_waiters //p')
 expect_eq "$waiting" 0 "no waiter left behind"
+
+# one wait per device: a second one answers the first
+api POST /device/v1/heartbeat '{}' "$CRED"
+wait_url="$RG_URL/device/v1/wait?config=$(jq -r .configVersion <<<"$BODY")&indicators=$(jq -r .indicatorVersion <<<"$BODY")"
+curl -s -H "Authorization: Bearer $CRED" "$wait_url&timeout=30" >"$RG_TMP/w5" &
+w5=$!
+sleep 0.3
+curl -s -H "Authorization: Bearer $CRED" "$wait_url&timeout=1" >"$RG_TMP/w6"
+wait $w5
+expect_eq "$(cat "$RG_TMP/w5")" '{"changed":false}' "a newer wait of the same device releases the older"
 
 # bad input, and another device's credential
 api GET "/device/v1/wait?timeout=0" "" "$CRED"

@@ -148,7 +148,11 @@ void api_indicator_delete(void *app, struct http_request *req, struct http_respo
  * The indicators a device should hold that changed after version since (0: all),
  * scoped by its tags: {"version","full","more","upserts":[...],"removed":[ids]}.
  */
-int api_indicator_sync(struct app *app, const char *tenant_id, const json_t *device, int64_t since, json_t **out);
+int api_indicator_sync(struct app *app, const char *tenant_id, json_t *device, int64_t since, json_t **out);
+/* The device's indicator scope (its tags, sorted, '\n'-joined); caller frees. NULL on allocation failure. */
+char *api_indicator_scope(const json_t *device);
+/* True if the device's tags changed since its last indicator sync (it must start over). */
+int api_indicator_scope_changed(const json_t *device);
 void api_device_indicators(void *app, struct http_request *req, struct http_response *res);
 
 /* Defender-shaped SOC API (api/defender.c). */

@@ -8,6 +8,7 @@
  * stored as SHA-256 in the credentials table; a device credential reaches
  * only its own device document.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -425,6 +426,8 @@ void api_device_heartbeat(void *vapp, struct http_request *req, struct http_resp
         api_fail(res, rc, "indicators");
         goto out;
     }
+    if (api_indicator_scope_changed(da.device))
+        iv = 0; /* "start over": the device syncs, and the server answers a full set for its new scope */
     json_t *o = json_pack("{s:s,s:I,s:O,s:i,s:O}", "configVersion", cfg.version, "indicatorVersion", (json_int_t)iv, "threatLevel",
                           json_object_get(da.device, "threatLevel"), "heartbeatIntervalSeconds", HEARTBEAT_SECONDS,
                           "deviceTags", json_object_get(da.device, "machineTags"));
@@ -513,7 +516,8 @@ void api_device_indicators(void *vapp, struct http_request *req, struct http_res
     long long since = 0;
     int hv = http_query_get(req->query, "since", v, sizeof v);
     char *end = NULL;
-    if (hv < 0 || (hv > 0 && ((since = strtoll(v, &end, 10)) < 0 || !v[0] || *end))) {
+    errno = 0;
+    if (hv < 0 || (hv > 0 && ((since = strtoll(v, &end, 10)) < 0 || !v[0] || *end || errno))) {
         http_error(res, 400, "BadRequest", "since: the indicator version the device has (0 for all) is expected.");
     } else {
         int rc = api_indicator_sync(app, da.tenant_id, da.device, since, &out);
@@ -553,6 +557,8 @@ void api_device_wait(void *vapp, struct http_request *req, struct http_response 
         goto out;
     }
     char ivs[32];
+    if (api_indicator_scope_changed(da.device))
+        iv = 0; /* its tags changed: start over */
     snprintf(ivs, sizeof ivs, "%lld", (long long)iv);
     /* already behind: answer at once */
     if ((have_cfg[0] && strcmp(have_cfg, cfg.version)) || (have_ind[0] && strcmp(have_ind, ivs))) {

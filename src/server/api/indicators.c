@@ -19,7 +19,7 @@
 #include "server/threat/threat.h"
 
 #define LIST_MAX 10000  /* $top ceiling, as Defender's */
-#define SYNC_PAGE 50000 /* indicators per sync answer; the agent asks again while "more" */
+#define SYNC_PAGE 5000 /* indicators per sync answer (at most ~12 MB of URLs); the agent asks again while "more" */
 
 static const char *const settable[] = {"indicatorValue", "indicatorType", "action", "application", "externalID",
                                        "expirationTime", "severity", "title", "description", "recommendedActions",
@@ -334,7 +334,9 @@ static int parse_filter(char *f, struct store_ind_query *q, char *vbuf, size_t v
         if (and)
             *and = '\0';
         char prop[32], val[INTEL_VALUE_MAX + 1];
-        if (sscanf(clause, " %31[A-Za-z] eq '%2048[^']'", prop, val) != 2) {
+        int used = 0;
+        if (sscanf(clause, " %31[A-Za-z] eq '%2048[^']'%n", prop, val, &used) != 2 || !used ||
+            clause[used + strspn(clause + used, " ")] != '\0') {
             snprintf(err, errlen, "$filter: only \"<property> eq '<value>'\" clauses joined by 'and' are supported.");
             return -1;
         }
@@ -418,6 +420,10 @@ void api_indicator_list(void *vapp, struct http_request *req, struct http_respon
             return;
         }
         q.after_id = v;
+        if (q.offset) {
+            http_error(res, 400, "BadRequest", "$skiptoken: cannot be combined with $skip; follow the nextLink as given.");
+            return;
+        }
     }
     int64_t want = q.limit;
     q.limit = want + 1;
@@ -530,15 +536,75 @@ static int in_scope(const json_t *row, const json_t *tags)
     return 0;
 }
 
-int api_indicator_sync(struct app *app, const char *tenant_id, const json_t *device, int64_t since, json_t **out)
+char *api_indicator_scope(const json_t *device)
 {
+    json_t *tags = json_object_get(device, "machineTags");
+    size_t n = json_array_size(tags);
+    const char **v = calloc(n ? n : 1, sizeof *v);
+    if (!v)
+        return NULL;
+    for (size_t i = 0; i < n; i++)
+        v[i] = json_string_value(json_array_get(tags, i)) ? json_string_value(json_array_get(tags, i)) : "";
+    /* insertion sort: a device has a handful of tags */
+    for (size_t i = 1; i < n; i++)
+        for (size_t j = i; j > 0 && strcmp(v[j - 1], v[j]) > 0; j--) {
+            const char *t = v[j];
+            v[j] = v[j - 1];
+            v[j - 1] = t;
+        }
+    struct buf b = BUF_INIT(1u << 20);
+    int rc = buf_puts(&b, "");
+    for (size_t i = 0; i < n && !rc; i++)
+        rc = buf_printf(&b, "%s%s", i ? "\n" : "", v[i]);
+    free(v);
+    if (rc) {
+        buf_release(&b);
+        return NULL;
+    }
+    return buf_detach(&b);
+}
+
+int api_indicator_scope_changed(const json_t *device)
+{
+    const char *held = json_string_value(json_object_get(device, "indicatorScope"));
+    if (!held) /* never synced: nothing to redo */
+        return 0;
+    char *cur = api_indicator_scope(device);
+    int changed = !cur || strcmp(cur, held);
+    free(cur);
+    return changed;
+}
+
+int api_indicator_sync(struct app *app, const char *tenant_id, json_t *device, int64_t since, json_t **out)
+{
+    int64_t current = 0;
+    int rc = app->store->ops->ind_version(app->store, tenant_id, &current);
+    if (rc)
+        return rc;
+    /*
+     * Start over (full) when the device holds nothing, claims a version from the
+     * future (a restored database, another server), or its tags changed since its
+     * last sync: indicators scoped by tags may have come into or gone out of scope
+     * without their own versions moving.
+     */
+    char *scope = api_indicator_scope(device);
+    if (!scope)
+        return RG_ENOMEM;
+    const char *held = json_string_value(json_object_get(device, "indicatorScope"));
+    if (since > current || (since > 0 && (!held || strcmp(held, scope))))
+        since = 0;
+    if (!held || strcmp(held, scope)) {
+        json_object_set_new(device, "indicatorScope", json_string(scope));
+        rc = app->store->ops->doc_update(app->store, tenant_id, THREAT_DEVICES,
+                                         json_string_value(json_object_get(device, "id")), device);
+    }
+    free(scope);
+    if (rc)
+        return rc;
     struct store_ind_query q = {.since_version = since, .with_deleted = since > 0, .by_version = 1,
                                 .limit = SYNC_PAGE + 1};
     json_t *rows = NULL;
-    int64_t current = 0;
-    int rc = app->store->ops->ind_version(app->store, tenant_id, &current);
-    if (!rc)
-        rc = app->store->ops->ind_query(app->store, tenant_id, &q, &rows);
+    rc = app->store->ops->ind_query(app->store, tenant_id, &q, &rows);
     if (rc)
         return rc;
     json_t *tags = json_object_get(device, "machineTags");

@@ -20,7 +20,7 @@
 
 #define HTTP_MAX_PARAMS 6
 #define HTTP_MAX_BODY (1u << 20) /* request bodies above 1 MiB answer 400 requestBodyTooLarge */
-#define HTTP_MAX_IMPORT_BODY (16u << 20) /* routes that take batches (indicator import) */
+#define HTTP_MAX_IMPORT_BODY HTTP_MAX_BODY /* batches (indicator import): h2o buffers bodies before auth, so no larger */
 #define HTTP_RESPONSE_CAP (64u << 20)
 
 struct http_request {
@@ -80,7 +80,7 @@ struct http_route {
     const char *pattern; /* e.g. "/{v}/deviceAppManagement/androidManagedAppProtections/{}" */
     http_handler_fn fn;
     const void *arg;     /* handed to the handler as req->route_arg (e.g. a resource descriptor) */
-    size_t max_body;     /* largest accepted body; 0 = HTTP_MAX_BODY; at most HTTP_MAX_IMPORT_BODY */
+    size_t max_body;     /* largest accepted body; 0 = HTTP_MAX_BODY; never more than HTTP_MAX_BODY (h2o's limit) */
 };
 
 /*

@@ -26,7 +26,7 @@
 #include "common/util.h"
 #include "server/http/http.h"
 
-#define H2O_MAX_ENTITY HTTP_MAX_IMPORT_BODY /* h2o refuses bodies above this with 413 before we see them */
+#define H2O_MAX_ENTITY (4u << 20) /* h2o buffers a body before any handler runs (and before auth): 1-4 MiB get our 400, more a 413 */
 
 #define MAX_SUSPEND_SECONDS 300
 
@@ -408,10 +408,13 @@ static int connections_open(struct http_server *srv)
 
 int http_server_run(struct http_server *srv, volatile int *stop)
 {
+    int rc = 0;
     while (!*stop) {
         /* the signal handler only sets *stop; epoll_wait wakes with EINTR, or within a second */
-        if (h2o_evloop_run(srv->ctx.loop, 1000) != 0 && errno != EINTR)
-            return RG_EIO;
+        if (h2o_evloop_run(srv->ctx.loop, 1000) != 0 && errno != EINTR) {
+            rc = RG_EIO; /* still drain below: every waiter gets its answer */
+            break;
+        }
     }
     /*
      * Graceful stop: h2o closes each connection after its current response
@@ -439,7 +442,7 @@ int http_server_run(struct http_server *srv, volatile int *stop)
         h2o_evloop_run(srv->ctx.loop, 10);
     if (connections_open(srv))
         log_msg(srv->cfg.log, LOG_WARN, "shutdown: clients still connected after %d s; closing anyway", DRAIN_SECONDS);
-    return 0;
+    return rc;
 }
 
 void http_server_free(struct http_server *srv)

@@ -36,6 +36,8 @@ static const char *const migrations[] = {
     "  type TEXT NOT NULL, value TEXT NOT NULL, action TEXT NOT NULL, body TEXT NOT NULL, version INTEGER NOT NULL,"
     "  deleted INTEGER NOT NULL DEFAULT 0, UNIQUE (tenant_id, type, value));"
     "CREATE INDEX indicators_by_version ON indicators (tenant_id, version);",
+    /* 4: admin lists page by id (keyset) */
+    "CREATE INDEX indicators_by_id ON indicators (tenant_id, deleted, id);",
 };
 
 enum stmt_id {
@@ -669,9 +671,10 @@ static int sq_ind_query(struct store *s, const char *tenant_id, const struct sto
     char sql[512];
     /* fixed clauses, values bound: no text from the request enters the SQL */
     snprintf(sql, sizeof sql,
-             "SELECT body, id, version, deleted FROM indicators WHERE tenant_id = ?1 AND version > ?2%s%s%s%s%s"
+             "SELECT body, id, version, deleted FROM indicators WHERE tenant_id = ?1%s%s%s%s%s%s"
              " ORDER BY %s LIMIT ?6 OFFSET ?7",
-             q->with_deleted ? "" : " AND deleted = 0", q->after_id ? " AND id > ?8" : "", q->type ? " AND type = ?3" : "",
+             q->since_version ? " AND version > ?2" : "", q->with_deleted ? "" : " AND deleted = 0",
+             q->after_id ? " AND id > ?8" : "", q->type ? " AND type = ?3" : "",
              q->action ? " AND action = ?4" : "", q->value ? " AND value = ?5" : "", q->by_version ? "version" : "id");
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(ss->db, sql, -1, &st, NULL) != SQLITE_OK)
