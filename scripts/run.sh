@@ -14,4 +14,4 @@ riskgate: the admin API key is in $key (written on first start, mode 0600). Try:
   curl -H "Authorization: Bearer \$(cat $key)" http://$listen/beta/deviceAppManagement/managedAppPolicies
 riskgate: stop with Ctrl-C.
 MSG
-exec "$bin" --listen "$listen" --db sqlite:./var/riskgate.db --admin-key-file "$key" "$@"
+exec "$bin" --listen "$listen" --db sqlite:./var/riskgate.db --admin-key-file "$key" --signing-key-file ./var/signing.key "$@"

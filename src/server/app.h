@@ -16,6 +16,7 @@ struct notify;
 struct app {
     struct store *store;          /* owned by main */
     struct notify *notify;        /* waiters on suspended requests; owned by main */
+    struct sign_key *sign;        /* signs offline tickets; owned by main */
     const struct log *log;        /* borrowed */
     struct http_metrics *metrics; /* borrowed */
     char public_url[256];         /* "http://127.0.0.1:8443": base of @odata.context and nextLink */

@@ -22,6 +22,8 @@ static const struct option_def options[] = {
     OPT("db", db, "sqlite:./var/riskgate.db", "database URL: sqlite:PATH"),
     OPT("admin-key-file", admin_key_file, "./var/admin.key",
         "where the first start writes the bootstrap admin key (mode 0600)"),
+    OPT("signing-key-file", signing_key_file, "./var/signing.key",
+        "Ed25519 key that signs managed apps' offline tickets (created on first start, mode 0600)"),
     OPT("log-format", log_format, "text", "log lines as text or json"),
     OPT("tls-cert", tls_cert, "", "PEM certificate chain: serve HTTPS (needs --tls-key)"),
     OPT("tls-key", tls_key, "", "PEM private key for --tls-cert"),

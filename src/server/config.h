@@ -10,6 +10,7 @@ struct config {
     char listen[256];
     char db[4096];
     char admin_key_file[4096];
+    char signing_key_file[4096];
     char log_format[8];
     char tls_cert[4096];
     char tls_key[4096];

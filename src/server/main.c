@@ -11,6 +11,7 @@
 
 #include "common/err.h"
 #include "common/log.h"
+#include "common/sign.h"
 #include "server/app.h"
 #include "server/config.h"
 #include "server/http/http.h"
@@ -66,6 +67,14 @@ int main(int argc, char **argv)
         fprintf(stderr, "riskgated: first start: created tenant '%s' and its admin API key, written to %s (mode 0600)\n",
                 APP_DEFAULT_TENANT, cfg.admin_key_file);
 
+    int made_key = 0;
+    if (sign_key_load(cfg.signing_key_file, &app.sign, &made_key, err, sizeof err)) {
+        fprintf(stderr, "riskgated: %s\n", err);
+        store_close(app.store);
+        return 1;
+    }
+    if (made_key)
+        fprintf(stderr, "riskgated: created the ticket signing key %s (mode 0600)\n", cfg.signing_key_file);
     app.metrics = http_metrics_new();
     app.notify = notify_new();
     size_t nroutes;
@@ -85,6 +94,7 @@ int main(int argc, char **argv)
     if ((rc = http_server_new(&hc, &srv, &port, err, sizeof err))) {
         fprintf(stderr, "riskgated: %s\n", err);
         notify_free(app.notify);
+        sign_key_free(app.sign);
         http_metrics_free(app.metrics);
         store_close(app.store);
         return rc == RG_EINVAL ? 2 : 1;
@@ -111,6 +121,7 @@ int main(int argc, char **argv)
     log_msg(&lg, LOG_INFO, "shutting down (signal %d)", (int)stop_signal);
     http_server_free(srv);
     notify_free(app.notify);
+    sign_key_free(app.sign);
     http_metrics_free(app.metrics);
     store_close(app.store);
     return rc ? 1 : 0;

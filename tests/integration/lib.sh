@@ -21,7 +21,7 @@ trap rg_cleanup EXIT
 rg_start() {
   : >"$RG_TMP/daemon.log"
   "$RG_BIN_DIR/riskgated" --listen 127.0.0.1:0 --db "sqlite:$RG_TMP/var/riskgate.db" \
-    --admin-key-file "$RG_TMP/var/admin.key" "$@" >>"$RG_TMP/daemon.log" 2>&1 &
+    --admin-key-file "$RG_TMP/var/admin.key" --signing-key-file "$RG_TMP/var/signing.key" "$@" >>"$RG_TMP/daemon.log" 2>&1 &
   RG_PID=$!
   local i
   for i in $(seq 1 100); do

@@ -39,7 +39,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-"$DAEMON" --listen 127.0.0.1:0 --db "sqlite:$TMP/db" --admin-key-file "$TMP/admin.key" 2>"$TMP/log" &
+"$DAEMON" --listen 127.0.0.1:0 --db "sqlite:$TMP/db" --admin-key-file "$TMP/admin.key" --signing-key-file "$TMP/signing.key" 2>"$TMP/log" &
 PID=$!
 URL=
 for _ in $(seq 1 100); do
