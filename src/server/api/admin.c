@@ -311,6 +311,12 @@ void api_registration_list(void *vapp, struct http_request *req, struct http_res
         api_fail(res, rc, "registration list");
         return;
     }
-    api_send_collection(app, req, res, "deviceAppManagement/managedAppRegistrations", all);
+    json_t *items = json_array();
+    size_t i;
+    json_t *r;
+    json_array_foreach(all, i, r)
+        json_array_append_new(items, api_registration_public(r));
+    api_send_collection(app, req, res, "deviceAppManagement/managedAppRegistrations", items);
+    json_decref(items);
     json_decref(all);
 }

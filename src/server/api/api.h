@@ -155,6 +155,23 @@ char *api_indicator_scope(const json_t *device);
 int api_indicator_scope_changed(const json_t *device);
 void api_device_indicators(void *app, struct http_request *req, struct http_response *res);
 
+/* Managed apps (api/appapi.c): registration, check-in, live decisions, wipe; Graph wipe actions. */
+void api_app_register(void *app, struct http_request *req, struct http_response *res);
+void api_app_checkin(void *app, struct http_request *req, struct http_response *res);
+void api_app_wait(void *app, struct http_request *req, struct http_response *res);
+void api_app_wipe_confirm(void *app, struct http_request *req, struct http_response *res);
+void api_user_wipe_by_tag(void *app, struct http_request *req, struct http_response *res);
+void api_user_wipe_by_device(void *app, struct http_request *req, struct http_response *res);
+void api_user_wipe_and_block(void *app, struct http_request *req, struct http_response *res);
+void api_user_unblock(void *app, struct http_request *req, struct http_response *res);
+void api_user_is_blocked(void *app, struct http_request *req, struct http_response *res);
+void api_user_registrations(void *app, struct http_request *req, struct http_response *res);
+void api_wipe_list(void *app, struct http_request *req, struct http_response *res);
+void api_tenant_settings_get(void *app, struct http_request *req, struct http_response *res);
+void api_tenant_settings_update(void *app, struct http_request *req, struct http_response *res);
+/* Graph's managedAppRegistration shape of a stored registration (new reference). */
+json_t *api_registration_public(const json_t *reg);
+
 /* Defender-shaped SOC API (api/defender.c). */
 void api_machine_list(void *app, struct http_request *req, struct http_response *res);
 void api_machine_get(void *app, struct http_request *req, struct http_response *res);

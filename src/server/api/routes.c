@@ -37,6 +37,13 @@ static const struct http_route routes[] = {
     {"PATCH", "/{v}/users/{}", api_user_update, NULL, 0},
     {"DELETE", "/{v}/users/{}", api_user_delete, NULL, 0},
     {"GET", "/{v}/users/{}/getManagedAppPolicies", api_user_policies, NULL, 0},
+    {"GET", "/{v}/users/{}/managedAppRegistrations", api_user_registrations, NULL, 0},
+    {"POST", "/{v}/users/{}/wipeManagedAppRegistrationsByDeviceTag", api_user_wipe_by_tag, NULL, 0},
+    {"POST", "/{v}/users/{}/wipeManagedAppRegistrationByDeviceTag", api_user_wipe_by_tag, NULL, 0},
+    {"POST", "/{v}/users/{}/wipeManagedAppRegistrationsByAzureAdDeviceId", api_user_wipe_by_device, NULL, 0},
+    {"POST", "/{v}/users/{}/wipeAndBlockManagedApps", api_user_wipe_and_block, NULL, 0},
+    {"POST", "/{v}/users/{}/unblockManagedApps", api_user_unblock, NULL, 0},
+    {"GET", "/{v}/users/{}/isManagedAppUserBlocked", api_user_is_blocked, NULL, 0},
     {"GET", "/{v}/groups", api_group_list, NULL, 0},
     {"POST", "/{v}/groups", api_group_create, NULL, 0},
     {"GET", "/{v}/groups/{}", api_group_get, NULL, 0},
@@ -65,6 +72,15 @@ static const struct http_route routes[] = {
     {"POST", "/device/v1/signout", api_device_signout, NULL, 0},
     {"GET", "/device/v1/indicators", api_device_indicators, NULL, 0},
     {"GET", "/device/v1/wait", api_device_wait, NULL, 0},
+
+    /* managed apps (docs/app-api.md) */
+    {"POST", "/app/v1/register", api_app_register, NULL, 0},
+    {"POST", "/app/v1/checkin", api_app_checkin, NULL, 0},
+    {"GET", "/app/v1/wait", api_app_wait, NULL, 0},
+    {"POST", "/app/v1/wipe/{}/confirm", api_app_wipe_confirm, NULL, 0},
+    {"GET", "/riskgate/v1/wipeRequests", api_wipe_list, NULL, 0},
+    {"GET", "/riskgate/v1/tenantSettings", api_tenant_settings_get, NULL, 0},
+    {"PATCH", "/riskgate/v1/tenantSettings", api_tenant_settings_update, NULL, 0},
 
     /* third-party threat-defense partners */
     {"POST", "/partner/v1/heartbeat", api_partner_heartbeat, NULL, 0},
