@@ -1,0 +1,211 @@
+/* http.c: libriskgate's libcurl client to riskgated (http.h), adapted from the agent's. */
+#include "sdk/http.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <curl/curl.h>
+#include <openssl/crypto.h>
+
+#include "common/buf.h"
+#include "common/err.h"
+#include "riskgate/riskgate.h"
+
+int sdk_http_init(struct sdk_http_client *hc, const char *base_url, const char *token)
+{
+    memset(hc, 0, sizeof *hc);
+    if (!base_url || (strncasecmp(base_url, "http://", 7) && strncasecmp(base_url, "https://", 8)))
+        return RG_EINVAL;
+    const char *auth = base_url + (base_url[4] == ':' ? 7 : 8);
+    if (!*auth || *auth == '/')
+        return RG_EINVAL;
+    hc->base = strdup(base_url);
+    if (!hc->base)
+        return RG_ENOMEM;
+    size_t n = strlen(hc->base);
+    while (n && hc->base[n - 1] == '/')
+        hc->base[--n] = '\0';
+    if (token && *token) {
+        struct buf h = BUF_INIT(0);
+        if (buf_printf(&h, "Authorization: Bearer %s", token)) {
+            buf_release(&h);
+            sdk_http_release(hc);
+            return RG_ENOMEM;
+        }
+        hc->auth = buf_detach(&h);
+    }
+    snprintf(hc->ua, sizeof hc->ua, "libriskgate/%s", RG_SDK_VERSION);
+    hc->curl = curl_easy_init();
+    if (!hc->curl) {
+        sdk_http_release(hc);
+        return RG_ENOMEM;
+    }
+    return 0;
+}
+
+void sdk_http_release(struct sdk_http_client *hc)
+{
+    if (!hc)
+        return;
+    if (hc->curl)
+        curl_easy_cleanup(hc->curl);
+    free(hc->base);
+    if (hc->auth) {
+        OPENSSL_cleanse(hc->auth, strlen(hc->auth));
+        free(hc->auth);
+    }
+    memset(hc, 0, sizeof *hc);
+}
+
+void sdk_http_answer_release(struct sdk_http_answer *a)
+{
+    json_decref(a->json);
+    a->json = NULL;
+    a->status = 0;
+    a->error[0] = '\0';
+}
+
+static size_t on_data(char *p, size_t size, size_t n, void *ud)
+{
+    struct sdk_http_sink *s = ud;
+    s->rc = buf_append(s->b, p, size * n);
+    return s->rc ? 0 : size * n;
+}
+
+/* Frees a header list, wiping each line first (one holds the credential). */
+static void free_headers(struct curl_slist *h)
+{
+    for (struct curl_slist *t = h; t; t = t->next)
+        if (t->data)
+            OPENSSL_cleanse(t->data, strlen(t->data));
+    curl_slist_free_all(h);
+}
+
+/*
+ * The options every request shares, on a fresh or reset handle. sk, errbuf and
+ * payload must outlive the transfer. Returns the header list to free with
+ * free_headers after it (NULL is possible: then no extra header is sent).
+ */
+static struct curl_slist *setup(CURL *c, const struct sdk_http_client *hc, const char *method, const char *url,
+                                const char *payload, struct sdk_http_sink *sk, char *errbuf, long timeout_s)
+{
+    struct curl_slist *hdr = NULL, *t;
+    if ((t = curl_slist_append(hdr, "Accept: application/json")))
+        hdr = t;
+    if (payload && (t = curl_slist_append(hdr, "Content-Type: application/json")))
+        hdr = t;
+    if (hc->auth && (t = curl_slist_append(hdr, hc->auth)))
+        hdr = t;
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdr);
+    curl_easy_setopt(c, CURLOPT_USERAGENT, hc->ua);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, SDK_HTTP_CONNECT_TIMEOUT_S);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, timeout_s);
+    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, sk);
+    if (!strcmp(method, "GET")) {
+        curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
+    } else {
+        curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, payload ? payload : "");
+        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)(payload ? strlen(payload) : 0));
+    }
+    return hdr;
+}
+
+/* The answer of a finished transfer, and the code of the device API's mapping (http.h). */
+static int result(CURL *c, CURLcode cc, int sink_rc, const struct buf *resp, const char *errbuf, const char *base,
+                  struct sdk_http_answer *a)
+{
+    int rc = 0;
+    if (cc == CURLE_OK) {
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &a->status);
+        if (resp->len)
+            a->json = json_loadb(buf_str(resp), resp->len, 0, NULL);
+        if (a->status < 200 || a->status > 299) {
+            const char *msg = json_string_value(json_object_get(json_object_get(a->json, "error"), "message"));
+            snprintf(a->error, sizeof a->error, "the server answered HTTP %ld%s%s", a->status, msg ? ": " : "",
+                     msg ? msg : "");
+            rc = a->status == 401   ? RG_EAUTH
+                 : a->status == 403 ? RG_EPERM
+                 : a->status == 404 ? RG_ENOTFOUND
+                                    : RG_EINVAL;
+        }
+    } else if (cc == CURLE_WRITE_ERROR && sink_rc) {
+        rc = sink_rc;
+        snprintf(a->error, sizeof a->error, "%s",
+                 rc == RG_ETOOBIG ? "the server's answer is too large" : "out of memory");
+    } else {
+        rc = RG_EIO;
+        snprintf(a->error, sizeof a->error, "cannot reach %s: %s", base, errbuf[0] ? errbuf : curl_easy_strerror(cc));
+    }
+    return rc;
+}
+
+int sdk_http_call(struct sdk_http_client *hc, const char *method, const char *path, const json_t *body, struct sdk_http_answer *a)
+{
+    sdk_http_answer_release(a);
+    struct buf url = BUF_INIT(0), resp = BUF_INIT(SDK_HTTP_MAX_ANSWER);
+    char *payload = NULL;
+    if (buf_printf(&url, "%s%s", hc->base, path) ||
+        (body && !(payload = json_dumps(body, JSON_COMPACT | JSON_PRESERVE_ORDER)))) {
+        buf_release(&url);
+        snprintf(a->error, sizeof a->error, "out of memory");
+        return RG_ENOMEM;
+    }
+    CURL *c = hc->curl;
+    curl_easy_reset(c);
+    char errbuf[CURL_ERROR_SIZE] = "";
+    struct sdk_http_sink sk = {&resp, 0};
+    struct curl_slist *hdr = setup(c, hc, method, buf_str(&url), payload, &sk, errbuf, SDK_HTTP_TIMEOUT_S);
+    CURLcode cc = curl_easy_perform(c);
+    int rc = result(c, cc, sk.rc, &resp, errbuf, hc->base, a);
+    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, NULL);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, NULL);
+    free_headers(hdr);
+    buf_release(&resp);
+    buf_release(&url);
+    if (payload) /* the activation body carries a password */
+        OPENSSL_cleanse(payload, strlen(payload));
+    free(payload);
+    return rc;
+}
+
+int sdk_http_async_prepare(struct sdk_http_client *hc, struct sdk_http_async *x, const char *path, long timeout_s)
+{
+    memset(x, 0, sizeof *x);
+    x->url = (struct buf)BUF_INIT(0);
+    x->resp = (struct buf)BUF_INIT(SDK_HTTP_MAX_ANSWER);
+    if (buf_printf(&x->url, "%s%s", hc->base, path) || !(x->base = strdup(hc->base)) || !(x->curl = curl_easy_init())) {
+        sdk_http_async_release(x);
+        return RG_ENOMEM;
+    }
+    x->sink = (struct sdk_http_sink){&x->resp, 0};
+    x->hdr = setup(x->curl, hc, "GET", buf_str(&x->url), NULL, &x->sink, x->errbuf, timeout_s);
+    curl_easy_setopt(x->curl, CURLOPT_PRIVATE, x);
+    return 0;
+}
+
+int sdk_http_async_result(struct sdk_http_async *x, int curlcode, struct sdk_http_answer *a)
+{
+    sdk_http_answer_release(a);
+    return result(x->curl, (CURLcode)curlcode, x->sink.rc, &x->resp, x->errbuf, x->base ? x->base : "", a);
+}
+
+void sdk_http_async_release(struct sdk_http_async *x)
+{
+    if (x->curl)
+        curl_easy_cleanup(x->curl);
+    free_headers(x->hdr);
+    free(x->base);
+    buf_release(&x->url);
+    buf_release(&x->resp);
+    memset(x, 0, sizeof *x);
+}

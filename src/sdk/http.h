@@ -1,0 +1,81 @@
+/*
+ * http.h: libriskgate's HTTP client to riskgated (adapted from the agent's),
+ * over libcurl: JSON in, JSON out, with the registration token as a Bearer token, timeouts, a capped
+ * answer, and the error-to-code mapping of the app API in one place:
+ * no answer -> RG_EIO ("unreachable"), 401 -> RG_EAUTH, 403 -> RG_EPERM,
+ * other non-2xx -> RG_EINVAL, with the Graph error message kept.
+ *
+ * Library code: never prints; never puts the credential in an error message.
+ * Not thread-safe: one client per thread.
+ */
+#ifndef RG_SDK_HTTP_H
+#define RG_SDK_HTTP_H
+#include <jansson.h>
+
+#include "common/buf.h"
+
+#define SDK_HTTP_MAX_ANSWER (4u << 20)
+#define SDK_HTTP_CONNECT_TIMEOUT_S 5L
+#define SDK_HTTP_TIMEOUT_S 15L
+
+struct sdk_http_client {
+    void *curl;  /* CURL *, owned */
+    char *base;  /* base URL without trailing '/', owned */
+    char *auth;  /* "Authorization: Bearer ...", owned and wiped, or NULL */
+    char ua[64]; /* User-Agent */
+};
+
+/* Fills hc for base_url (http or https). token may be NULL. 0, RG_EINVAL, RG_ENOMEM. */
+int sdk_http_init(struct sdk_http_client *hc, const char *base_url, const char *token);
+/* Frees hc's contents; accepts a zeroed or released client. */
+void sdk_http_release(struct sdk_http_client *hc);
+
+struct sdk_http_answer {
+    long status;     /* 0 when no answer came */
+    json_t *json;    /* parsed body (owned) or NULL */
+    char error[320]; /* for a person: why no answer, or the server's error message */
+};
+#define SDK_HTTP_ANSWER_INIT                                                                                               \
+    {                                                                                                                  \
+        0, NULL, ""                                                                                                    \
+    }
+void sdk_http_answer_release(struct sdk_http_answer *a);
+
+/*
+ * One request; path starts with '/'. body: borrowed, or NULL. a: reset, then filled.
+ * Returns 0 for a 2xx answer, RG_EIO when the server could not be reached,
+ * RG_EAUTH (401), RG_EPERM (403), RG_ENOTFOUND (404), RG_EINVAL (other
+ * non-2xx), RG_ETOOBIG, RG_ENOMEM.
+ */
+int sdk_http_call(struct sdk_http_client *hc, const char *method, const char *path, const json_t *body, struct sdk_http_answer *a);
+
+/*
+ * An asynchronous GET for a caller's curl multi handle (the long-poll of
+ * live.c): the same options, headers and answer mapping as sdk_http_call, but the
+ * transfer is driven by curl_multi_socket_action. The struct must not move
+ * while the transfer runs (libcurl holds pointers into it).
+ */
+/* Where a transfer's body goes: b grows up to its cap; rc: why the write stopped. */
+struct sdk_http_sink {
+    struct buf *b;
+    int rc;
+};
+struct sdk_http_async {
+    void *curl;     /* CURL *, owned; add it to the multi handle */
+    void *hdr;      /* struct curl_slist *, owned (holds the credential: wiped at release) */
+    char *base;     /* copy of the client's base URL, for error messages */
+    struct buf url; /* the full URL */
+    struct buf resp;
+    struct sdk_http_sink sink; /* into resp */
+    char errbuf[256];      /* CURL_ERROR_SIZE */
+};
+/* Prepares a GET of path on hc's server with a whole-transfer timeout. 0 or RG_ENOMEM. x is zeroed first. */
+int sdk_http_async_prepare(struct sdk_http_client *hc, struct sdk_http_async *x, const char *path, long timeout_s);
+/*
+ * Maps a finished transfer (curlcode: CURLMsg.data.result) to the answer, as
+ * sdk_http_call's return value. Call it once, after the handle left the multi handle.
+ */
+int sdk_http_async_result(struct sdk_http_async *x, int curlcode, struct sdk_http_answer *a);
+/* Frees x's contents (the handle must no longer be in a multi handle); accepts a zeroed struct. */
+void sdk_http_async_release(struct sdk_http_async *x);
+#endif
