@@ -99,6 +99,8 @@ api GET /riskgate/v1/wipeRequests
 expect_eq "$(jq -r --arg w "$WID" '.value[] | select(.id == $w) | .status' <<<"$BODY")" successful "wipe request state"
 app POST /app/v1/checkin ""
 expect_eq "$(jq -r '.wipe' <<<"$BODY")" null "no second wipe for the same registration"
+out=$(RISKGATE_URL=$RG_URL RISKGATE_TOKEN=$RG_KEY "$RG_BIN_DIR/riskgate" wipes list)
+grep -q "$WID *successful" <<<"$out" && pass || fail "riskgate wipes list shows the state: $out"
 api POST /device/v1/detections "$(jq '.detections[0].key = "sha256:2" | .detections[0].state = "resolved"' <<<"$eicar")" "$CRED"
 api PATCH "$DAM/androidManagedAppProtections/$pol" '{"mobileThreatDefenseRemediationAction":"block"}'
 
