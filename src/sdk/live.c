@@ -134,6 +134,13 @@ static void finished(struct rg *rg, int rc, const struct sdk_http_answer *ans)
             failed(rg);
             return;
         }
+        /*
+         * A quick answer that brought a new decision is progress, not a server stuck
+         * answering at once: rapid real changes (a threat, then its removal) must all
+         * reach the app without backing off.
+         */
+        if (changed)
+            w->quick = 0;
     }
     if (w->quick >= QUICK_MAX) {
         w->quick = 0;
