@@ -137,10 +137,7 @@ int ticket_verify(const char *key_b64, const char *payload_b64, const char *sig_
         rc = RG_EINVAL;
     if (!rc) {
         /* the contract: the signature is over the payload bytes (the decoded JSON) */
-        rc = verify(pk, sig, sl, payload, pl);
-        /* also accepted: a signature over the base64 text itself; it binds the same bytes */
-        if (rc == RG_EAUTH)
-            rc = verify(pk, sig, sl, payload_b64, strlen(payload_b64));
+        rc = verify(pk, sig, sl, payload, pl); /* exactly the bytes parsed below, nothing else */
     }
     if (!rc)
         rc = parse_payload(payload, pl, t);

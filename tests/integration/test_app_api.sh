@@ -132,7 +132,12 @@ expect_status 204 "wipeAndBlockManagedApps"
 api GET "/beta/users/$alice/isManagedAppUserBlocked"
 expect_eq "$(jq -r .value <<<"$BODY")" true "blocked"
 app POST /app/v1/checkin ""
-expect_eq "$(jq -r '.decision.reasonCode + " " + (.wipe != null | tostring)' <<<"$BODY")" "userBlocked true" "blocked user: blocked and wiped"
+expect_eq "$(jq -r '.decision.reasonCode + " " + (.wipe != null | tostring)' <<<"$BODY")" "wipeRequested true" "blocked user: wiped first"
+BW=$(jq -r .wipe.id <<<"$BODY")
+jq -r .ticket.payload <<<"$BODY" | base64 -d | jq -e '.action == "wipe"' >/dev/null && pass || fail "the signed ticket says wipe"
+app POST "/app/v1/wipe/$BW/confirm" '{"status":"successful"}'
+app POST /app/v1/checkin ""
+expect_eq "$(jq -r '.decision.reasonCode + " " + (.wipe | tostring)' <<<"$BODY")" "userBlocked null" "then blocked, and wiped only once"
 api POST "/beta/users/$alice/unblockManagedApps" ""
 api GET "/beta/users/$alice/isManagedAppUserBlocked"
 expect_eq "$(jq -r .value <<<"$BODY")" false "unblocked"

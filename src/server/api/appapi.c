@@ -305,8 +305,20 @@ static int build_checkin(struct app *app, const char *tenant_id, json_t *reg, co
     size_t i;
     json_t *w;
     json_array_foreach(mine, i, w) {
-        if (!strcmp(json_string_value(json_object_get(w, "status")), "pending"))
+        if (!strcmp(json_string_value(json_object_get(w, "status")), "pending")) {
             wipe = json_pack("{s:O}", "id", json_object_get(w, "id"));
+            break; /* wipe_queue keeps at most one pending */
+        }
+    }
+    /* a pending wipe is the decision, and is in the signed ticket too, so an app offline still wipes */
+    if (!json_is_null(wipe) && strcmp(action ? action : "", "wipe")) {
+        const char *title = "", *message = "", *remedy = "";
+        decision_text(DECISION_R_WIPE_REQUESTED, &title, &message, &remedy);
+        json_t *wd = json_pack("{s:s,s:s,s:s,s:s,s:s,s:[]}", "action", "wipe", "reasonCode", DECISION_R_WIPE_REQUESTED,
+                               "title", title, "message", message, "remedy", remedy, "warnings");
+        json_decref(dec);
+        dec = wd;
+        action = "wipe";
     }
     /* flat settings, as the app enforces them */
     json_t *flat = json_object();
@@ -341,6 +353,10 @@ static int build_checkin(struct app *app, const char *tenant_id, json_t *reg, co
                                (json_int_t)(online / 1000), "ticket", "payload", pb64, "signature", sig64, "wipe", wipe);
     free(pb64);
     free(sig64);
+    if (!answer) {
+        rc = RG_ENOMEM;
+        goto out;
+    }
     /* what the app needs to compare: everything but the ticket's times */
     json_t *vin = json_pack("{s:O,s:O,s:O,s:O}", "d", dec, "s", json_object_get(answer, "settings"), "c",
                             json_object_get(answer, "appConfigurations"), "w", json_object_get(answer, "wipe"));
@@ -653,7 +669,7 @@ json_t *api_registration_public(const json_t *r)
 
 /* Queues wipes for a user's registrations matching (field == value), or all of them when field is NULL. */
 static int wipe_user_regs(struct app *app, const char *tenant_id, const char *uid, const char *field,
-                          const char *value)
+                          const char *value, const char *reason)
 {
     struct store *s = app->store;
     json_t *all = NULL;
@@ -671,7 +687,7 @@ static int wipe_user_regs(struct app *app, const char *tenant_id, const char *ui
         if (!ru || strcmp(ru, uid) || (field && (!fv || strcmp(fv, value))))
             continue;
         int created = 0;
-        rc = wipe_queue(s, tenant_id, r, "admin", &created);
+        rc = wipe_queue(s, tenant_id, r, reason, &created);
         if (!rc && created)
             json_array_append(woken, json_object_get(r, "id"));
     }
@@ -714,7 +730,7 @@ static void wipe_by(struct app *app, struct http_request *req, struct http_respo
         http_error(res, 400, "BadRequest", "%s: required (and nothing else).", param);
         goto out;
     }
-    int rc = wipe_user_regs(app, auth.tenant_id, json_string_value(json_object_get(user, "id")), field, value);
+    int rc = wipe_user_regs(app, auth.tenant_id, json_string_value(json_object_get(user, "id")), field, value, "admin");
     if (rc)
         api_fail(res, rc, "wipe");
     else
@@ -744,7 +760,7 @@ static void set_blocked(struct app *app, struct http_request *req, struct http_r
     json_object_set_new(user, "managedAppsBlocked", json_boolean(blocked));
     int rc = app->store->ops->doc_update(app->store, auth.tenant_id, "users", uid, user);
     if (!rc && blocked)
-        rc = wipe_user_regs(app, auth.tenant_id, uid, NULL, NULL);
+        rc = wipe_user_regs(app, auth.tenant_id, uid, NULL, NULL, "userBlocked"); /* once per registration */
     if (rc) {
         api_fail(res, rc, "user");
     } else {
@@ -819,6 +835,14 @@ void api_wipe_list(void *vapp, struct http_request *req, struct http_response *r
     }
     api_send_collection(app, req, res, "wipeRequests", all);
     json_decref(all);
+}
+
+void api_app_server_key(void *vapp, struct http_request *req, struct http_response *res)
+{
+    struct app *app = vapp;
+    json_t *o = json_pack("{s:s,s:s}", "algorithm", "Ed25519", "serverKey", sign_key_public_b64(app->sign));
+    api_send(res, 200, o);
+    json_decref(o);
 }
 
 void api_tenant_settings_get(void *vapp, struct http_request *req, struct http_response *res)
