@@ -160,7 +160,7 @@ static bool reload_state(struct rg_agent *ag, bool force)
     if (exists)
         ag->state_mtime = sb.st_mtim;
     /* the HTTP session and a pending wait carry the old credential: rebuilt on the next call */
-    http_release(&ag->http);
+    httpc_release(&ag->http);
     ag->http_ready = false;
     agent_wait_cancel(ag);
     bool now_active = state_activated(&ag->st);
@@ -257,7 +257,7 @@ void rg_agent_free(struct rg_agent *ag)
         return;
     agent_broker_close(ag);
     agent_wait_free(ag);
-    http_release(&ag->http);
+    httpc_release(&ag->http);
     state_release(&ag->st);
     json_decref(ag->settings);
     free(ag->config_version);
@@ -288,8 +288,8 @@ int rg_agent_activate(struct rg_agent *ag, const struct rg_agent_activation *a)
     bool by_code = a->code && *a->code;
     if (!by_code && !(a->user && *a->user && a->password))
         return agent_fail(ag, RG_AGENT_EINVAL, "give a user and password, or an enrollment code");
-    struct http_client hc;
-    int rc = http_init(&hc, a->server, NULL);
+    struct httpc_client hc;
+    int rc = httpc_init(&hc, a->server, NULL, "riskgate-agent/" RG_AGENT_VERSION);
     if (rc)
         return agent_fail(ag, rc == RG_ENOMEM ? RG_AGENT_ENOMEM : RG_AGENT_EINVAL,
                           "the server must be an http:// or https:// URL");
@@ -302,27 +302,27 @@ int rg_agent_activate(struct rg_agent *ag, const struct rg_agent_activation *a)
         json_object_set_new(body, "password", json_string(a->password));
     }
     json_object_set_new(body, "device", agent_device_facts());
-    struct http_answer ans = HTTP_ANSWER_INIT;
-    rc = http_call(&hc, "POST", "/device/v1/activate", body, &ans);
+    struct httpc_answer ans = HTTPC_ANSWER_INIT;
+    rc = httpc_call(&hc, "POST", "/device/v1/activate", body, &ans);
     /* jansson holds a copy of the password: overwrite it before it is freed */
     json_t *pw = json_object_get(body, "password");
     if (json_is_string(pw))
         memset((char *)json_string_value(pw), 0, strlen(json_string_value(pw)));
     json_decref(body);
-    http_release(&hc);
+    httpc_release(&hc);
     if (rc) {
         int code = agent_code(rc);
         if (code == RG_AGENT_EAUTH)
             agent_fail(ag, code, "the sign-in was refused: wrong user, password, code or tenant");
         else
             agent_fail(ag, code, "activation failed: %s", ans.error);
-        http_answer_release(&ans);
+        httpc_answer_release(&ans);
         return code;
     }
     const char *dev = json_string_value(json_object_get(ans.json, "deviceId"));
     const char *cred = json_string_value(json_object_get(ans.json, "credential"));
     if (!dev || !cred || !*dev || !*cred) {
-        http_answer_release(&ans);
+        httpc_answer_release(&ans);
         return agent_fail(ag, RG_AGENT_ESERVER, "the server's activation answer has no deviceId or credential");
     }
     struct agent_state st = AGENT_STATE_INIT;
@@ -339,7 +339,7 @@ int rg_agent_activate(struct rg_agent *ag, const struct rg_agent_activation *a)
     json_int_t hb = json_integer_value(json_object_get(ans.json, "heartbeatIntervalSeconds"));
     /* the answer's credential copy is wiped before it is freed */
     memset((char *)cred, 0, strlen(cred));
-    http_answer_release(&ans);
+    httpc_answer_release(&ans);
     if (!rc)
         rc = state_save(ag->state_path, &st);
     if (rc) {
@@ -386,8 +386,8 @@ int rg_agent_signout(struct rg_agent *ag)
     int rc = agent_session(ag);
     if (rc)
         return rc;
-    struct http_answer ans = HTTP_ANSWER_INIT;
-    rc = http_call(&ag->http, "POST", "/device/v1/signout", NULL, &ans);
+    struct httpc_answer ans = HTTPC_ANSWER_INIT;
+    rc = httpc_call(&ag->http, "POST", "/device/v1/signout", NULL, &ans);
     if (rc) {
         int code = agent_code(rc);
         if (code == RG_AGENT_EFORBIDDEN)
@@ -396,10 +396,10 @@ int rg_agent_signout(struct rg_agent *ag)
             agent_fail(ag, code, "the server refused the device credential (already signed out or removed?)");
         else
             agent_fail(ag, code, "sign-out failed: %s", ans.error);
-        http_answer_release(&ans);
+        httpc_answer_release(&ans);
         return code;
     }
-    http_answer_release(&ans);
+    httpc_answer_release(&ans);
     state_set(&ag->st.credential, NULL);
     if (state_save(ag->state_path, &ag->st))
         return agent_fail(ag, RG_AGENT_EIO, "signed out, but %s could not be rewritten", ag->state_path);

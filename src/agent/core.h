@@ -12,7 +12,7 @@
 
 #include <jansson.h>
 
-#include "agent/http.h"
+#include "common/httpc.h"
 #include "agent/indset.h"
 #include "agent/scan.h"
 #include "agent/state.h"
@@ -66,7 +66,7 @@ struct agent_conn {
  */
 struct agent_wait {
     void *multi; /* CURLM *, created at the first arm, or NULL */
-    struct http_async req;
+    struct httpc_async req;
     bool pending;     /* req is in multi */
     int64_t sent_ms;  /* monotonic, when req was armed */
     int64_t timer_ms; /* curl's timer, monotonic ms; -1: none */
@@ -99,7 +99,7 @@ struct rg_agent {
     char err[512];
 
     /* the server session */
-    struct http_client http;
+    struct httpc_client http;
     bool http_ready;
     json_t *settings;     /* resolved configuration (owned) or NULL */
     char *config_version; /* of settings */

@@ -15,7 +15,7 @@
 #include "common/err.h"
 
 /* Records a failed call; returns its RG_AGENT_* code. */
-static int note(struct rg_agent *ag, const char *what, int rc, const struct http_answer *ans)
+static int note(struct rg_agent *ag, const char *what, int rc, const struct httpc_answer *ans)
 {
     int code = agent_code(rc);
     snprintf(ag->last_error, sizeof ag->last_error, "%.60s: %.400s", what,
@@ -35,7 +35,7 @@ int agent_session(struct rg_agent *ag)
         return 0;
     if (!state_activated(&ag->st))
         return agent_fail(ag, RG_AGENT_ENOTACTIVE, "the agent is not activated");
-    int rc = http_init(&ag->http, ag->st.server, ag->st.credential);
+    int rc = httpc_init(&ag->http, ag->st.server, ag->st.credential, "riskgate-agent/" RG_AGENT_VERSION);
     if (rc)
         return agent_fail(ag, rc == RG_ENOMEM ? RG_AGENT_ENOMEM : RG_AGENT_EINVAL,
                           "state.json holds no usable server URL");
@@ -46,7 +46,7 @@ int agent_session(struct rg_agent *ag)
 void agent_session_reset(struct rg_agent *ag)
 {
     agent_wait_cancel(ag); /* re-armed with the new identity's versions */
-    http_release(&ag->http);
+    httpc_release(&ag->http);
     ag->http_ready = false;
     json_decref(ag->settings);
     ag->settings = NULL;
@@ -113,12 +113,12 @@ int agent_heartbeat(struct rg_agent *ag)
     json_t *perm = json_object();
     json_object_set_new(perm, "vpn", json_boolean(!ag->st.vpn_skipped));
     json_object_set_new(body, "permissions", perm);
-    struct http_answer ans = HTTP_ANSWER_INIT;
-    rc = http_call(&ag->http, "POST", "/device/v1/heartbeat", body, &ans);
+    struct httpc_answer ans = HTTPC_ANSWER_INIT;
+    rc = httpc_call(&ag->http, "POST", "/device/v1/heartbeat", body, &ans);
     json_decref(body);
     if (rc) {
         rc = note(ag, "heartbeat", rc, &ans);
-        http_answer_release(&ans);
+        httpc_answer_release(&ans);
         return rc;
     }
     ag->server_ok = true;
@@ -139,7 +139,7 @@ int agent_heartbeat(struct rg_agent *ag)
     json_int_t hb = json_integer_value(json_object_get(ans.json, "heartbeatIntervalSeconds"));
     if (hb > 0 && hb <= 86400)
         ag->hb_interval_s = (int)hb;
-    http_answer_release(&ans);
+    httpc_answer_release(&ans);
     agent_log(ag, 0, "heartbeat ok: level %s, config %s, indicators %lld", ag->threat_level[0] ? ag->threat_level : "-",
               ag->wanted_config ? ag->wanted_config : "-", (long long)ag->wanted_ind);
     if (!ag->settings || (ag->wanted_config && (!ag->config_version || strcmp(ag->wanted_config, ag->config_version))))
@@ -156,16 +156,16 @@ int agent_fetch_config(struct rg_agent *ag)
         snprintf(ag->last_error, sizeof ag->last_error, "%.400s", ag->err);
         return rc;
     }
-    struct http_answer ans = HTTP_ANSWER_INIT;
-    rc = http_call(&ag->http, "GET", "/device/v1/config", NULL, &ans);
+    struct httpc_answer ans = HTTPC_ANSWER_INIT;
+    rc = httpc_call(&ag->http, "GET", "/device/v1/config", NULL, &ans);
     if (rc) {
         rc = note(ag, "configuration", rc, &ans);
-        http_answer_release(&ans);
+        httpc_answer_release(&ans);
         return rc;
     }
     json_t *settings = json_object_get(ans.json, "settings");
     if (!json_is_object(settings)) {
-        http_answer_release(&ans);
+        httpc_answer_release(&ans);
         snprintf(ag->last_error, sizeof ag->last_error, "configuration: the answer has no \"settings\" object");
         agent_log(ag, 2, "%s", ag->last_error);
         return RG_AGENT_ESERVER;
@@ -178,7 +178,7 @@ int agent_fetch_config(struct rg_agent *ag)
     ag->config_version = ver ? strdup(ver) : NULL;
     if (ver && !ag->wanted_config)
         ag->wanted_config = strdup(ver);
-    http_answer_release(&ans);
+    httpc_answer_release(&ans);
     if (changed)
         agent_log(ag, 1, "configuration %s: web protection %s, app details in reports %s, sign-out %s",
                   ag->config_version ? ag->config_version : "-",
@@ -213,16 +213,16 @@ int agent_sync_indicators(struct rg_agent *ag)
         return rc;
     char path[96];
     snprintf(path, sizeof path, "/device/v1/indicators?since=%lld", (long long)ag->ind_version);
-    struct http_answer ans = HTTP_ANSWER_INIT;
-    rc = http_call(&ag->http, "GET", path, NULL, &ans);
+    struct httpc_answer ans = HTTPC_ANSWER_INIT;
+    rc = httpc_call(&ag->http, "GET", path, NULL, &ans);
     if (rc) {
         rc = note(ag, "indicator sync", rc, &ans);
-        http_answer_release(&ans);
+        httpc_answer_release(&ans);
         return rc;
     }
     json_t *ver = json_object_get(ans.json, "version");
     if (!json_is_integer(ver)) {
-        http_answer_release(&ans);
+        httpc_answer_release(&ans);
         snprintf(ag->last_error, sizeof ag->last_error, "indicator sync: the answer has no version");
         agent_log(ag, 2, "%s", ag->last_error);
         return RG_AGENT_ESERVER;
@@ -261,7 +261,7 @@ int agent_sync_indicators(struct rg_agent *ag)
         ind.title = json_string_value(json_object_get(v, "title"));
         rc = indset_upsert(ag->ind, &ind);
         if (rc == RG_ENOMEM) {
-            http_answer_release(&ans);
+            httpc_answer_release(&ans);
             snprintf(ag->last_error, sizeof ag->last_error, "indicator sync: out of memory");
             return RG_AGENT_ENOMEM;
         }
@@ -274,7 +274,7 @@ int agent_sync_indicators(struct rg_agent *ag)
     ag->ind_version = json_integer_value(ver);
     if (ag->wanted_ind < ag->ind_version)
         ag->wanted_ind = ag->ind_version;
-    http_answer_release(&ans);
+    httpc_answer_release(&ans);
     agent_log(ag, 1, "indicators: version %lld -> %lld, %zu held%s", (long long)old, (long long)ag->ind_version,
               indset_count(ag->ind), bad ? " (some could not be used)" : "");
     /* a new indicator may change what an unchanged file is */
@@ -326,12 +326,12 @@ int agent_report(struct rg_agent *ag)
     }
     json_t *body = json_object();
     json_object_set_new(body, "detections", arr);
-    struct http_answer ans = HTTP_ANSWER_INIT;
-    rc = http_call(&ag->http, "POST", "/device/v1/detections", body, &ans);
+    struct httpc_answer ans = HTTPC_ANSWER_INIT;
+    rc = httpc_call(&ag->http, "POST", "/device/v1/detections", body, &ans);
     json_decref(body);
     if (rc) {
         rc = note(ag, "detection report", rc, &ans);
-        http_answer_release(&ans);
+        httpc_answer_release(&ans);
         free(sent);
         return rc;
     }
@@ -358,7 +358,7 @@ int agent_report(struct rg_agent *ag)
     const char *lvl = json_string_value(json_object_get(ans.json, "threatLevel"));
     if (lvl)
         snprintf(ag->threat_level, sizeof ag->threat_level, "%s", lvl);
-    http_answer_release(&ans);
+    httpc_answer_release(&ans);
     agent_threats_drop_resolved(ag);
     return 0;
 }

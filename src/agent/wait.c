@@ -129,7 +129,7 @@ static void ok_again(struct rg_agent *ag)
 }
 
 /* The answer of a finished wait. Never does network I/O itself: a change only makes the heartbeat due. */
-static void finished(struct rg_agent *ag, int rc, const struct http_answer *ans)
+static void finished(struct rg_agent *ag, int rc, const struct httpc_answer *ans)
 {
     struct agent_wait *w = &ag->wait;
     int64_t now = agent_mono_ms();
@@ -182,11 +182,11 @@ static void collect(struct rg_agent *ag)
         CURLcode cc = m->data.result; /* m is invalid once the handle is removed */
         curl_multi_remove_handle(w->multi, w->req.curl);
         w->pending = false;
-        struct http_answer ans = HTTP_ANSWER_INIT;
-        int rc = http_async_result(&w->req, (int)cc, &ans);
-        http_async_release(&w->req);
+        struct httpc_answer ans = HTTPC_ANSWER_INIT;
+        int rc = httpc_async_result(&w->req, (int)cc, &ans);
+        httpc_async_release(&w->req);
         finished(ag, rc, &ans);
-        http_answer_release(&ans);
+        httpc_answer_release(&ans);
     }
 }
 
@@ -244,14 +244,14 @@ static void arm(struct rg_agent *ag, int64_t now)
     if (!rc && ag->config_version)
         rc = buf_puts(&path, "&config=") || append_escaped(&path, ag->config_version);
     if (rc || !ensure_multi(ag) ||
-        http_async_prepare(&ag->http, &w->req, buf_str(&path), AGENT_WAIT_TIMEOUT_S + AGENT_WAIT_SLACK_S)) {
+        httpc_async_prepare(&ag->http, &w->req, buf_str(&path), AGENT_WAIT_TIMEOUT_S + AGENT_WAIT_SLACK_S)) {
         buf_release(&path);
         failed(ag, now, "out of memory");
         return;
     }
     buf_release(&path);
     if (curl_multi_add_handle(w->multi, w->req.curl) != CURLM_OK) {
-        http_async_release(&w->req);
+        httpc_async_release(&w->req);
         failed(ag, now, "cannot start the request (libcurl)");
         return;
     }
@@ -268,7 +268,7 @@ void agent_wait_cancel(struct rg_agent *ag)
     struct agent_wait *w = &ag->wait;
     if (w->pending && w->multi)
         curl_multi_remove_handle(w->multi, w->req.curl);
-    http_async_release(&w->req);
+    httpc_async_release(&w->req);
     w->pending = false;
     w->sync_due = false;
     w->failing = false;

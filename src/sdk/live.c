@@ -42,7 +42,7 @@ void live_cancel(struct rg *rg)
     struct sdk_live *w = &rg->live;
     if (w->pending && w->multi)
         curl_multi_remove_handle(w->multi, w->req.curl);
-    sdk_http_async_release(&w->req);
+    httpc_async_release(&w->req);
     w->pending = false;
     w->timer_at = -1;
     w->next_arm = sdk_mono_ms();
@@ -108,7 +108,7 @@ static void failed(struct rg *rg)
 }
 
 /* A finished wait. */
-static void finished(struct rg *rg, int rc, const struct sdk_http_answer *ans)
+static void finished(struct rg *rg, int rc, const struct httpc_answer *ans)
 {
     struct sdk_live *w = &rg->live;
     int64_t now = sdk_mono_ms();
@@ -164,11 +164,11 @@ static void collect(struct rg *rg)
         CURLcode cc = m->data.result;
         curl_multi_remove_handle(w->multi, w->req.curl);
         w->pending = false;
-        struct sdk_http_answer ans = SDK_HTTP_ANSWER_INIT;
-        int rc = sdk_http_async_result(&w->req, (int)cc, &ans);
-        sdk_http_async_release(&w->req);
+        struct httpc_answer ans = HTTPC_ANSWER_INIT;
+        int rc = httpc_async_result(&w->req, (int)cc, &ans);
+        httpc_async_release(&w->req);
         finished(rg, rc, &ans);
-        sdk_http_answer_release(&ans);
+        httpc_answer_release(&ans);
         if (!w->multi) /* finished() may have dropped the handle */
             break;
     }
@@ -211,8 +211,8 @@ static bool wanted(const struct rg *rg)
 static void arm(struct rg *rg)
 {
     struct sdk_live *w = &rg->live;
-    struct sdk_http_client hc;
-    if (sdk_http_init(&hc, sdk_server(rg), sdk_token(rg))) {
+    struct httpc_client hc;
+    if (httpc_init(&hc, sdk_server(rg), sdk_token(rg), "libriskgate/" RG_SDK_VERSION)) {
         failed(rg);
         return;
     }
@@ -226,16 +226,16 @@ static void arm(struct rg *rg)
         curl_multi_setopt(w->multi, CURLMOPT_TIMERDATA, rg);
         curl_multi_setopt(w->multi, CURLMOPT_MAXCONNECTS, 2L);
     }
-    if (rc || !w->multi || sdk_http_async_prepare(&hc, &w->req, buf_str(&path), WAIT_TIMEOUT_S + WAIT_SLACK_S)) {
-        sdk_http_release(&hc);
+    if (rc || !w->multi || httpc_async_prepare(&hc, &w->req, buf_str(&path), WAIT_TIMEOUT_S + WAIT_SLACK_S)) {
+        httpc_release(&hc);
         buf_release(&path);
         failed(rg);
         return;
     }
-    sdk_http_release(&hc);
+    httpc_release(&hc);
     buf_release(&path);
     if (curl_multi_add_handle(w->multi, w->req.curl) != CURLM_OK) {
-        sdk_http_async_release(&w->req);
+        httpc_async_release(&w->req);
         failed(rg);
         return;
     }

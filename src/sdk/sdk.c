@@ -398,21 +398,21 @@ static int http_rc(int rc)
 }
 
 static int call(struct rg *rg, const char *token, const char *method, const char *path, const json_t *body,
-                struct sdk_http_answer *a)
+                struct httpc_answer *a)
 {
     const char *server = sdk_server(rg);
     if (!server) {
         sdk_seterr(rg, "no server URL: set options.server_url");
         return RG_EINVAL;
     }
-    struct sdk_http_client hc;
-    int rc = sdk_http_init(&hc, server, token);
+    struct httpc_client hc;
+    int rc = httpc_init(&hc, server, token, "libriskgate/" RG_SDK_VERSION);
     if (rc) {
         sdk_seterr(rg, "%s", rc == RG_ENOMEM ? "out of memory" : "server_url: not a usable URL");
         return rc;
     }
-    rc = http_rc(sdk_http_call(&hc, method, path, body, a));
-    sdk_http_release(&hc);
+    rc = http_rc(httpc_call(&hc, method, path, body, a));
+    httpc_release(&hc);
     if (rc)
         sdk_seterr(rg, "%s", a->error[0] ? a->error : rg_err_name(rc));
     return rc;
@@ -445,9 +445,9 @@ static int confirm_wipe(struct rg *rg, const char *id, bool ok, const char *why)
     json_t *body = json_pack("{s:s}", "status", ok ? "successful" : "failed");
     if (why && *why)
         json_object_set_new(body, "message", json_string(why));
-    struct sdk_http_answer a = SDK_HTTP_ANSWER_INIT;
+    struct httpc_answer a = HTTPC_ANSWER_INIT;
     int rc = call(rg, sdk_token(rg), "POST", buf_str(&path), body, &a);
-    sdk_http_answer_release(&a);
+    httpc_answer_release(&a);
     json_decref(body);
     buf_release(&path);
     return rc;
@@ -610,12 +610,12 @@ int sdk_checkin(struct rg *rg, bool *changed)
     json_t *body = json_object(), *facts = app_facts(rg, &h, false);
     json_object_set_new(facts, "pinFailures", json_integer(rg->pin_failures)); /* riskgated reads it among the facts */
     json_object_set_new(body, "app", facts);
-    struct sdk_http_answer a = SDK_HTTP_ANSWER_INIT;
+    struct httpc_answer a = HTTPC_ANSWER_INIT;
     int rc = call(rg, sdk_token(rg), "POST", "/app/v1/checkin", body, &a);
     json_decref(body);
     if (!rc)
         rc = sdk_apply_checkin(rg, a.json, changed);
-    sdk_http_answer_release(&a);
+    httpc_answer_release(&a);
     if (rc == RG_EAUTH) { /* the registration was revoked or deleted */
         sdk_forget(rg, true);
         struct rg_decision old = rg->dec;
@@ -707,7 +707,7 @@ int rg_sign_in(struct rg *rg, const char *tenant, const char *user, const char *
     json_object_set_new(body, "userPrincipalName", json_string(user));
     json_object_set_new(body, "password", json_string(password));
     json_object_set_new(body, "app", app_facts(rg, &h, true));
-    struct sdk_http_answer a = SDK_HTTP_ANSWER_INIT;
+    struct httpc_answer a = HTTPC_ANSWER_INIT;
     int rc = call(rg, NULL, "POST", "/app/v1/register", body, &a);
     json_t *pw = json_object_get(body, "password");
     if (json_string_length(pw))
@@ -746,7 +746,7 @@ int rg_sign_in(struct rg *rg, const char *tenant, const char *user, const char *
     }
     if (rc && replaced)
         sdk_forget(rg, false); /* a half-done sign-in leaves nothing behind */
-    sdk_http_answer_release(&a);
+    httpc_answer_release(&a);
     free(old_key);
     free(server);
     if (out)

@@ -22,7 +22,7 @@
 #include <jansson.h>
 
 #include "riskgate/riskgate.h"
-#include "sdk/http.h"
+#include "common/httpc.h"
 
 /* ---- ticket.c ---- */
 #define TICKET_ID_LEN 80
@@ -119,7 +119,7 @@ bool decision_same(const struct rg_decision *a, const struct rg_decision *b);
 /* ---- the handle (sdk.c, live.c) ---- */
 struct sdk_live {
     void *multi;          /* CURLM *, owned */
-    struct sdk_http_async req;
+    struct httpc_async req;
     bool pending;
     struct pollfd socks[RG_MAX_FDS];
     int nsocks;

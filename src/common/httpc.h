@@ -1,45 +1,46 @@
 /*
- * http.h: the agent's HTTP client to riskgated, over libcurl: JSON in, JSON
- * out, with the device credential as a Bearer token, timeouts, a capped
- * answer, and the error-to-code mapping of the device API in one place:
+ * httpc.h: the HTTP client of riskgate's device-side libraries (the agent core
+ * and libriskgate) to riskgated, over libcurl: JSON in, JSON out, with a device
+ * credential or registration token as the Bearer token, timeouts, a capped
+ * answer, and the error-to-code mapping of the device and app APIs in one place:
  * no answer -> RG_EIO ("unreachable"), 401 -> RG_EAUTH, 403 -> RG_EPERM,
  * other non-2xx -> RG_EINVAL, with the Graph error message kept.
  *
  * Library code: never prints; never puts the credential in an error message.
  * Not thread-safe: one client per thread.
  */
-#ifndef RG_AGENT_HTTP_H
-#define RG_AGENT_HTTP_H
+#ifndef RG_HTTPC_H
+#define RG_HTTPC_H
 #include <jansson.h>
 
 #include "common/buf.h"
 
-#define HTTP_MAX_ANSWER (32u << 20)
-#define HTTP_CONNECT_TIMEOUT_S 5L
-#define HTTP_TIMEOUT_S 30L
+#define HTTPC_MAX_ANSWER (4u << 20)
+#define HTTPC_CONNECT_TIMEOUT_S 5L
+#define HTTPC_TIMEOUT_S 15L
 
-struct http_client {
+struct httpc_client {
     void *curl;  /* CURL *, owned */
     char *base;  /* base URL without trailing '/', owned */
     char *auth;  /* "Authorization: Bearer ...", owned and wiped, or NULL */
     char ua[64]; /* User-Agent */
 };
 
-/* Fills hc for base_url (http or https). token may be NULL. 0, RG_EINVAL, RG_ENOMEM. */
-int http_init(struct http_client *hc, const char *base_url, const char *token);
+/* Fills hc for base_url (http or https). token and user_agent may be NULL. 0, RG_EINVAL, RG_ENOMEM. */
+int httpc_init(struct httpc_client *hc, const char *base_url, const char *token, const char *user_agent);
 /* Frees hc's contents; accepts a zeroed or released client. */
-void http_release(struct http_client *hc);
+void httpc_release(struct httpc_client *hc);
 
-struct http_answer {
+struct httpc_answer {
     long status;     /* 0 when no answer came */
     json_t *json;    /* parsed body (owned) or NULL */
     char error[320]; /* for a person: why no answer, or the server's error message */
 };
-#define HTTP_ANSWER_INIT                                                                                               \
+#define HTTPC_ANSWER_INIT                                                                                               \
     {                                                                                                                  \
         0, NULL, ""                                                                                                    \
     }
-void http_answer_release(struct http_answer *a);
+void httpc_answer_release(struct httpc_answer *a);
 
 /*
  * One request; path starts with '/'. body: borrowed, or NULL. a: reset, then filled.
@@ -47,35 +48,35 @@ void http_answer_release(struct http_answer *a);
  * RG_EAUTH (401), RG_EPERM (403), RG_ENOTFOUND (404), RG_EINVAL (other
  * non-2xx), RG_ETOOBIG, RG_ENOMEM.
  */
-int http_call(struct http_client *hc, const char *method, const char *path, const json_t *body, struct http_answer *a);
+int httpc_call(struct httpc_client *hc, const char *method, const char *path, const json_t *body, struct httpc_answer *a);
 
 /*
  * An asynchronous GET for a caller's curl multi handle (the long-poll of
- * wait.c): the same options, headers and answer mapping as http_call, but the
+ * live.c): the same options, headers and answer mapping as httpc_call, but the
  * transfer is driven by curl_multi_socket_action. The struct must not move
  * while the transfer runs (libcurl holds pointers into it).
  */
 /* Where a transfer's body goes: b grows up to its cap; rc: why the write stopped. */
-struct http_sink {
+struct httpc_sink {
     struct buf *b;
     int rc;
 };
-struct http_async {
+struct httpc_async {
     void *curl;     /* CURL *, owned; add it to the multi handle */
     void *hdr;      /* struct curl_slist *, owned (holds the credential: wiped at release) */
     char *base;     /* copy of the client's base URL, for error messages */
     struct buf url; /* the full URL */
     struct buf resp;
-    struct http_sink sink; /* into resp */
+    struct httpc_sink sink; /* into resp */
     char errbuf[256];      /* CURL_ERROR_SIZE */
 };
 /* Prepares a GET of path on hc's server with a whole-transfer timeout. 0 or RG_ENOMEM. x is zeroed first. */
-int http_async_prepare(struct http_client *hc, struct http_async *x, const char *path, long timeout_s);
+int httpc_async_prepare(struct httpc_client *hc, struct httpc_async *x, const char *path, long timeout_s);
 /*
  * Maps a finished transfer (curlcode: CURLMsg.data.result) to the answer, as
- * http_call's return value. Call it once, after the handle left the multi handle.
+ * httpc_call's return value. Call it once, after the handle left the multi handle.
  */
-int http_async_result(struct http_async *x, int curlcode, struct http_answer *a);
+int httpc_async_result(struct httpc_async *x, int curlcode, struct httpc_answer *a);
 /* Frees x's contents (the handle must no longer be in a multi handle); accepts a zeroed struct. */
-void http_async_release(struct http_async *x);
+void httpc_async_release(struct httpc_async *x);
 #endif

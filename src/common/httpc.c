@@ -1,5 +1,5 @@
-/* http.c: libriskgate's libcurl client to riskgated (http.h), adapted from the agent's. */
-#include "sdk/http.h"
+/* httpc.c: the libcurl client to riskgated shared by the agent and libriskgate (httpc.h). */
+#include "common/httpc.h"
 
 #include <stdbool.h>
 #include <stdio.h>
@@ -12,9 +12,9 @@
 
 #include "common/buf.h"
 #include "common/err.h"
-#include "riskgate/riskgate.h"
 
-int sdk_http_init(struct sdk_http_client *hc, const char *base_url, const char *token)
+
+int httpc_init(struct httpc_client *hc, const char *base_url, const char *token, const char *user_agent)
 {
     memset(hc, 0, sizeof *hc);
     if (!base_url || (strncasecmp(base_url, "http://", 7) && strncasecmp(base_url, "https://", 8)))
@@ -32,21 +32,21 @@ int sdk_http_init(struct sdk_http_client *hc, const char *base_url, const char *
         struct buf h = BUF_INIT(0);
         if (buf_printf(&h, "Authorization: Bearer %s", token)) {
             buf_release(&h);
-            sdk_http_release(hc);
+            httpc_release(hc);
             return RG_ENOMEM;
         }
         hc->auth = buf_detach(&h);
     }
-    snprintf(hc->ua, sizeof hc->ua, "libriskgate/%s", RG_SDK_VERSION);
+    snprintf(hc->ua, sizeof hc->ua, "%s", user_agent ? user_agent : "riskgate");
     hc->curl = curl_easy_init();
     if (!hc->curl) {
-        sdk_http_release(hc);
+        httpc_release(hc);
         return RG_ENOMEM;
     }
     return 0;
 }
 
-void sdk_http_release(struct sdk_http_client *hc)
+void httpc_release(struct httpc_client *hc)
 {
     if (!hc)
         return;
@@ -60,7 +60,7 @@ void sdk_http_release(struct sdk_http_client *hc)
     memset(hc, 0, sizeof *hc);
 }
 
-void sdk_http_answer_release(struct sdk_http_answer *a)
+void httpc_answer_release(struct httpc_answer *a)
 {
     json_decref(a->json);
     a->json = NULL;
@@ -70,7 +70,7 @@ void sdk_http_answer_release(struct sdk_http_answer *a)
 
 static size_t on_data(char *p, size_t size, size_t n, void *ud)
 {
-    struct sdk_http_sink *s = ud;
+    struct httpc_sink *s = ud;
     s->rc = buf_append(s->b, p, size * n);
     return s->rc ? 0 : size * n;
 }
@@ -89,8 +89,8 @@ static void free_headers(struct curl_slist *h)
  * payload must outlive the transfer. Returns the header list to free with
  * free_headers after it (NULL is possible: then no extra header is sent).
  */
-static struct curl_slist *setup(CURL *c, const struct sdk_http_client *hc, const char *method, const char *url,
-                                const char *payload, struct sdk_http_sink *sk, char *errbuf, long timeout_s)
+static struct curl_slist *setup(CURL *c, const struct httpc_client *hc, const char *method, const char *url,
+                                const char *payload, struct httpc_sink *sk, char *errbuf, long timeout_s)
 {
     struct curl_slist *hdr = NULL, *t;
     if ((t = curl_slist_append(hdr, "Accept: application/json")))
@@ -103,7 +103,7 @@ static struct curl_slist *setup(CURL *c, const struct sdk_http_client *hc, const
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdr);
     curl_easy_setopt(c, CURLOPT_USERAGENT, hc->ua);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, SDK_HTTP_CONNECT_TIMEOUT_S);
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, HTTPC_CONNECT_TIMEOUT_S);
     curl_easy_setopt(c, CURLOPT_TIMEOUT, timeout_s);
     curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
@@ -122,7 +122,7 @@ static struct curl_slist *setup(CURL *c, const struct sdk_http_client *hc, const
 
 /* The answer of a finished transfer, and the code of the device API's mapping (http.h). */
 static int result(CURL *c, CURLcode cc, int sink_rc, const struct buf *resp, const char *errbuf, const char *base,
-                  struct sdk_http_answer *a)
+                  struct httpc_answer *a)
 {
     int rc = 0;
     if (cc == CURLE_OK) {
@@ -149,10 +149,10 @@ static int result(CURL *c, CURLcode cc, int sink_rc, const struct buf *resp, con
     return rc;
 }
 
-int sdk_http_call(struct sdk_http_client *hc, const char *method, const char *path, const json_t *body, struct sdk_http_answer *a)
+int httpc_call(struct httpc_client *hc, const char *method, const char *path, const json_t *body, struct httpc_answer *a)
 {
-    sdk_http_answer_release(a);
-    struct buf url = BUF_INIT(0), resp = BUF_INIT(SDK_HTTP_MAX_ANSWER);
+    httpc_answer_release(a);
+    struct buf url = BUF_INIT(0), resp = BUF_INIT(HTTPC_MAX_ANSWER);
     char *payload = NULL;
     if (buf_printf(&url, "%s%s", hc->base, path) ||
         (body && !(payload = json_dumps(body, JSON_COMPACT | JSON_PRESERVE_ORDER)))) {
@@ -163,8 +163,8 @@ int sdk_http_call(struct sdk_http_client *hc, const char *method, const char *pa
     CURL *c = hc->curl;
     curl_easy_reset(c);
     char errbuf[CURL_ERROR_SIZE] = "";
-    struct sdk_http_sink sk = {&resp, 0};
-    struct curl_slist *hdr = setup(c, hc, method, buf_str(&url), payload, &sk, errbuf, SDK_HTTP_TIMEOUT_S);
+    struct httpc_sink sk = {&resp, 0};
+    struct curl_slist *hdr = setup(c, hc, method, buf_str(&url), payload, &sk, errbuf, HTTPC_TIMEOUT_S);
     CURLcode cc = curl_easy_perform(c);
     int rc = result(c, cc, sk.rc, &resp, errbuf, hc->base, a);
     curl_easy_setopt(c, CURLOPT_ERRORBUFFER, NULL);
@@ -178,28 +178,28 @@ int sdk_http_call(struct sdk_http_client *hc, const char *method, const char *pa
     return rc;
 }
 
-int sdk_http_async_prepare(struct sdk_http_client *hc, struct sdk_http_async *x, const char *path, long timeout_s)
+int httpc_async_prepare(struct httpc_client *hc, struct httpc_async *x, const char *path, long timeout_s)
 {
     memset(x, 0, sizeof *x);
     x->url = (struct buf)BUF_INIT(0);
-    x->resp = (struct buf)BUF_INIT(SDK_HTTP_MAX_ANSWER);
+    x->resp = (struct buf)BUF_INIT(HTTPC_MAX_ANSWER);
     if (buf_printf(&x->url, "%s%s", hc->base, path) || !(x->base = strdup(hc->base)) || !(x->curl = curl_easy_init())) {
-        sdk_http_async_release(x);
+        httpc_async_release(x);
         return RG_ENOMEM;
     }
-    x->sink = (struct sdk_http_sink){&x->resp, 0};
+    x->sink = (struct httpc_sink){&x->resp, 0};
     x->hdr = setup(x->curl, hc, "GET", buf_str(&x->url), NULL, &x->sink, x->errbuf, timeout_s);
     curl_easy_setopt(x->curl, CURLOPT_PRIVATE, x);
     return 0;
 }
 
-int sdk_http_async_result(struct sdk_http_async *x, int curlcode, struct sdk_http_answer *a)
+int httpc_async_result(struct httpc_async *x, int curlcode, struct httpc_answer *a)
 {
-    sdk_http_answer_release(a);
+    httpc_answer_release(a);
     return result(x->curl, (CURLcode)curlcode, x->sink.rc, &x->resp, x->errbuf, x->base ? x->base : "", a);
 }
 
-void sdk_http_async_release(struct sdk_http_async *x)
+void httpc_async_release(struct httpc_async *x)
 {
     if (x->curl)
         curl_easy_cleanup(x->curl);
