@@ -4,7 +4,7 @@
 set -euo pipefail
 bin=${1:-build/riskgated}; shift || true
 listen=${RISKGATE_LISTEN:-127.0.0.1:8443}
-mkdir -p var
+mkdir -p -m 0700 var
 key=./var/admin.key
 cat >&2 <<MSG
 riskgate: starting riskgated on http://$listen (database ./var/riskgate.db)

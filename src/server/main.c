@@ -5,6 +5,7 @@
  */
 #include <signal.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +40,8 @@ int main(int argc, char **argv)
     struct log lg = LOG_INIT;
     log_format_parse(cfg.log_format, &lg.format);
 
+    /* the database holds password hashes and device data: every file riskgated creates is private */
+    umask(077);
     signal(SIGPIPE, SIG_IGN);
     /* idle live connections are file descriptors: allow as many as the system lets this process have */
     struct rlimit nofile;

@@ -7,6 +7,7 @@ rg_start
 grep -q "first start: created tenant 'default'" "$RG_TMP/daemon.log" && pass || fail "first start message"
 mode=$(stat -c %a "$RG_TMP/var/admin.key")
 expect_eq "$mode" 600 "admin key file mode"
+expect_eq "$(stat -c %a "$RG_TMP/var/riskgate.db")" 600 "the database is private"
 key1=$RG_KEY
 sum1=$(sha256sum "$RG_TMP/var/admin.key")
 
