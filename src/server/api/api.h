@@ -56,6 +56,9 @@ void api_context_url(struct app *app, struct http_request *req, const char *what
 /* A new version string: a quoted ETag, e.g. "\"5b0f...\"" (the quotes are part of the value). */
 void api_new_version(char *out, size_t outlen);
 
+/* Appends s percent-encoded for a query string (unreserved characters kept). */
+void api_buf_put_encoded(struct buf *b, const char *s);
+
 /* Removes keys that start with '@odata.' or contain '@odata.' (annotations) from obj, in place. */
 void api_strip_annotations(json_t *obj);
 

@@ -133,6 +133,17 @@ void api_strip_annotations(json_t *obj)
     }
 }
 
+void api_buf_put_encoded(struct buf *b, const char *s)
+{
+    for (const char *p = s; *p; p++) {
+        unsigned char c = (unsigned char)*p;
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || strchr("-_.~", c))
+            buf_append(b, p, 1);
+        else
+            buf_printf(b, "%%%02X", c);
+    }
+}
+
 /* Parses "$filter" of the form "<prop> eq '<value>'" (value quotes doubled for a quote). */
 static int parse_filter(const char *f, char *prop, size_t plen, char *val, size_t vlen)
 {
@@ -239,13 +250,7 @@ void api_send_collection(struct app *app, struct http_request *req, struct http_
         buf_printf(&next, "%s%s?", app->public_url, req->path);
         if (hasf > 0) {
             buf_puts(&next, "$filter=");
-            for (const char *p = filter; *p; p++) {
-                unsigned char c = (unsigned char)*p;
-                if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || strchr("-_.~", c))
-                    buf_append(&next, p, 1);
-                else
-                    buf_printf(&next, "%%%02X", c);
-            }
+            api_buf_put_encoded(&next, filter);
             buf_puts(&next, "&");
         }
         char expand[128];

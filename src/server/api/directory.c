@@ -14,6 +14,7 @@
 #include "common/password.h"
 #include "server/api/api.h"
 #include "server/notify.h"
+#include "server/policy/effective.h"
 #include "server/policy/schema.h"
 #include "server/threat/threat.h"
 
@@ -501,27 +502,6 @@ void api_group_member_remove(void *vapp, struct http_request *req, struct http_r
     json_decref(g);
 }
 
-/* Does a policy's assignment set include a user in these groups (exclusion wins)? */
-static bool assigned_to(const json_t *policy, const json_t *groups)
-{
-    bool in = false;
-    size_t i;
-    json_t *a;
-    json_array_foreach(json_object_get(policy, "assignments"), i, a) {
-        json_t *t = json_object_get(a, "target");
-        const char *type = json_string_value(json_object_get(t, "@odata.type"));
-        const char *gid = json_string_value(json_object_get(t, "groupId"));
-        if (!type)
-            continue;
-        if (!strcmp(type, "#microsoft.graph.exclusionGroupAssignmentTarget") && gid && contains(groups, gid))
-            return false;
-        if (!strcmp(type, "#microsoft.graph.allLicensedUsersAssignmentTarget") ||
-            (!strcmp(type, "#microsoft.graph.groupAssignmentTarget") && gid && contains(groups, gid)))
-            in = true;
-    }
-    return in;
-}
-
 void api_user_policies(void *vapp, struct http_request *req, struct http_response *res)
 {
     struct app *app = vapp;
@@ -537,13 +517,19 @@ void api_user_policies(void *vapp, struct http_request *req, struct http_respons
     if (rc) {
         api_fail(res, rc, "user");
     } else {
+        size_t ng = json_array_size(groups), i;
+        const char **gids = calloc(ng ? ng : 1, sizeof *gids);
+        for (i = 0; i < ng; i++)
+            gids[i] = json_string_value(json_array_get(groups, i));
+        struct effective_query q = {.user_id = json_string_value(json_object_get(user, "id")), .group_ids = gids,
+                                    .group_count = ng};
         json_t *items = json_array();
-        size_t i;
         json_t *p;
         json_array_foreach(all, i, p) {
-            if (assigned_to(p, groups))
+            if (effective_user_targeted(&q, p))
                 json_array_append_new(items, api_policy_public(p, false));
         }
+        free(gids);
         api_send_collection(app, req, res, "Collection(microsoft.graph.managedAppPolicy)", items);
         json_decref(items);
     }

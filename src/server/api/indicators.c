@@ -328,7 +328,6 @@ out:
 /* Parses "$filter": clauses "<prop> eq '<value>'" joined by " and ", on indicatorType, action, indicatorValue. */
 static int parse_filter(char *f, struct store_ind_query *q, char *vbuf, size_t vlen, char *err, size_t errlen)
 {
-    char *save = NULL;
     for (char *clause = f; clause;) {
         char *and = strstr(clause, " and ");
         if (and)
@@ -364,7 +363,6 @@ static int parse_filter(char *f, struct store_ind_query *q, char *vbuf, size_t v
         }
         clause = and ? and + 5 : NULL;
     }
-    (void)save;
     return 0;
 }
 
@@ -448,13 +446,7 @@ void api_indicator_list(void *vapp, struct http_request *req, struct http_respon
         buf_printf(&next, "%s/api/indicators?", app->public_url);
         if (hf > 0) {
             buf_puts(&next, "$filter=");
-            for (const char *p = filter; *p; p++) {
-                unsigned char c = (unsigned char)*p;
-                if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || strchr("-_.~", c))
-                    buf_append(&next, p, 1);
-                else
-                    buf_printf(&next, "%%%02X", c);
-            }
+            api_buf_put_encoded(&next, filter);
             buf_puts(&next, "&");
         }
         /* keyset paging: the next page starts after the last id, however deep the list */

@@ -170,6 +170,11 @@ static bool groups_match(const struct effective_query *q, const json_t *doc)
     return included;
 }
 
+int effective_user_targeted(const struct effective_query *q, const json_t *policy)
+{
+    return groups_match(q, policy) ? 1 : 0;
+}
+
 /* -1 unknown platform, else an enum effective_platform. */
 static int identifier_platform(const json_t *ident)
 {

@@ -58,6 +58,13 @@ struct effective_query {
  */
 int effective_compute(const struct effective_query *q, const json_t *policies, json_t **out);
 
+/*
+ * Do the policy's assignments target the query's user (an include group or all
+ * licensed users, and no exclude group)? Ignores app, platform and level: what
+ * users/{id}/getManagedAppPolicies lists. 1 yes, 0 no.
+ */
+int effective_user_targeted(const struct effective_query *q, const json_t *policy);
+
 /* Does this policy document apply to the query (groups, app, platform, level)? 1 yes, 0 no. */
 int effective_policy_applies(const struct effective_query *q, const json_t *policy);
 
