@@ -46,9 +46,10 @@ api POST "$A" '{"displayName":"x","periodOnlineBeforeAccessCheck":"PT"}'
 expect_error 400 periodOnlineBeforeAccessCheck "empty duration"
 api POST "$A" '{"displayName":"x","minimumRequiredPatchVersion":"2024-13-45"}'
 expect_error 400 minimumRequiredPatchVersion "bad patch date"
-api POST "$A" '{"displayName":"x","minimumRequiredOsVersion":"ten"}' 
-[ "$STATUS" = 201 ] || [ "$STATUS" = 400 ] && pass || fail "version string: $STATUS"
-[ "$STATUS" = 201 ] && { before=$((before + 1)); }
+# versions are dot-separated alphanumeric segments, as Graph's strings allow ("ten", "16.1-beta")
+api POST "$A" '{"displayName":"x","minimumRequiredOsVersion":"ten"}'
+expect_status 201 "an alphanumeric version segment"
+before=$((before + 1))
 api POST "$A" '{"displayName":"x","minimumRequiredOsVersion":"1..2"}'
 expect_error 400 minimumRequiredOsVersion "bad version"
 api POST "$A" '{"displayName":"x","pinRequired":null}'
