@@ -35,9 +35,15 @@
 #define AGENT_WAIT_QUICK_MAX 10  /* that many quick answers in a row: back off (a loop guard) */
 #define AGENT_WAIT_MAX_FDS 4     /* sockets of the long-poll's transfer in the poll set */
 
-/* One threat the scanner found, until the server knows it is resolved. */
+/*
+ * One detection until the server knows it is resolved: a threat the scanner
+ * found (kind "malware", key "sha256:<hex>"), or one raised by web or network
+ * protection through agent_detection_set (any other kind of docs/device-api.md).
+ */
 struct agent_threat {
-    char *key;         /* "sha256:<hex>" */
+    char kind[24];     /* "malware", "phishing", "phishingOverridden", "rogueWifi", "openNetwork", "certificate" */
+    json_t *details;   /* kinds but malware: extra report fields ("url", ...), owned, or NULL */
+    char *key;         /* "sha256:<hex>" for malware; the caller's key otherwise */
     char *threat_name; /* "Test Virus" or the indicator's title */
     char *file_path;   /* a file that has it */
     char *file_name;
@@ -156,6 +162,16 @@ json_t *agent_threats_json(const struct rg_agent *ag);
 void agent_threats_load(struct rg_agent *ag, const json_t *arr);
 size_t agent_threats_pending(const struct rg_agent *ag);
 struct agent_threat *agent_threat_find(struct rg_agent *ag, const char *key);
+/*
+ * Raises (active) or clears (!active) a detection of another kind than
+ * "malware", to be reported at the next report pass. key: stable per
+ * detection ("dns:<hash>", "cert:<sha256>", ...); title: a sentence for the
+ * SOC and the person; details: extra report fields (stolen, may be NULL),
+ * already stripped of what privacy keys forbid. Clearing an unknown key does
+ * nothing. 0 or RG_AGENT_ENOMEM.
+ */
+int agent_detection_set(struct rg_agent *ag, const char *kind, const char *key, bool active, const char *title,
+                        json_t *details);
 void agent_threats_drop_resolved(struct rg_agent *ag); /* resolved and reported: forgotten */
 
 /* status.c */

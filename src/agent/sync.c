@@ -304,9 +304,18 @@ int agent_report(struct rg_agent *ag)
         if (t->reported)
             continue;
         json_t *d = json_object();
-        json_object_set_new(d, "kind", json_string("malware"));
+        json_object_set_new(d, "kind", json_string(t->kind));
         json_object_set_new(d, "key", json_string(t->key));
         json_object_set_new(d, "state", json_string(t->active ? "active" : "resolved"));
+        if (strcmp(t->kind, "malware")) { /* web and network protection: title and details as raised */
+            json_object_set_new(d, "title", json_string(t->threat_name ? t->threat_name : t->kind));
+            if (t->details)
+                json_object_update(d, t->details);
+            json_object_set_new(d, "time", json_string(t->active ? t->detected_at : now));
+            json_array_append_new(arr, d);
+            sent[nsent++] = i;
+            continue;
+        }
         char title[300];
         snprintf(title, sizeof title, "Malware detected: %s", t->threat_name);
         json_object_set_new(d, "title", json_string(title));

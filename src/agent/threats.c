@@ -26,6 +26,7 @@ static void threat_release(struct agent_threat *t)
     free(t->file_name);
     free(t->indicator);
     free(t->alert_id);
+    json_decref(t->details);
     memset(t, 0, sizeof *t);
 }
 
@@ -60,6 +61,18 @@ size_t agent_threats_pending(const struct rg_agent *ag)
     return n;
 }
 
+static int set_str(char **field, const char *v)
+{
+    if (*field && v && !strcmp(*field, v))
+        return 0;
+    char *c = v ? strdup(v) : NULL;
+    if (v && !c)
+        return RG_ENOMEM;
+    free(*field);
+    *field = c;
+    return 0;
+}
+
 static struct agent_threat *threat_add(struct rg_agent *ag, const char *key)
 {
     if (ag->nthreats == ag->athreats) {
@@ -74,19 +87,42 @@ static struct agent_threat *threat_add(struct rg_agent *ag, const char *key)
     memset(t, 0, sizeof *t);
     if (!(t->key = strdup(key)))
         return NULL;
+    snprintf(t->kind, sizeof t->kind, "malware");
     ag->nthreats++;
     return t;
 }
 
-static int set_str(char **field, const char *v)
+int agent_detection_set(struct rg_agent *ag, const char *kind, const char *key, bool active, const char *title,
+                        json_t *details)
 {
-    if (*field && v && !strcmp(*field, v))
+    struct agent_threat *t = agent_threat_find(ag, key);
+    if (!active) {
+        json_decref(details);
+        if (t && t->active) {
+            t->active = false;
+            t->reported = false;
+            agent_log(ag, 1, "%s cleared: %s", t->kind, t->threat_name ? t->threat_name : key);
+        }
         return 0;
-    char *c = v ? strdup(v) : NULL;
-    if (v && !c)
-        return RG_ENOMEM;
-    free(*field);
-    *field = c;
+    }
+    bool fresh = !t;
+    if (!t && !(t = threat_add(ag, key))) {
+        json_decref(details);
+        return RG_AGENT_ENOMEM;
+    }
+    snprintf(t->kind, sizeof t->kind, "%s", kind);
+    if (set_str(&t->threat_name, title ? title : kind)) {
+        json_decref(details);
+        return RG_AGENT_ENOMEM;
+    }
+    json_decref(t->details);
+    t->details = details;
+    if (fresh || !t->active) {
+        t->active = true;
+        t->reported = false;
+        util_time_format(util_now_ms(), t->detected_at, sizeof t->detected_at);
+        agent_log(ag, 2, "%s: %s", kind, t->threat_name);
+    }
     return 0;
 }
 
@@ -125,7 +161,7 @@ static int on_file(void *ud, const struct scan_file *f)
 int agent_scan_pass(struct rg_agent *ag)
 {
     for (size_t i = 0; i < ag->nthreats; i++)
-        ag->threats[i].seen = false;
+        ag->threats[i].seen = strcmp(ag->threats[i].kind, "malware") != 0; /* others are not the scanner's */
     struct scan_stats st = {0};
     bool complete = true;
     scan_cache_begin(ag->cache);
@@ -177,7 +213,9 @@ json_t *agent_threats_json(const struct rg_agent *ag)
         const struct agent_threat *t = &ag->threats[i];
         json_t *o = json_object();
         json_object_set_new(o, "key", json_string(t->key));
-        json_object_set_new(o, "kind", json_string("malware"));
+        json_object_set_new(o, "kind", json_string(t->kind));
+        if (t->details)
+            json_object_set(o, "details", t->details);
         json_object_set_new(o, "state", json_string(t->active ? "active" : "resolved"));
         json_object_set_new(o, "threatName", json_string(t->threat_name ? t->threat_name : ""));
         if (t->file_path)
@@ -211,11 +249,18 @@ void agent_threats_load(struct rg_agent *ag, const json_t *arr)
     json_array_foreach(arr, i, o)
     {
         const char *key = json_string_value(json_object_get(o, "key"));
-        if (!key || strncmp(key, "sha256:", 7) || agent_threat_find(ag, key))
+        const char *kind = json_string_value(json_object_get(o, "kind"));
+        bool malware = !kind || !strcmp(kind, "malware");
+        if (!key || (malware && strncmp(key, "sha256:", 7)) || agent_threat_find(ag, key))
             continue;
         struct agent_threat *t = threat_add(ag, key);
         if (!t)
             return;
+        if (!malware) {
+            snprintf(t->kind, sizeof t->kind, "%s", kind);
+            json_t *d = json_object_get(o, "details");
+            t->details = json_is_object(d) ? json_deep_copy(d) : NULL;
+        }
         t->active = !json_is_string(json_object_get(o, "state")) ||
                     strcmp(json_string_value(json_object_get(o, "state")), "resolved");
         t->reported = json_is_true(json_object_get(o, "reported"));
