@@ -2,13 +2,15 @@
 #   make        install missing Debian packages, build everything (./build)
 #   make run    the same, then start riskgated on the embedded default (SQLite under ./var/)
 #   make test   the same, then every test, then again built with ASan+UBSan (./build-asan)
+#   make bench  build optimized (./build-bench), run every benchmark, print the table and write
+#               bench/results/latest.json (bench/README.md; BENCH_QUICK=1 for a quick run)
 #   make clean  remove the build trees (./var is kept: it holds your data and admin key)
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 CTEST_ARGS ?=
 
-.PHONY: all deps build run test test-fast test-asan clean
+.PHONY: all deps build run test test-fast test-asan bench clean
 
 all: build
 
@@ -31,6 +33,9 @@ test-asan: deps
 	cd $(ASAN_BUILD) && ctest --output-on-failure --timeout 600 $(CTEST_ARGS)
 
 test: test-fast test-asan
+
+bench: deps
+	@bash bench/run.sh
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)

@@ -13,7 +13,9 @@
  *   - the floor: the exact-key queries against a plain open-addressing hash table
  *     of the same keys (strdup'd strings, 64-bit FNV-1a + finalizer, linear probing,
  *     strcmp): one probe per query, no normalization, no precedence.
- * Usage: intel_bench [scale]   (scale 1 = the sizes above; 0.1 for a quick run)
+ * Usage: intel_bench [--rows] [scale]   (scale 1 = the sizes above; 0.1 for a quick run)
+ * --rows (make bench, bench/README.md): the human report goes to stderr and
+ * stdout gets benchmark 4's rows, one JSON object per line.
  */
 #include <malloc.h>
 #include <stdint.h>
@@ -267,11 +269,23 @@ static double run_plain(const struct plain *t, const struct qset *qs, double *hi
     return (double)qs->n / dt;
 }
 
+/* One row of benchmark 4 (bench/README.md format); met: 1, 0, or -1 for no goal. */
+static void row_print(const char *name, double value, const char *unit, const char *ref, double ref_value,
+                      const char *goal, int met)
+{
+    printf("{\"group\":\"4 Indicator matching\",\"name\":\"%s\",\"value\":%.6g,\"unit\":\"%s\","
+           "\"reference\":\"%s\",\"ref_value\":%.6g,\"ratio\":%.4f,\"goal\":\"%s\",\"met\":%s}\n",
+           name, value, unit, ref, ref_value, ref_value > 0 ? value / ref_value : 0.0, goal,
+           met < 0 ? "null" : met ? "true" : "false");
+}
+
 int main(int argc, char **argv)
 {
-    double scale = argc > 1 ? strtod(argv[1], NULL) : 1.0;
+    int rows = argc > 1 && !strcmp(argv[1], "--rows");
+    FILE *out = rows ? stderr : stdout;
+    double scale = argc > 1 + rows ? strtod(argv[1 + rows], NULL) : 1.0;
     if (!(scale > 0 && scale <= 10)) {
-        fprintf(stderr, "usage: %s [scale in (0, 10]]\n", argv[0]);
+        fprintf(stderr, "usage: %s [--rows] [scale in (0, 10]]\n", argv[0]);
         return 2;
     }
     const size_t ndom = (size_t)(500000 * scale), nurl = (size_t)(500000 * scale), nhash = (size_t)(100000 * scale);
@@ -326,18 +340,19 @@ int main(int argc, char **argv)
     double pbuild = now_s() - t0;
     size_t heap3 = heap_bytes();
 
-    printf("intel_bench: %zu DomainName + %zu Url + %zu FileSha256 = %zu indicators (%zu in the set)\n", ndom, nurl,
+    fprintf(out, "intel_bench: %zu DomainName + %zu Url + %zu FileSha256 = %zu indicators (%zu in the set)\n", ndom, nurl,
            nhash, total, intel_set_count(set));
-    printf("build: %.2f s (%.0f puts/s, normalization included); floor table build %.2f s\n", build,
+    fprintf(out, "build: %.2f s (%.0f puts/s, normalization included); floor table build %.2f s\n", build,
            (double)total / build, pbuild);
-    printf("memory per indicator: RSS growth %.1f B, malloc'd growth %.1f B, intel_set_memory %.1f B "
+    fprintf(out, "memory per indicator: RSS growth %.1f B, malloc'd growth %.1f B, intel_set_memory %.1f B "
            "(floor table: %.1f B malloc'd)\n",
            (double)(rss1 - rss0) / (double)total, (double)(heap1 - heap0) / (double)total,
            (double)intel_set_memory(set) / (double)total, (double)(heap3 - heap2) / (double)total);
 
     static const char *const names[] = {"domain", "url", "hash", "domain"};
-    printf("\n%-7s | %-22s | %-22s | %-22s\n", "lookups", "set, exact keys", "set, realistic", "floor, exact keys");
-    printf("--------+------------------------+------------------------+-----------------------\n");
+    double set_rate[4], real_rate[4], floor_rate[4];
+    fprintf(out, "\n%-7s | %-22s | %-22s | %-22s\n", "lookups", "set, exact keys", "set, realistic", "floor, exact keys");
+    fprintf(out, "--------+------------------------+------------------------+-----------------------\n");
     for (int row = 0; row < 4; row++) {
         int k = row == 3 ? K_DOMAIN : row;
         size_t hit_every = row == 3 ? 20 : 2; /* last row: 5% hits, like a DNS filter's traffic */
@@ -355,14 +370,34 @@ int main(int argc, char **argv)
             r2 = b > r2 ? b : r2;
             r3 = c > r3 ? c : r3;
         }
-        printf("%-7s | %8.2f M/s (%3.0f%% hit) | %8.2f M/s (%3.0f%% hit) | %8.2f M/s (%3.0f%% hit)\n", names[row],
+        set_rate[row] = r1;
+        real_rate[row] = r2;
+        floor_rate[row] = r3;
+        fprintf(out, "%-7s | %8.2f M/s (%3.0f%% hit) | %8.2f M/s (%3.0f%% hit) | %8.2f M/s (%3.0f%% hit)\n", names[row],
                r1 / 1e6, h1 * 100, r2 / 1e6, h2 * 100, r3 / 1e6, h3 * 100);
         qset_free(&exact);
         qset_free(&real);
     }
-    printf("\nrealistic: domain = www.<indicator> or a.cdn.<indicator>; url = <indicator>/download/file.bin?id=N;\n"
+    fprintf(out, "\nrealistic: domain = www.<indicator> or a.cdn.<indicator>; url = <indicator>/download/file.bin?id=N;\n"
            "hash = the same as exact. Misses have the same shapes. One thread, %zu queries per run, best of 3.\n",
            nq);
+    if (rows) {
+        double per = (double)(heap1 - heap0) / (double)total, fper = (double)(heap3 - heap2) / (double)total;
+        row_print("indicator set build time", build, "s", "open-addressing floor table build, same keys", pbuild,
+                  "lower is better (no goal)", -1);
+        row_print("memory per indicator (malloc'd)", per, "B", "floor table, malloc'd per key", fper,
+                  "value < 100 B", per < 100);
+        row_print("domain lookups per second, one core (exact, 50% hits)", set_rate[0], "lookups/s",
+                  "floor table, same queries", floor_rate[0], "value >= 5000000", set_rate[0] >= 5e6);
+        row_print("domain lookups per second, one core (subdomains, 5% hits)", real_rate[3], "lookups/s",
+                  "floor table, exact keys, 5% hits", floor_rate[3], "value >= 5000000", real_rate[3] >= 5e6);
+        row_print("URL lookups per second, one core (exact, 50% hits)", set_rate[1], "lookups/s",
+                  "floor table, same queries", floor_rate[1], "higher is better (no goal)", -1);
+        row_print("URL lookups per second, one core (longer URLs, 50% hits)", real_rate[1], "lookups/s",
+                  "floor table, exact keys", floor_rate[1], "higher is better (no goal)", -1);
+        row_print("file hash lookups per second, one core (50% hits)", set_rate[2], "lookups/s",
+                  "floor table, same queries", floor_rate[2], "higher is better (no goal)", -1);
+    }
     plain_free(&pt);
     intel_set_free(set);
     return 0;

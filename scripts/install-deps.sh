@@ -5,6 +5,7 @@ set -euo pipefail
 PKGS=(build-essential cmake pkg-config
       libh2o-evloop-dev libjansson-dev libsqlite3-dev libssl-dev
       libcurl4-openssl-dev libcmocka-dev
+      libldns-dev dnsutils
       curl jq sqlite3 procps openssl python3)
 missing=()
 for p in "${PKGS[@]}"; do

@@ -10,8 +10,10 @@
  * logs, returns or writes anywhere but state.json the device credential.
  *
  * Not thread-safe: use one handle from one thread. The library starts no
- * thread of its own: the daemon's network wait (live updates, below) is a
- * non-blocking libcurl transfer whose sockets are part of rg_agent_pollfds.
+ * thread of its own (except network protection's short-lived TLS check
+ * worker, below, and web protection's block page, rg_agent_set_dns): the
+ * daemon's network wait (live updates, below) is a non-blocking libcurl
+ * transfer whose sockets are part of rg_agent_pollfds, like the DNS filter's.
  * Several processes may use the same state folder (the daemon re-reads
  * state.json when it changes).
  *
@@ -74,7 +76,7 @@ enum rg_agent_action {
     RG_AGENT_BLOCK = 4,   /* Block */
 };
 
-#define RG_AGENT_MAX_FDS 21 /* rg_agent_pollfds never returns more (broker 17, live updates 4) */
+#define RG_AGENT_MAX_FDS 42 /* rg_agent_pollfds never returns more (broker 17, live updates 4, web protection 21) */
 
 struct rg_agent;
 
@@ -128,6 +130,30 @@ RG_AGENT_API int rg_agent_signout(struct rg_agent *ag);
  */
 RG_AGENT_API int rg_agent_set_vpn(struct rg_agent *ag, int on);
 
+/*
+ * Web protection's traffic filter (docs/agent.md "Web protection"): a local
+ * DNS resolver the daemon serves in its poll loop (UDP and TCP, non-blocking)
+ * that answers names a Block or Warn indicator (or the built-in phishing test
+ * domain) decides with the block page's address (or NXDOMAIN) and forwards
+ * every other query to the upstream resolvers unchanged; plus the block page,
+ * an HTTP server on a thread of its own (started only when the page is on).
+ * Strings are borrowed for the call.
+ */
+struct rg_agent_dns {
+    const char *listen;           /* "ADDR[:PORT]" (an IP literal, port 53 by default); NULL: "127.0.0.2:53" */
+    const char *const *upstreams; /* "ADDR[:PORT]" each; none: the nameservers of /etc/resolv.conf */
+    int nupstreams;               /* at most 4 */
+    const char *block_page;       /* "ADDR:PORT"; NULL: the listen address, port 80; "off": no page */
+    int nxdomain;                 /* 1: blocked names get NXDOMAIN instead of the block page's address */
+};
+/*
+ * Turns the filter on for rg_agent_start, which binds it (a failure to bind
+ * is logged and shown as web protection "partial", never fatal). Without
+ * this call the daemon has no filter. 0, RG_AGENT_EINVAL (a bad address,
+ * see rg_agent_errmsg), RG_AGENT_ENOMEM.
+ */
+RG_AGENT_API int rg_agent_set_dns(struct rg_agent *ag, const struct rg_agent_dns *dns);
+
 /* Adds a folder to scan (copied). 0, RG_AGENT_EINVAL (not a folder), RG_AGENT_ENOMEM. */
 RG_AGENT_API int rg_agent_add_scan_dir(struct rg_agent *ag, const char *dir);
 /* Seconds between scans (default 60, at least 1). */
@@ -140,6 +166,29 @@ RG_AGENT_API int rg_agent_start(struct rg_agent *ag);
  * "rescan" do. Not async-signal-safe: call it from the loop, not a handler.
  */
 RG_AGENT_API void rg_agent_request_rescan(struct rg_agent *ag);
+
+/*
+ * Network protection (docs/agent.md "Network protection"; active while the
+ * configuration's DefenderNetworkProtectionEnable is on). Call before
+ * rg_agent_start. Strings are copied.
+ * - rg_agent_add_trust_store: a folder or file of trusted root certificates to
+ *   watch (repeatable; none given: /usr/local/share/ca-certificates and /etc/ssl/certs).
+ * - rg_agent_add_ca_bundle: the distribution's own trusted set, a file or folder
+ *   (repeatable; none given: /usr/share/ca-certificates); its certificates are never suspicious.
+ * - rg_agent_add_tls_check: "HOST:PORT[=SHA256]", a well-known TLS endpoint whose
+ *   certificate must verify (and match the pin: SHA-256 of the leaf's SPKI or of
+ *   the leaf) on the current network, else the network may intercept (at most 16).
+ * - rg_agent_set_tls_ca: verify the checks against this PEM file instead of the system trust.
+ * - rg_agent_set_net_interval: seconds between interception checks (default 900, at least 10).
+ * The checks run on a short-lived worker thread (at most 3 s per endpoint);
+ * the handle itself is still used from one thread only.
+ * 0, RG_AGENT_EINVAL (a bad spec, a missing file), RG_AGENT_ENOMEM.
+ */
+RG_AGENT_API int rg_agent_add_trust_store(struct rg_agent *ag, const char *path);
+RG_AGENT_API int rg_agent_add_ca_bundle(struct rg_agent *ag, const char *path);
+RG_AGENT_API int rg_agent_add_tls_check(struct rg_agent *ag, const char *spec);
+RG_AGENT_API int rg_agent_set_tls_ca(struct rg_agent *ag, const char *file);
+RG_AGENT_API void rg_agent_set_net_interval(struct rg_agent *ag, int seconds);
 /*
  * The periodic work: whatever is due of heartbeat, configuration refetch,
  * indicator sync, scan, detection reports, status.json; re-arming the

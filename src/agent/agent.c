@@ -17,6 +17,8 @@
 
 #include "agent/config.h"
 #include "agent/core.h"
+#include "agent/netprot.h"
+#include "agent/webprot.h"
 #include "common/err.h"
 
 int64_t agent_mono_ms(void)
@@ -215,7 +217,8 @@ int rg_agent_new(const char *state_dir, struct rg_agent **out)
     ag->sock_path = ag->dir ? join(ag->dir, "agent.sock") : NULL;
     ag->ind = indset_new();
     ag->cache = scan_cache_new();
-    if (!ag->sock_path || !ag->status_path || !ag->state_path || !ag->ind || !ag->cache) {
+    ag->np = netprot_new();
+    if (!ag->sock_path || !ag->status_path || !ag->state_path || !ag->ind || !ag->cache || !ag->np) {
         rg_agent_free(ag);
         return RG_AGENT_ENOMEM;
     }
@@ -264,6 +267,8 @@ void rg_agent_free(struct rg_agent *ag)
     free(ag->wanted_config);
     indset_free(ag->ind);
     scan_cache_free(ag->cache);
+    netprot_free(ag->np);
+    webprot_free(ag);
     agent_threats_release(ag);
     for (size_t i = 0; i < ag->ndirs; i++)
         free(ag->dirs[i]);
@@ -470,11 +475,14 @@ int rg_agent_start(struct rg_agent *ag)
     ag->next_hb = now;
     ag->next_scan = now;
     ag->next_report = now;
+    netprot_start(ag);
+    webprot_start(ag); /* the DNS filter and block page, when rg_agent_set_dns asked for them */
     return 0;
 }
 
 void rg_agent_request_rescan(struct rg_agent *ag)
 {
+    netprot_request(ag);
     ag->rescan = true;
     ag->next_hb = agent_mono_ms();
 }
@@ -493,9 +501,14 @@ int rg_agent_tick(struct rg_agent *ag, int *next_ms)
         int rc = agent_heartbeat(ag);
         int64_t iv = (int64_t)ag->hb_interval_s * 1000;
         ag->next_hb = now + (rc ? min64(iv, 15000) : iv);
-        if (ag->wait.sync_due) /* the long-poll announced a change: was it applied? */
+        if (ag->wait.sync_due && !ag->ind_more) /* the long-poll announced a change: was it applied? */
             agent_wait_synced(ag, rc);
         dirty = true;
+    } else if (active && ag->ind_more) { /* the next slice of a large indicator sync */
+        int rc = agent_sync_indicators(ag);
+        if (ag->wait.sync_due && !ag->ind_more)
+            agent_wait_synced(ag, rc);
+        dirty = !ag->ind_more;
     }
     if (ag->rescan || now >= ag->next_scan) {
         ag->rescan = false;
@@ -503,16 +516,22 @@ int rg_agent_tick(struct rg_agent *ag, int *next_ms)
         ag->next_scan = agent_mono_ms() + (int64_t)ag->scan_interval_s * 1000;
         dirty = true;
     }
+    if (netprot_tick(ag, now)) /* network protection: its detections are reported just below */
+        dirty = true;
     if (active && !ag->refused && agent_threats_pending(ag) && now >= ag->next_report) {
         int rc = agent_report(ag);
-        /* the server refusing the batch itself will not change soon: retry slowly */
+        /* the server refusing the batch itself will not change soon: retry slowly. The report is a blocking
+         * HTTP call on the loop that also serves DNS: never more than one per AGENT_REPORT_GAP_MS. */
         if (rc)
             ag->next_report = now + (rc == RG_AGENT_ESERVER ? 12 * AGENT_RETRY_MS : AGENT_RETRY_MS);
+        else
+            ag->next_report = agent_mono_ms() + AGENT_REPORT_GAP_MS;
         dirty = true;
     }
     now = agent_mono_ms();
     /* live updates: re-arm the long-poll (after the heartbeat it may have asked for), drive curl's timer */
     agent_wait_tick(ag, now);
+    webprot_tick(ag, now);
     if (ag->wait.dirty) {
         ag->wait.dirty = false;
         dirty = true;
@@ -527,6 +546,10 @@ int rg_agent_tick(struct rg_agent *ag, int *next_ms)
     if (active && !ag->refused && agent_threats_pending(ag))
         next = min64(next, ag->next_report);
     next = min64(next, agent_wait_next(ag));
+    next = min64(next, netprot_next(ag));
+    next = min64(next, webprot_next(ag));
+    if (active && ag->ind_more)
+        next = now;
     int64_t wait = next - now;
     if (next_ms)
         *next_ms = (int)(wait < 0 ? 0 : wait > 60000 ? 60000 : wait);
@@ -536,13 +559,21 @@ int rg_agent_tick(struct rg_agent *ag, int *next_ms)
 int rg_agent_pollfds(struct rg_agent *ag, struct pollfd *fds, int max)
 {
     int n = agent_broker_pollfds(ag, fds, max);
-    return n + agent_wait_pollfds(ag, fds + n, max - n);
+    n += agent_wait_pollfds(ag, fds + n, max - n);
+    return n + webprot_pollfds(ag, fds + n, max - n);
 }
 
 void rg_agent_process(struct rg_agent *ag, const struct pollfd *fds, int n)
 {
     agent_broker_process(ag, fds, n);
     agent_wait_process(ag, fds, n);
+    webprot_process(ag, fds, n);
+}
+
+int rg_agent_set_dns(struct rg_agent *ag, const struct rg_agent_dns *dns)
+{
+    ag->err[0] = '\0';
+    return webprot_configure(ag, dns);
 }
 
 int rg_agent_sync(struct rg_agent *ag)

@@ -27,6 +27,8 @@ static const struct {
     {"vpn", cmd_vpn, "on|off", "turn the VPN filter on, or skip it if allowed"},
     {"hello", cmd_hello, "", "print the local socket's hello answer (what managed apps learn)"},
     {"rescan", cmd_rescan, "", "ask the daemon for a heartbeat and a scan now (like SIGHUP)"},
+    {"network", cmd_network, "status [--json] | observe --security S [--ssid NAME] | trust|untrust [--ssid NAME|--cert SHA256]",
+     "network protection: what it sees, feed the current Wi-Fi, trust a network or certificate"},
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "agent/core.h"
+#include "agent/netprot.h"
 #include "common/err.h"
 
 #define CONN_IDLE_MS 10000
@@ -137,6 +138,8 @@ static void serve_line(struct rg_agent *ag, struct agent_conn *c, char *line)
         json_object_set_new(o, "ok", json_true());
         json_object_set_new(o, "rescan", json_string("scheduled"));
         answer(c, o);
+    } else if (!strncmp(line, "network ", 8)) { /* network protection: observe, trust, untrust (netprot.c) */
+        answer(c, netprot_serve(ag, line + 8));
     } else if (!strcmp(line, "status")) {
         answer(c, agent_status_build(ag));
     } else if (!strcmp(line, "quit")) {

@@ -18,7 +18,10 @@
 
 #include "agent/cmd.h"
 
-#define USAGE "run [--scan DIR]... [--interval S] [--log-format text|json] [-v] [--state-dir DIR]"
+#define USAGE                                                                                                  \
+    "run [--scan DIR]... [--interval S] [--log-format text|json] [-v] [--state-dir DIR]\n"                     \
+    "        " CMD_NETPROT_USAGE "\n"                                                                        \
+    "        " CMD_WEBPROT_USAGE
 
 /* The only mutable statics of the program: what the signal handlers may touch. */
 static volatile sig_atomic_t stop_flag, rescan_flag;
@@ -44,8 +47,12 @@ int cmd_run(struct cmd_env *env, int argc, char **argv)
         {"verbose", no_argument, NULL, 'v'},
         {"state-dir", required_argument, NULL, 'S'},
         {"help", no_argument, NULL, 'h'},
+        CMD_NETPROT_OPTIONS,
+        CMD_WEBPROT_OPTIONS,
         {NULL, 0, NULL, 0},
     };
+    struct cmd_netprot_opts npo = {0};
+    struct cmd_webprot_opts wpo = {0};
     const char *dirs[64];
     int ndirs = 0;
     long interval = 0;
@@ -85,6 +92,16 @@ int cmd_run(struct cmd_env *env, int argc, char **argv)
             printf("usage: riskgate-agent %s\n", USAGE);
             return 0;
         default:
+            if (c >= CMD_NETPROT_OPT_FIRST && c <= CMD_NETPROT_OPT_LAST) { /* network protection (cmd_network.c) */
+                if (cmd_netprot_option(&npo, c, optarg))
+                    return EXIT_USAGE;
+                break;
+            }
+            if (c >= CMD_WEBPROT_OPT_FIRST && c <= CMD_WEBPROT_OPT_LAST) { /* web protection (cmd_webprot.c) */
+                if (cmd_webprot_option(&wpo, c, optarg))
+                    return EXIT_USAGE;
+                break;
+            }
             return cmd_usage(USAGE);
         }
     }
@@ -96,6 +113,10 @@ int cmd_run(struct cmd_env *env, int argc, char **argv)
     int rc = 0;
     for (int i = 0; i < ndirs && !rc; i++)
         rc = rg_agent_add_scan_dir(ag, dirs[i]);
+    if (!rc)
+        rc = cmd_netprot_apply(ag, &npo);
+    if (!rc)
+        rc = cmd_webprot_apply(ag, &wpo);
     if (rc) {
         rc = cmd_fail(ag, rc);
         rg_agent_free(ag);

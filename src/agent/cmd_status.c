@@ -33,12 +33,19 @@ static const char *level_word(const char *lvl, char *buf, size_t n)
     return buf;
 }
 
+/* Network protection's detections are shown in its own block (cmd_network_print), audit mode respected. */
+static bool network_kind(const json_t *t)
+{
+    const char *k = s(t, "kind");
+    return k && (!strcmp(k, "certificate") || !strcmp(k, "openNetwork") || !strcmp(k, "rogueWifi"));
+}
+
 static void print_threats(const json_t *st, const char *level)
 {
     json_t *threats = json_object_get(st, "threats");
     size_t i, nactive = 0;
     json_t *t;
-    json_array_foreach(threats, i, t) nactive += strcmp(s(t, "state") ? s(t, "state") : "", "resolved") != 0;
+    json_array_foreach(threats, i, t) nactive += !network_kind(t) && strcmp(s(t, "state") ? s(t, "state") : "", "resolved") != 0;
     if (!nactive) {
         printf("Threats:          none found%s\n",
                json_is_object(json_object_get(st, "scan")) &&
@@ -51,6 +58,8 @@ static void print_threats(const json_t *st, const char *level)
     size_t left = nactive;
     json_array_foreach(threats, i, t)
     {
+        if (network_kind(t))
+            continue;
         const char *name = s(t, "threatName") ? s(t, "threatName") : "a threat";
         const char *path = s(t, "filePath");
         if (!strcmp(s(t, "state") ? s(t, "state") : "", "resolved")) {
@@ -166,6 +175,7 @@ int cmd_status(struct cmd_env *env, int argc, char **argv)
         printf("Sign-out:         %s\n", json_is_true(json_object_get(st, "signOutAllowed"))
                                              ? "allowed (riskgate-agent signout)"
                                              : "not allowed by your organization (DisableSignOut)");
+    cmd_network_print(st);
     if (!json_is_true(json_object_get(st, "appDetailsInReports")))
         printf("Privacy:          file and app names are not sent with threat reports\n");
     json_decref(st);

@@ -24,6 +24,8 @@
 #define AGENT_LINE_MAX 4096    /* one broker request line */
 #define AGENT_REPORT_BATCH 100 /* detections per POST */
 #define AGENT_RETRY_MS 5000    /* after a failed report */
+#define AGENT_REPORT_GAP_MS 1000 /* between two reports: a burst of detections (web protection: one per blocked name) is one POST a second, not one per loop turn */
+#define AGENT_SYNC_SLICE_MS 200 /* the daemon fetches indicator pages for this long, then serves its loop again */
 #define AGENT_DEFAULT_SCAN_S 60
 #define AGENT_DEFAULT_HEARTBEAT_S 60
 #define AGENT_TEST_DOMAIN "smartscreentestratings2.net" /* reference §10: always phishing */
@@ -112,6 +114,7 @@ struct rg_agent {
     char *wanted_config;  /* configVersion from the last heartbeat */
     int64_t ind_version;  /* of the indicator set */
     int64_t wanted_ind;   /* indicatorVersion from the last heartbeat, -1 unknown */
+    bool ind_more;        /* the server has more indicator pages: the daemon fetches them turn by turn */
     struct indset *ind;
     char threat_level[16]; /* "" unknown */
     int hb_interval_s;
@@ -135,6 +138,8 @@ struct rg_agent {
     int lfd; /* broker listening socket, -1 */
     struct agent_conn conns[AGENT_MAX_CONNS];
     struct agent_wait wait;
+    struct netprot *np; /* network protection (netprot.h), owned */
+    struct webprot *web; /* web protection's DNS filter and block page (webprot.c), or NULL */
 };
 
 int64_t agent_mono_ms(void);
@@ -151,7 +156,7 @@ int agent_session(struct rg_agent *ag);         /* http client for the stored id
 void agent_session_reset(struct rg_agent *ag);  /* forget server state (identity changed) */
 int agent_heartbeat(struct rg_agent *ag);       /* POST heartbeat; then config / indicators if moved */
 int agent_fetch_config(struct rg_agent *ag);    /* GET config */
-int agent_sync_indicators(struct rg_agent *ag); /* GET indicators?since= */
+int agent_sync_indicators(struct rg_agent *ag); /* GET indicators?since= while "more" (daemon: for a slice, then ind_more) */
 int agent_report(struct rg_agent *ag);          /* POST pending detections */
 json_t *agent_device_facts(void);               /* {"platform":"linux",...} */
 
@@ -173,12 +178,28 @@ struct agent_threat *agent_threat_find(struct rg_agent *ag, const char *key);
 int agent_detection_set(struct rg_agent *ag, const char *kind, const char *key, bool active, const char *title,
                         json_t *details);
 void agent_threats_drop_resolved(struct rg_agent *ag); /* resolved and reported: forgotten */
+/* Forgets, without any report, the detections of this kind the server already has (events such as phishing). */
+void agent_detections_forget_reported(struct rg_agent *ag, const char *kind);
 
 /* status.c */
 json_t *agent_status_build(struct rg_agent *ag);
 int agent_status_write(struct rg_agent *ag);
 json_t *agent_status_read(const struct rg_agent *ag); /* status.json or NULL */
 json_t *agent_check_url_json(struct rg_agent *ag, const char *url, int *action);
+/*
+ * The web decision shared by check-url and the DNS filter (webprot.c): the
+ * deciding indicator for url (a URL or a bare host; host: its host part), and
+ * when builtin is set the built-in test domain, which blocks unless an
+ * indicator allows or warns it. Returns and stores in out->action an
+ * RG_AGENT_* action; out->ind's strings are borrowed until the set changes.
+ */
+struct agent_web_hit {
+    int action;         /* RG_AGENT_NOMATCH .. RG_AGENT_BLOCK */
+    bool builtin;       /* decided by the built-in test domain */
+    struct indicator ind; /* the deciding indicator (when not builtin and action != NOMATCH) */
+    const char *title;  /* the indicator's title, the built-in's, or NULL */
+};
+int agent_web_match(struct rg_agent *ag, const char *url, const char *host, bool builtin, struct agent_web_hit *out);
 json_t *agent_hello_json(struct rg_agent *ag);
 
 /* broker.c */

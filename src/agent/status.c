@@ -16,6 +16,8 @@
 
 #include "agent/config.h"
 #include "agent/core.h"
+#include "agent/netprot.h"
+#include "agent/webprot.h"
 #include "agent/url.h"
 #include "common/err.h"
 
@@ -83,12 +85,14 @@ static void runtime_from_memory(struct rg_agent *ag, json_t *o)
     json_object_set_new(o, "scan", scan);
     json_object_set_new(o, "threats", agent_threats_json(ag));
     json_object_set_new(o, "liveUpdates", agent_wait_json(ag));
+    json_object_set_new(o, "networkProtection", netprot_status_json(ag));
+    json_object_set_new(o, "dnsFilter", webprot_status_json(ag));
 }
 
 static const char *const runtime_keys[] = {
     "lastHeartbeat", "serverReachable", "credentialRefused", "lastError",      "threatLevel",
     "configVersion", "settings",        "indicatorVersion",  "indicatorCount", "scan",
-    "threats",       "daemon",          "liveUpdates"};
+    "threats",       "daemon",          "liveUpdates", "networkProtection", "dnsFilter"};
 
 json_t *agent_status_build(struct rg_agent *ag)
 {
@@ -155,6 +159,16 @@ json_t *agent_status_build(struct rg_agent *ag)
     json_object_set_new(web, "configurationKnown", json_boolean(json_is_object(settings)));
     json_object_set_new(web, "vpnOptional",
                         json_boolean(config_bool(json_is_object(settings) ? settings : NULL, "DefenderOptionalVPN")));
+    /* the traffic filter the configuration wants could not listen: "partial: the DNS filter could not listen on ..." */
+    json_t *df = json_object_get(o, "dnsFilter");
+    if (json_is_object(df)) {
+        if (w == CONFIG_WEB_ON && config_bool(json_is_object(settings) ? settings : NULL, "vpn") &&
+            json_is_false(json_object_get(df, "listening"))) {
+            json_object_set_new(web, "state", json_string(config_web_name(CONFIG_WEB_PARTIAL)));
+            json_object_set(web, "why", json_object_get(df, "error"));
+        }
+        json_object_set(web, "dnsFilter", df);
+    }
     json_object_set_new(o, "webProtection", web);
     json_object_set_new(o, "signOutAllowed",
                         json_boolean(!config_bool(json_is_object(settings) ? settings : NULL, "DisableSignOut")));
@@ -211,22 +225,37 @@ static bool is_test_domain(const char *host)
     return hl >= tl && !strcmp(host + hl - tl, AGENT_TEST_DOMAIN) && (hl == tl || host[hl - tl - 1] == '.');
 }
 
+int agent_web_match(struct rg_agent *ag, const char *url, const char *host, bool builtin, struct agent_web_hit *out)
+{
+    out->builtin = false;
+    out->title = NULL;
+    int act = indset_match_url(ag->ind, url, &out->ind) ? action_code(out->ind.action) : RG_AGENT_NOMATCH;
+    if (builtin && (act == RG_AGENT_NOMATCH || act == RG_AGENT_AUDIT) && is_test_domain(host)) {
+        act = RG_AGENT_BLOCK;
+        out->builtin = true;
+        out->title = "Phishing test page (built-in test domain)";
+    } else if (act != RG_AGENT_NOMATCH) {
+        out->title = out->ind.title;
+    }
+    out->action = act;
+    return act;
+}
+
 json_t *agent_check_url_json(struct rg_agent *ag, const char *url, int *action)
 {
     char host[URL_HOST_MAX];
     if (!url || url_host(url, host, sizeof host, NULL))
         return NULL;
-    struct indicator hit;
-    const struct indicator *m = indset_match_url(ag->ind, url, &hit) ? &hit : NULL;
-    int act = m ? action_code(m->action) : RG_AGENT_NOMATCH;
+    struct agent_web_hit wh;
+    int act = agent_web_match(ag, url, host, true, &wh);
+    const struct indicator *m = act != RG_AGENT_NOMATCH && !wh.builtin ? &wh.ind : NULL;
     json_t *o = json_object();
     json_object_set_new(o, "url", json_string(url));
     json_object_set_new(o, "host", json_string(host));
-    if ((act == RG_AGENT_NOMATCH || act == RG_AGENT_AUDIT) && is_test_domain(host)) {
-        act = RG_AGENT_BLOCK;
+    if (wh.builtin) {
         json_object_set_new(o, "indicatorType", json_string("Builtin"));
         json_object_set_new(o, "indicatorValue", json_string(AGENT_TEST_DOMAIN));
-        json_object_set_new(o, "title", json_string("Phishing test page (built-in test domain)"));
+        json_object_set_new(o, "title", json_string(wh.title));
         json_object_set_new(o, "severity", json_string("Informational"));
     } else if (m) {
         json_object_set_new(o, "indicatorId", json_integer(m->id));

@@ -57,6 +57,7 @@ void agent_session_reset(struct rg_agent *ag)
     indset_clear(ag->ind);
     ag->ind_version = 0;
     ag->wanted_ind = -1;
+    ag->ind_more = false;
     ag->threat_level[0] = '\0';
     ag->refused = false;
     ag->server_ok = false;
@@ -206,8 +207,10 @@ static bool json_id(const json_t *v, int64_t *out)
     return false;
 }
 
-int agent_sync_indicators(struct rg_agent *ag)
+/* One page of the delta sync; *more: the server holds more after it. */
+static int sync_page(struct rg_agent *ag, bool *more)
 {
+    *more = false;
     int rc = agent_session(ag);
     if (rc)
         return rc;
@@ -274,13 +277,29 @@ int agent_sync_indicators(struct rg_agent *ag)
     ag->ind_version = json_integer_value(ver);
     if (ag->wanted_ind < ag->ind_version)
         ag->wanted_ind = ag->ind_version;
+    *more = json_is_true(json_object_get(ans.json, "more")) && ag->ind_version > old;
     httpc_answer_release(&ans);
     agent_log(ag, 1, "indicators: version %lld -> %lld, %zu held%s", (long long)old, (long long)ag->ind_version,
               indset_count(ag->ind), bad ? " (some could not be used)" : "");
-    /* a new indicator may change what an unchanged file is */
-    if (ag->daemon)
-        ag->rescan = true;
     return 0;
+}
+
+int agent_sync_indicators(struct rg_agent *ag)
+{
+    /* The daemon's loop also answers DNS: it takes the pages of a large sync (the first one of a million
+     * indicators is 200 pages) a slice at a time and serves queries in between (rg_agent_tick goes on while
+     * ind_more). A command waits for the whole set. */
+    int64_t until = agent_mono_ms() + AGENT_SYNC_SLICE_MS;
+    bool more = false;
+    int rc;
+    do
+        rc = sync_page(ag, &more);
+    while (!rc && more && (!ag->daemon || agent_mono_ms() < until));
+    ag->ind_more = !rc && more;
+    /* a new indicator may change what an unchanged file is (rescan once the set is whole) */
+    if (!rc && !more && ag->daemon)
+        ag->rescan = true;
+    return rc;
 }
 
 int agent_report(struct rg_agent *ag)

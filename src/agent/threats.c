@@ -44,6 +44,20 @@ void agent_threats_drop_resolved(struct rg_agent *ag)
     ag->nthreats = o;
 }
 
+void agent_detections_forget_reported(struct rg_agent *ag, const char *kind)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < ag->nthreats; i++) {
+        struct agent_threat *t = &ag->threats[i];
+        if (t->reported && !strcmp(t->kind, kind)) {
+            threat_release(t);
+            continue;
+        }
+        ag->threats[o++] = *t;
+    }
+    ag->nthreats = o;
+}
+
 void agent_threats_release(struct rg_agent *ag)
 {
     for (size_t i = 0; i < ag->nthreats; i++)

@@ -7,8 +7,11 @@
 
 #include <jansson.h>
 
+#include "common/buf.h"
 #include "common/err.h"
 #include "common/util.h"
+
+#define LOG_LINE_MAX (64 * 1024) /* a longer line loses the fields past it, never the line */
 
 static const char *level_names[] = {"debug", "info", "warn", "error"};
 
@@ -24,59 +27,75 @@ int log_format_parse(const char *s, enum log_format *out)
 }
 
 /* Text mode: a value with spaces, quotes, '=' or control characters is quoted and escaped, so no input can forge a line or a field. */
-static void put_text(FILE *f, const char *v)
+static void put_text(struct buf *b, const char *v)
 {
     int plain = *v != '\0';
     for (const unsigned char *p = (const unsigned char *)v; *p; p++)
         if (*p <= ' ' || *p == '"' || *p == '=' || *p == '\\' || *p == 0x7f)
             plain = 0;
     if (plain) {
-        fputs(v, f);
+        buf_puts(b, v);
         return;
     }
-    fputc('"', f);
-    for (const unsigned char *p = (const unsigned char *)v; *p; p++) {
+    buf_puts(b, "\"");
+    const unsigned char *run = (const unsigned char *)v; /* plain bytes go in runs, not one by one */
+    for (const unsigned char *p = run; *p; p++) {
+        if (*p != '"' && *p != '\\' && *p >= ' ' && *p != 0x7f)
+            continue;
+        buf_append(b, run, (size_t)(p - run));
         if (*p == '"' || *p == '\\')
-            fprintf(f, "\\%c", *p);
+            buf_printf(b, "\\%c", *p);
         else if (*p == '\n')
-            fputs("\\n", f);
-        else if (*p < ' ' || *p == 0x7f)
-            fprintf(f, "\\x%02x", *p);
+            buf_puts(b, "\\n");
         else
-            fputc(*p, f);
+            buf_printf(b, "\\x%02x", *p);
+        run = p + 1;
     }
-    fputc('"', f);
+    buf_puts(b, (const char *)run);
+    buf_puts(b, "\"");
 }
 
+/*
+ * Composes the whole line in memory and hands it to stdio once: stderr is
+ * unbuffered, and a line written piecemeal costs a write(2) per piece (a
+ * daemon logging on its hot path stalls) and can interleave with other writers.
+ */
 static void emit(const struct log *lg, json_t *obj)
 {
     FILE *f = lg->out ? lg->out : stderr;
     char ts[UTIL_TIME_LEN + 1];
     util_time_format(util_now_ms(), ts, sizeof ts);
+    struct buf b = BUF_INIT(LOG_LINE_MAX);
     if (lg->format == LOG_JSON) {
         json_object_set_new(obj, "time", json_string(ts));
         char *s = json_dumps(obj, JSON_COMPACT | JSON_SORT_KEYS);
         if (s) {
-            fprintf(f, "%s\n", s);
+            buf_puts(&b, s);
             free(s);
         }
     } else {
-        fprintf(f, "%s", ts);
+        buf_puts(&b, ts);
         const char *k;
         json_t *v;
         json_object_foreach(obj, k, v) {
             if (json_is_string(v)) {
-                fprintf(f, " %s=", k);
-                put_text(f, json_string_value(v));
+                buf_printf(&b, " %s=", k);
+                put_text(&b, json_string_value(v));
             }
             else if (json_is_integer(v))
-                fprintf(f, " %s=%lld", k, (long long)json_integer_value(v));
+                buf_printf(&b, " %s=%lld", k, (long long)json_integer_value(v));
             else if (json_is_real(v))
-                fprintf(f, " %s=%.3f", k, json_real_value(v));
+                buf_printf(&b, " %s=%.3f", k, json_real_value(v));
         }
+    }
+    if (b.len && buf_puts(&b, "\n")) { /* at the cap: the newline on its own */
+        fwrite(b.data, 1, b.len, f);
         fputc('\n', f);
+    } else if (b.len) {
+        fwrite(b.data, 1, b.len, f);
     }
     fflush(f);
+    buf_release(&b);
 }
 
 void log_msg(const struct log *lg, enum log_level lvl, const char *fmt, ...)

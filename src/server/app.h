@@ -12,10 +12,12 @@
 #define APP_DEFAULT_TENANT "default"
 
 struct notify;
+struct appcache;
 
 struct app {
     struct store *store;          /* owned by main */
     struct notify *notify;        /* waiters on suspended requests; owned by main */
+    struct appcache *cache;       /* the check-in's in-memory state (appcache.h); owned by main */
     struct sign_key *sign;        /* signs offline tickets; owned by main */
     const struct log *log;        /* borrowed */
     struct http_metrics *metrics; /* borrowed */

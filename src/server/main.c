@@ -14,6 +14,7 @@
 #include "common/log.h"
 #include "common/sign.h"
 #include "server/app.h"
+#include "server/appcache.h"
 #include "server/config.h"
 #include "server/http/http.h"
 #include "server/notify.h"
@@ -28,8 +29,18 @@ static void on_signal(int sig)
     stop_flag = 1;
 }
 
+/* Once a second on the loop: the deferred lastSyncDateTime writes of check-ins (appcache.h). */
+static void on_tick(void *vapp)
+{
+    struct app *app = vapp;
+    if (appcache_flush(app->cache, app->store))
+        log_msg(app->log, LOG_WARN, "could not write check-in times; retrying in a second");
+}
+
 int main(int argc, char **argv)
 {
+    /* one write per log line (unbuffered stderr costs a system call per field, on every request) */
+    setvbuf(stderr, NULL, _IOLBF, 0);
     struct config cfg;
     char err[1024] = "";
     config_init(&cfg);
@@ -56,14 +67,23 @@ int main(int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
 
     struct app app = {.log = &lg};
-    if ((rc = store_open(cfg.db, &app.store, err, sizeof err))) {
+    struct store *db = NULL;
+    if ((rc = store_open(cfg.db, &db, err, sizeof err))) {
         fprintf(stderr, "riskgated: %s\n", err);
         return rc == RG_EINVAL ? 2 : 1;
+    }
+    /* every write reaches the check-in cache through the watching store, whichever handler makes it */
+    if (!(app.cache = appcache_new()) || store_watch_new(db, appcache_on_write, app.cache, &app.store)) {
+        fprintf(stderr, "riskgated: out of memory\n");
+        appcache_free(app.cache);
+        store_close(db);
+        return 1;
     }
     int created = 0;
     if (app_bootstrap(&app, cfg.admin_key_file, &created, err, sizeof err)) {
         fprintf(stderr, "riskgated: %s\n", err);
         store_close(app.store);
+        appcache_free(app.cache);
         return 1;
     }
     if (created)
@@ -74,6 +94,7 @@ int main(int argc, char **argv)
     if (sign_key_load(cfg.signing_key_file, &app.sign, &made_key, err, sizeof err)) {
         fprintf(stderr, "riskgated: %s\n", err);
         store_close(app.store);
+        appcache_free(app.cache);
         return 1;
     }
     if (made_key)
@@ -91,6 +112,7 @@ int main(int argc, char **argv)
         .app = &app,
         .log = &lg,
         .metrics = app.metrics,
+        .tick = on_tick,
     };
     struct http_server *srv = NULL;
     int port = 0;
@@ -100,6 +122,7 @@ int main(int argc, char **argv)
         sign_key_free(app.sign);
         http_metrics_free(app.metrics);
         store_close(app.store);
+        appcache_free(app.cache);
         return rc == RG_EINVAL ? 2 : 1;
     }
     const char *scheme = hc.tls_cert ? "https" : "http";
@@ -123,9 +146,12 @@ int main(int argc, char **argv)
     rc = http_server_run(srv, &stop_flag);
     log_msg(&lg, LOG_INFO, "shutting down (signal %d)", (int)stop_signal);
     http_server_free(srv);
+    if (appcache_flush(app.cache, app.store))
+        log_msg(&lg, LOG_WARN, "shutdown: could not write the last check-in times");
     notify_free(app.notify);
     sign_key_free(app.sign);
     http_metrics_free(app.metrics);
     store_close(app.store);
+    appcache_free(app.cache);
     return rc ? 1 : 0;
 }

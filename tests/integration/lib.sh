@@ -17,6 +17,22 @@ rg_cleanup() {
 }
 trap rg_cleanup EXIT
 
+# free_port: a port free for both UDP and TCP on 127.0.0.1 (for riskgate-agent's DNS filter)
+free_port() {
+  python3 - <<'PY'
+import socket
+while True:
+    t = socket.socket(); t.bind(("127.0.0.1", 0)); p = t.getsockname()[1]
+    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        u.bind(("127.0.0.1", p)); print(p); break
+    except OSError:
+        pass
+    finally:
+        u.close(); t.close()
+PY
+}
+
 # rg_start [extra flags...]: starts the daemon on the test's database; sets RG_URL, RG_PID, RG_KEY.
 rg_start() {
   : >"$RG_TMP/daemon.log"

@@ -32,9 +32,13 @@ ag() {
   AERR=$(cat "$RG_TMP/a.err")
   cat "$RG_TMP/a.out" "$RG_TMP/a.err" >>"$OUT"
 }
-# ag_start [run flags...]: the daemon in the background, scanning $SCAN; waits for its socket.
+# ag_start [run flags...]: the daemon in the background, scanning $SCAN; waits for its socket. Web protection's
+# DNS filter listens on a free port of its own, not on run's default 127.0.0.2:53 (which tests running in
+# parallel, or as root, would fight over), and without the block page (port 80).
+AG_DNS_PORT=$(free_port)
 ag_start() {
-  "$AGENT" --state-dir "$ST" run --scan "$SCAN" "$@" >>"$RG_TMP/agent.log" 2>&1 &
+  "$AGENT" --state-dir "$ST" run --scan "$SCAN" --dns-listen "127.0.0.1:$AG_DNS_PORT" --block-page off "$@" \
+    >>"$RG_TMP/agent.log" 2>&1 &
   AG_PID=$!
   local i
   for i in $(seq 1 100); do
@@ -180,6 +184,10 @@ grep -qF "Delete the file $SCAN/eicar.com (Test Virus), then the level returns t
 grep -q "Last heartbeat: *20" <<<"$AOUT" && pass || fail "status: last heartbeat"
 grep -q "Web protection: *on" <<<"$AOUT" && pass || fail "status: web protection on"
 grep -q "Sign-out: *allowed" <<<"$AOUT" && pass || fail "status: sign-out allowed"
+ag status --json # "on" above means the DNS filter really listens (else "partial")
+jq -e --arg l "127.0.0.1:$AG_DNS_PORT" '.webProtection.state == "on" and .webProtection.dnsFilter.listening
+  and .webProtection.dnsFilter.listen == $l and .webProtection.dnsFilter.filtering' >/dev/null <<<"$AOUT" \
+  && pass || fail "status --json: the DNS filter listens and filters: $AOUT"
 ag status --json
 jq -e --arg d "$DEV" '.activated and .deviceId == $d and (.threats | length) == 1 and .daemon.running' >/dev/null <<<"$AOUT" \
   && pass || fail "status --json: $AOUT"

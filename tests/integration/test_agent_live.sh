@@ -103,7 +103,7 @@ DEV=$(jq -r .deviceId "$ST/state.json")
 # ---- the daemon: scans every 300 s, heartbeats every 60 s; a file is in the folder from the start ----
 printf 'a tool the admin will only later call evil\n' >"$SCAN/tool.bin"
 evil=$(sha256sum "$SCAN/tool.bin" | cut -d' ' -f1)
-"$AGENT" --state-dir "$ST" run --scan "$SCAN" --interval 300 -v >>"$LOG" 2>&1 &
+"$AGENT" --state-dir "$ST" run --scan "$SCAN" --interval 300 --dns-listen off -v >>"$LOG" 2>&1 &
 AG_PID=$!
 if wait_until 5 live_waiting; then pass; else fail "the agent does not report a pending wait: $(cat "$ST/status.json" 2>/dev/null)"; fi
 if wait_until 3 one_waiter; then pass; else fail "the server does not hold exactly one wait: $(waiters)"; fi
@@ -203,6 +203,8 @@ echo "live changes acted on: $changes"
 # ---- the server goes away: the wait backs off (1 s, 2 s, 4 s ...) instead of looping ----
 # At SIGTERM riskgated answers the pending wait {"changed":false}; the agent re-arms at once and
 # gets a 503 (shutting down) or a refused connection, then retries after 1 s, 2 s, 4 s.
+# a wait must be held when the server stops (the agent may still be re-arming after the last change)
+wait_until 5 one_waiter || fail "no wait held before the server stops: $(waiters)"
 cpu0=$(agent_cpu_ticks)
 # The agent holds an idle keep-alive connection: riskgated stops accepting at once, answers the
 # wait, and exits cleanly once h2o closes that idle connection (at most ~10 s later).

@@ -135,7 +135,7 @@ expect_eq "$(screen)" "Get access | agentNotInstalled | 4" "launch without the a
 expect_eq "$(jq -r .link <<<"$OUT")" "https://apps.example.org/riskgate-agent" "Get access links to the agent"
 
 # ---- the agent installed and running, not activated ----
-"$AGENT" --state-dir "$ST" run --scan "$SCAN" --interval 300 --log-format json >>"$AGLOG" 2>&1 &
+"$AGENT" --state-dir "$ST" run --scan "$SCAN" --interval 300 --dns-listen off --log-format json >>"$AGLOG" 2>&1 &
 AG_PID=$!
 wait_until 5 test -S "$SOCK" || { cat "$AGLOG" >&2; fail "the agent daemon did not open its socket"; exit 1; }
 ag hello

@@ -245,15 +245,21 @@ expect_error 409 "" "a case variant of the built-in id is the same connector"
 api GET /beta/deviceManagement/mobileThreatDefenseConnectors/FC780465-2017-40D4-A0C5-307022471B92
 expect_status 200 "connector ids are case-insensitive"
 
-# timeline events are not alerts
+# open networks and suspicious certificates: a timeline event AND an Informational alert (docs/device-api.md)
 api POST /v1.0/users '{"userPrincipalName":"carol@contoso.com","passwordProfile":{"password":"correct horse battery"}}'
 api POST /device/v1/activate '{"tenant":"default","userPrincipalName":"carol@contoso.com","password":"correct horse battery","device":{"platform":"android"}}' ""
 expect_status 201 "activate carol"
 CCRED=$(jq -r .credential <<<"$BODY")
 api POST /device/v1/detections '{"detections":[{"kind":"openNetwork","key":"wifi:cafe"},{"kind":"rogueWifi","key":"wifi:evil"}]}' "$CCRED"
 expect_status 200 "carol reports"
-expect_eq "$(jq -r '([.alerts[].status] | join(",")) + " " + .threatLevel' <<<"$BODY")" "Recorded,New low" \
-  "open network: a timeline event; rogue Wi-Fi: a low alert"
+expect_eq "$(jq -r '([.alerts[].status] | join(",")) + " " + .threatLevel' <<<"$BODY")" "New,New low" \
+  "open network: an Informational alert (and a timeline event); rogue Wi-Fi: a low alert"
+api POST /device/v1/detections '{"detections":[{"kind":"rogueWifi","key":"wifi:evil","state":"resolved"}]}' "$CCRED"
+expect_eq "$(jq -r .threatLevel <<<"$BODY")" secured "an open Informational open-network alert leaves the level at secured"
+api POST /device/v1/detections '{"detections":[{"kind":"openNetwork","key":"wifi:cafe","state":"resolved"}]}' "$CCRED"
+expect_eq "$(jq -r '.alerts[0].status' <<<"$BODY")" Resolved "the device's resolved report resolves the open-network alert"
+api POST /device/v1/detections '{"detections":[{"kind":"certificate","key":"cert:x","ssid":"Cafe","certificateSubject":"CN=Evil","certificateThumbprint":"ab","mode":"audit","host":"h:443","security":"open","bssid":"aa","reason":"r"}]}' "$CCRED"
+expect_status 200 "network protection's detail fields are accepted"
 
 # tenants are isolated for devices too
 api POST /riskgate/v1/tenants '{"name":"fabrikam"}'

@@ -16,10 +16,12 @@
 #include <strings.h>
 
 #include <openssl/crypto.h>
+#include <openssl/sha.h>
 
 #include "common/password.h"
 #include "common/sign.h"
 #include "server/api/api.h"
+#include "server/appcache.h"
 #include "server/notify.h"
 #include "server/policy/decision.h"
 #include "server/policy/effective.h"
@@ -142,32 +144,26 @@ static int apply_facts(json_t *reg, const json_t *facts, int creating, struct ht
 
 /* ---- wipes ---- */
 
-static int reg_wipes(struct store *s, const char *tenant_id, const char *reg_id, json_t **out)
+/* A registration's wipe requests (new reference), from the tenant's snapshot (appcache.h). */
+static int reg_wipes(struct app *app, const char *tenant_id, const char *reg_id, json_t **out)
 {
-    json_t *all = NULL;
-    int rc = s->ops->doc_list(s, tenant_id, WIPES, &all);
+    const struct appcache_tenant *t = NULL;
+    int rc = appcache_tenant(app->cache, app->store, tenant_id, &t);
     if (rc)
         return rc;
-    json_t *mine = json_array();
-    size_t i;
-    json_t *w;
-    json_array_foreach(all, i, w) {
-        const char *r = json_string_value(json_object_get(w, "registrationId"));
-        if (r && !strcmp(r, reg_id))
-            json_array_append(mine, w);
-    }
-    json_decref(all);
-    *out = mine;
-    return 0;
+    json_t *mine = json_object_get(t->wipes, reg_id);
+    *out = mine ? json_incref(mine) : json_array();
+    return *out ? 0 : RG_ENOMEM;
 }
 
 /* Queues a wipe for a registration unless one was ever queued for the same reason; *created set when new. */
-static int wipe_queue(struct store *s, const char *tenant_id, const json_t *reg, const char *reason, int *created)
+static int wipe_queue(struct app *app, const char *tenant_id, const json_t *reg, const char *reason, int *created)
 {
+    struct store *s = app->store;
     const char *reg_id = json_string_value(json_object_get(reg, "id"));
     json_t *mine = NULL;
     *created = 0;
-    int rc = reg_wipes(s, tenant_id, reg_id, &mine);
+    int rc = reg_wipes(app, tenant_id, reg_id, &mine);
     if (rc)
         return rc;
     size_t i;
@@ -227,19 +223,29 @@ static json_t *tenant_links(struct app *app, const char *tenant_id)
 /*
  * The whole answer of a check-in for a registration (docs/app-api.md), and the
  * side effects a decision has: a wipe queued by the threat row or a blocked
- * user, lastSyncDateTime. Runs in one transaction.
+ * user. The registration is written when write_reg is set (its facts changed,
+ * or it is new); otherwise its lastSyncDateTime, lastDecision and
+ * lastReasonCode are left to appcache_synced (records that decide nothing).
+ * Reads the tenant's snapshot (appcache.h) and the device; runs in one
+ * transaction.
  */
-static int build_checkin(struct app *app, const char *tenant_id, json_t *reg, const json_t *user, json_t **out)
+static int build_checkin(struct app *app, const char *tenant_id, json_t *reg, const json_t *user, int write_reg,
+                         json_t **out)
 {
     struct store *s = app->store;
     const char *uid = json_string_value(json_object_get(user, "id"));
     const char *platform = json_string_value(json_object_get(reg, "platform"));
-    json_t *groups = NULL, *all = NULL, *eff = NULL, *dec = NULL, *links = NULL, *mine = NULL;
-    int rc = api_user_groups(app, tenant_id, uid, &groups);
-    if (!rc)
-        rc = s->ops->doc_list(s, tenant_id, API_POLICY_COLLECTION, &all);
+    json_t *groups = NULL, *all = NULL, *eff = NULL, *dec = NULL, *links = NULL, *mine = NULL, *conns = NULL;
+    const struct appcache_tenant *snap = NULL;
+    int rc = appcache_tenant(app->cache, s, tenant_id, &snap);
     if (rc)
         goto out;
+    /* our own references: the snapshot goes with the next store write (a wipe queued below) */
+    groups = json_object_get(snap->user_groups, uid ? uid : "");
+    groups = groups ? json_incref(groups) : json_array();
+    all = json_incref(snap->policies);
+    conns = json_incref(snap->connectors);
+    links = json_incref(snap->links);
     size_t ng = json_array_size(groups);
     const char **gids = calloc(ng ? ng : 1, sizeof *gids);
     for (size_t i = 0; i < ng; i++)
@@ -256,7 +262,7 @@ static int build_checkin(struct app *app, const char *tenant_id, json_t *reg, co
     int64_t now = util_now_ms();
     struct threat_signal sig;
     const char *device_id = json_string_value(json_object_get(reg, "deviceId"));
-    rc = threat_signal_get(s, tenant_id, uid, device_id, platform, threat_priority(settings), now, &sig);
+    rc = threat_signal_get_with(s, tenant_id, conns, uid, device_id, platform, threat_priority(settings), now, &sig);
     if (rc)
         goto out;
     json_t *pinf = json_object_get(reg, "pinFailures");
@@ -275,7 +281,6 @@ static int build_checkin(struct app *app, const char *tenant_id, json_t *reg, co
                                ? json_is_true(json_object_get(reg, "agentInstalled"))
                                : (device_id && *device_id ? 1 : -1),
     };
-    links = tenant_links(app, tenant_id);
     /* no policy for this app: nothing to decide, the app is not managed by this tenant */
     rc = decision_evaluate(json_array_size(json_object_get(eff, "protectionPolicies")) ? settings : NULL, &f, &sig,
                            links, &dec);
@@ -292,13 +297,13 @@ static int build_checkin(struct app *app, const char *tenant_id, json_t *reg, co
         json_decref(dec);
         dec = blocked;
         action = "block";
-        rc = wipe_queue(s, tenant_id, reg, "userBlocked", &created);
+        rc = wipe_queue(app, tenant_id, reg, "userBlocked", &created);
     } else if (action && !strcmp(action, "wipe")) {
-        rc = wipe_queue(s, tenant_id, reg, json_string_value(json_object_get(dec, "reasonCode")), &created);
+        rc = wipe_queue(app, tenant_id, reg, json_string_value(json_object_get(dec, "reasonCode")), &created);
     }
     if (rc)
         goto out;
-    rc = reg_wipes(s, tenant_id, json_string_value(json_object_get(reg, "id")), &mine);
+    rc = reg_wipes(app, tenant_id, json_string_value(json_object_get(reg, "id")), &mine);
     if (rc)
         goto out;
     json_t *wipe = json_null();
@@ -372,7 +377,8 @@ static int build_checkin(struct app *app, const char *tenant_id, json_t *reg, co
     json_object_set_new(reg, "lastSyncDateTime", json_string(ts));
     json_object_set(reg, "lastDecision", json_object_get(dec, "action"));
     json_object_set(reg, "lastReasonCode", json_object_get(dec, "reasonCode"));
-    rc = s->ops->doc_update(s, tenant_id, REGS, json_string_value(json_object_get(reg, "id")), reg);
+    if (write_reg)
+        rc = s->ops->doc_update(s, tenant_id, REGS, json_string_value(json_object_get(reg, "id")), reg);
     if (rc) {
         json_decref(answer);
         goto out;
@@ -385,17 +391,19 @@ out:
     json_decref(dec);
     json_decref(links);
     json_decref(mine);
+    json_decref(conns);
     return rc;
 }
 
 /* build_checkin inside a transaction. */
-static int checkin_tx(struct app *app, const char *tenant_id, json_t *reg, const json_t *user, json_t **out)
+static int checkin_tx(struct app *app, const char *tenant_id, json_t *reg, const json_t *user, int write_reg,
+                      json_t **out)
 {
     struct store *s = app->store;
     int rc = s->ops->begin(s);
     if (rc)
         return rc;
-    rc = build_checkin(app, tenant_id, reg, user, out);
+    rc = build_checkin(app, tenant_id, reg, user, write_reg, out);
     if (!rc)
         rc = s->ops->commit(s);
     else
@@ -472,7 +480,7 @@ void api_app_register(void *vapp, struct http_request *req, struct http_response
     if (!rc)
         rc = s->ops->cred_create(s, th, CRED_APP, tid, id, 0);
     if (!rc)
-        rc = build_checkin(app, tid, reg, user, &checkin);
+        rc = build_checkin(app, tid, reg, user, 1, &checkin);
     if (!rc)
         rc = s->ops->commit(s);
     else
@@ -494,11 +502,65 @@ out:
     json_decref(checkin);
 }
 
+/* SHA-256 of the request's registration token; 0 when there is none (the slow path answers 401). */
+static int token_sha(const struct http_request *req, unsigned char out[SHA256_DIGEST_LENGTH])
+{
+    const char *h = req->authorization;
+    if (!h || strncasecmp(h, "Bearer ", 7) || strncmp(h + 7, "rga_", 4))
+        return 0;
+    SHA256((const unsigned char *)h + 7, strlen(h + 7), out);
+    return 1;
+}
+
+/*
+ * The fast path (appcache.h): a valid cached answer for this token whose
+ * facts the request does not change. Returns 1 with res answered, 0 to take
+ * the slow path (which also gives every error answer).
+ */
+static int checkin_cached(struct app *app, struct http_request *req, struct http_response *res, const char *prefix)
+{
+    unsigned char sha[SHA256_DIGEST_LENGTH];
+    if (!token_sha(req, sha))
+        return 0;
+    json_t *body = NULL;
+    if (req->body_len && !(body = json_loadb(req->body, req->body_len, 0, NULL)))
+        return 0;
+    json_t *facts = json_object_get(body, "app");
+    struct appcache_hit hit;
+    int64_t now = util_now_ms();
+    int ok = (!body || (json_is_object(body) && json_object_size(body) == (facts ? 1u : 0u))) &&
+             appcache_lookup(app->cache, sha, facts, now, &hit);
+    json_decref(body);
+    if (!ok)
+        return 0;
+    buf_clear(&res->body);
+    if ((prefix && buf_puts(&res->body, prefix)) || appcache_hit_write(&hit, &res->body) ||
+        (prefix && buf_puts(&res->body, "}"))) {
+        buf_clear(&res->body);
+        return 0;
+    }
+    res->status = 200;
+    snprintf(req->tenant, sizeof req->tenant, "%s", hit.tenant_name);
+    appcache_synced(app->cache, sha, now);
+    return 1;
+}
+
+/* Remembers a fresh answer for the request's token (computed under st, started at now). */
+static void checkin_remember(struct app *app, struct http_request *req, const struct app_auth *aa,
+                             const json_t *answer, const struct appcache_stamp *st, int64_t now)
+{
+    unsigned char sha[SHA256_DIGEST_LENGTH];
+    if (token_sha(req, sha) && !appcache_put(app->cache, sha, aa->tenant_id, req->tenant, aa->reg, answer, st, now))
+        appcache_synced(app->cache, sha, now);
+}
+
 void api_app_checkin(void *vapp, struct http_request *req, struct http_response *res)
 {
     struct app *app = vapp;
     struct app_auth aa = {0};
-    json_t *body = NULL, *answer = NULL;
+    json_t *body = NULL, *answer = NULL, *before = NULL;
+    if (checkin_cached(app, req, res, NULL))
+        return;
     if (app_authenticate(app, req, res, &aa))
         return;
     if (req->body_len && api_parse_body(req, res, &body))
@@ -508,17 +570,26 @@ void api_app_checkin(void *vapp, struct http_request *req, struct http_response 
         http_error(res, 400, "BadRequest", "app: send {\"app\": {facts that changed}} (or no body).");
         goto out;
     }
+    before = json_deep_copy(aa.reg);
     if (facts && apply_facts(aa.reg, facts, 0, res))
         goto out;
-    int rc = checkin_tx(app, aa.tenant_id, aa.reg, aa.user, &answer);
-    if (rc)
+    /* facts that changed are durable before the answer: they may change the decision */
+    int changed = !before || !json_equal(before, aa.reg);
+    int64_t now = util_now_ms();
+    struct appcache_stamp st;
+    appcache_stamp(app->cache, aa.tenant_id, json_string_value(json_object_get(aa.reg, "deviceId")), &st);
+    int rc = checkin_tx(app, aa.tenant_id, aa.reg, aa.user, changed, &answer);
+    if (rc) {
         api_fail(res, rc, "check-in");
-    else
+    } else {
+        checkin_remember(app, req, &aa, answer, &st, now);
         api_send(res, 200, answer);
+    }
 out:
     app_auth_release(&aa);
     json_decref(body);
     json_decref(answer);
+    json_decref(before);
 }
 
 struct app_waiter {
@@ -538,7 +609,7 @@ static void app_wake(struct http_pending *p, void *arg, unsigned kind)
     if (!rc)
         rc = s->ops->doc_get(s, w->tenant_id, "users", json_string_value(json_object_get(reg, "userId")), &user);
     if (!rc)
-        rc = checkin_tx(w->app, w->tenant_id, reg, user, &answer);
+        rc = checkin_tx(w->app, w->tenant_id, reg, user, 0, &answer);
     if (rc) {
         http_pending_finish(p, 200, "{\"changed\":true}", 16);
     } else {
@@ -558,7 +629,11 @@ void api_app_wait(void *vapp, struct http_request *req, struct http_response *re
     struct app *app = vapp;
     struct app_auth aa = {0};
     json_t *answer = NULL;
-    if (app_authenticate(app, req, res, &aa))
+    unsigned char sha[SHA256_DIGEST_LENGTH];
+    struct appcache_hit hit;
+    int64_t now = util_now_ms();
+    int cached = token_sha(req, sha) && appcache_lookup(app->cache, sha, NULL, now, &hit);
+    if (!cached && app_authenticate(app, req, res, &aa))
         return;
     char have[64] = "", secs[16] = "";
     long timeout = WAIT_DEFAULT;
@@ -570,16 +645,40 @@ void api_app_wait(void *vapp, struct http_request *req, struct http_response *re
                                            "decisionVersion the app has).");
         goto out;
     }
-    int rc = checkin_tx(app, aa.tenant_id, aa.reg, aa.user, &answer);
-    if (rc) {
-        api_fail(res, rc, "check-in");
-        goto out;
-    }
-    if (strcmp(have, json_string_value(json_object_get(answer, "decisionVersion")))) {
-        json_t *o = json_pack("{s:b,s:O}", "changed", 1, "checkin", answer);
-        api_send(res, 200, o);
-        json_decref(o);
-        goto out;
+    const char *tenant_id, *reg_id, *device_id, *version;
+    if (cached) {
+        snprintf(req->tenant, sizeof req->tenant, "%s", hit.tenant_name);
+        appcache_synced(app->cache, sha, now);
+        tenant_id = hit.tenant_id;
+        reg_id = hit.reg_id;
+        device_id = hit.device_id;
+        version = hit.version;
+        if (strcmp(have, version)) {
+            buf_clear(&res->body);
+            if (buf_puts(&res->body, "{\"changed\":true,\"checkin\":") || appcache_hit_write(&hit, &res->body) ||
+                buf_puts(&res->body, "}"))
+                api_fail(res, RG_ENOMEM, "wait");
+            goto out;
+        }
+    } else {
+        struct appcache_stamp st;
+        appcache_stamp(app->cache, aa.tenant_id, json_string_value(json_object_get(aa.reg, "deviceId")), &st);
+        int rc = checkin_tx(app, aa.tenant_id, aa.reg, aa.user, 0, &answer);
+        if (rc) {
+            api_fail(res, rc, "check-in");
+            goto out;
+        }
+        checkin_remember(app, req, &aa, answer, &st, now);
+        tenant_id = aa.tenant_id;
+        reg_id = aa.reg_id;
+        device_id = json_string_value(json_object_get(aa.reg, "deviceId"));
+        version = json_string_value(json_object_get(answer, "decisionVersion"));
+        if (strcmp(have, version)) {
+            json_t *o = json_pack("{s:b,s:O}", "changed", 1, "checkin", answer);
+            api_send(res, 200, o);
+            json_decref(o);
+            goto out;
+        }
     }
     struct app_waiter *w = calloc(1, sizeof *w);
     if (!w) {
@@ -587,10 +686,10 @@ void api_app_wait(void *vapp, struct http_request *req, struct http_response *re
         goto out;
     }
     w->app = app;
-    memcpy(w->tenant_id, aa.tenant_id, sizeof w->tenant_id);
-    snprintf(w->reg_id, sizeof w->reg_id, "%s", aa.reg_id);
-    notify_wait_with(app->notify, req, res, aa.tenant_id, json_string_value(json_object_get(aa.reg, "deviceId")),
-                     aa.reg_id, NOTIFY_THREAT | NOTIFY_CONFIG | NOTIFY_APP, (unsigned)timeout, app_wake, w, free);
+    snprintf(w->tenant_id, sizeof w->tenant_id, "%s", tenant_id);
+    snprintf(w->reg_id, sizeof w->reg_id, "%s", reg_id);
+    notify_wait_with(app->notify, req, res, w->tenant_id, device_id, w->reg_id,
+                     NOTIFY_THREAT | NOTIFY_CONFIG | NOTIFY_APP, (unsigned)timeout, app_wake, w, free);
 out:
     app_auth_release(&aa);
     json_decref(answer);
@@ -687,7 +786,7 @@ static int wipe_user_regs(struct app *app, const char *tenant_id, const char *ui
         if (!ru || strcmp(ru, uid) || (field && (!fv || strcmp(fv, value))))
             continue;
         int created = 0;
-        rc = wipe_queue(s, tenant_id, r, reason, &created);
+        rc = wipe_queue(app, tenant_id, r, reason, &created);
         if (!rc && created)
             json_array_append(woken, json_object_get(r, "id"));
     }

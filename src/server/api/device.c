@@ -19,6 +19,7 @@
 
 #include "common/password.h"
 #include "server/api/api.h"
+#include "server/appcache.h"
 #include "server/notify.h"
 #include "server/policy/effective.h"
 #include "server/threat/agentconfig.h"
@@ -120,9 +121,14 @@ static int agent_config(struct app *app, const char *tenant_id, const json_t *de
     const char *uid = json_string_value(json_object_get(device, "userId"));
     const char *platform = json_string_value(json_object_get(device, "platform"));
     json_t *groups = NULL, *all = NULL, *collected = json_array();
-    int rc = api_user_groups(app, tenant_id, uid, &groups);
-    if (!rc)
-        rc = app->store->ops->doc_list(app->store, tenant_id, API_POLICY_COLLECTION, &all);
+    /* the groups and policies from memory (appcache.h): this runs on every heartbeat and report */
+    const struct appcache_tenant *snap = NULL;
+    int rc = appcache_tenant(app->cache, app->store, tenant_id, &snap);
+    if (!rc) {
+        groups = json_object_get(snap->user_groups, uid ? uid : "");
+        groups = groups ? json_incref(groups) : json_array();
+        all = json_incref(snap->policies);
+    }
     size_t ng = json_array_size(groups);
     const char **gids = calloc(ng ? ng : 1, sizeof *gids);
     for (size_t i = 0; i < ng; i++)

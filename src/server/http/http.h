@@ -126,6 +126,7 @@ struct http_server_config {
     void *app;            /* passed to every handler */
     const struct log *log;
     struct http_metrics *metrics;
+    void (*tick)(void *app); /* periodic work (e.g. deferred writes), about once a second on the loop; may be NULL */
 };
 
 struct http_server;

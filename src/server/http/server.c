@@ -409,11 +409,16 @@ static int connections_open(struct http_server *srv)
 int http_server_run(struct http_server *srv, volatile int *stop)
 {
     int rc = 0;
+    uint64_t next_tick = util_mono_ns() + 1000000000ull;
     while (!*stop) {
         /* the signal handler only sets *stop; epoll_wait wakes with EINTR, or within a second */
         if (h2o_evloop_run(srv->ctx.loop, 1000) != 0 && errno != EINTR) {
             rc = RG_EIO; /* still drain below: every waiter gets its answer */
             break;
+        }
+        if (srv->cfg.tick && util_mono_ns() >= next_tick) {
+            srv->cfg.tick(srv->cfg.app);
+            next_tick = util_mono_ns() + 1000000000ull;
         }
     }
     /*

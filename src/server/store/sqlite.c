@@ -235,7 +235,9 @@ static int sq_open(const char *path, struct store **out, char *err, size_t errle
     }
     sqlite3_busy_timeout(ss->db, 5000);
     char *msg = NULL;
-    if (sqlite3_exec(ss->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;", NULL, NULL,
+    /* a 64 MiB page cache: the B-tree pages of key lookups (a first check-in reads 4 rows by key) stay in memory */
+    if (sqlite3_exec(ss->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"
+                             " PRAGMA cache_size=-65536;", NULL, NULL,
                      &msg) != SQLITE_OK) {
         snprintf(err, errlen, "sqlite: %s: %s", path, msg ? msg : "pragma failed");
         sqlite3_free(msg);

@@ -118,6 +118,20 @@ int store_open(const char *url, struct store **out, char *err, size_t errlen);
 /* Closes cleanly (checkpoint, release). Accepts NULL. */
 void store_close(struct store *s);
 
+/*
+ * A store that forwards every call to `inner` and, after each successful
+ * write, calls fn(arg, tenant_id, collection, id): documents (insert, update,
+ * delete) with their collection and id; credential deletions with collection
+ * STORE_WATCH_CREDENTIALS (tenant_id and id NULL when unknown). A rollback or
+ * a failed commit calls fn(arg, NULL, NULL, NULL): "anything may have changed".
+ * Calls come before the caller's transaction commits (an observer only
+ * invalidates, so that is safe). Takes ownership of inner: closing the
+ * watching store closes it. Returns 0 or RG_ENOMEM (inner left open).
+ */
+typedef void (*store_watch_fn)(void *arg, const char *tenant_id, const char *coll, const char *id);
+#define STORE_WATCH_CREDENTIALS "credentials"
+int store_watch_new(struct store *inner, store_watch_fn fn, void *arg, struct store **out);
+
 /* The backends, one file each. */
 extern const struct store_ops store_sqlite_ops;
 #endif

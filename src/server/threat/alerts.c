@@ -6,6 +6,15 @@
  * High -> high, Medium -> medium, Low -> low; none or only Informational ->
  * secured (informational alerts are timeline-grade: a blocked phishing page
  * means protection worked).
+ *
+ * Open networks and suspicious certificates: reference §9.2 says they are now
+ * device-timeline events, no longer Informational alerts. The issue asks that
+ * the SOC gets an alert in audit mode and that the device's remediation
+ * resolves it, so both are kept: a timeline event per report, and an
+ * Informational alert (never above "secured") that a "resolved" report
+ * resolves. With DefenderNetworkProtectionPrivacy on, the server also drops
+ * ssid, bssid and certificateSubject and the device's own title (the agent
+ * never sends them then either).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,7 +37,7 @@ static const struct kind {
     {"certificate", "Informational", "Suspicious certificate on the device", "CredentialAccess"},
 };
 
-/* Kinds the reference records as device timeline events, not alerts (§9.2). */
+/* Kinds the reference records as device timeline events (§9.2); we raise an Informational alert too (above). */
 static int timeline_kind(const char *kind)
 {
     return !strcmp(kind, "openNetwork") || !strcmp(kind, "certificate");
@@ -199,10 +208,25 @@ static json_t *open_alert(const json_t *alerts, const char *key_hash)
     return NULL;
 }
 
+/* Network protection's detail fields (netprot.c in the agent); the private ones go with DefenderNetworkProtectionPrivacy. */
+static const char *const net_fields[] = {"ssid", "bssid", "security", "certificateSubject", "certificateThumbprint",
+                                         "host", "mode", "reason", NULL};
+static int net_private(const char *field)
+{
+    return !strcmp(field, "ssid") || !strcmp(field, "bssid") || !strcmp(field, "certificateSubject");
+}
+
+static int net_kind(const char *kind)
+{
+    return !strcmp(kind, "openNetwork") || !strcmp(kind, "certificate") || !strcmp(kind, "rogueWifi");
+}
+
 static int check_fields(const json_t *d, size_t i, char *err, size_t errlen)
 {
     static const char *const allowed[] = {"kind", "key", "state", "title", "threatName", "fileName", "filePath",
-                                          "sha256", "sha1", "md5", "url", "appName", "time", NULL};
+                                          "sha256", "sha1", "md5", "url", "appName", "time", "ssid", "bssid",
+                                          "security", "certificateSubject", "certificateThumbprint", "host", "mode",
+                                          "reason", NULL};
     const char *k;
     json_t *v;
     json_object_foreach((json_t *)d, k, v) {
@@ -256,7 +280,8 @@ int threat_report(struct store *s, const char *tenant_id, json_t *device, const 
             return RG_EINVAL;
         }
         static const char *const strs[] = {"title", "threatName", "fileName", "filePath", "sha256", "sha1", "md5",
-                                           "url", "appName"};
+                                           "url", "appName", "ssid", "bssid", "security", "certificateSubject",
+                                           "certificateThumbprint", "host", "mode", "reason"};
         for (size_t j = 0; j < sizeof strs / sizeof strs[0]; j++) {
             str_field(d, strs[j], 2048, err, errlen, i, &bad);
             if (bad)
@@ -278,6 +303,7 @@ int threat_report(struct store *s, const char *tenant_id, json_t *device, const 
         return rc;
     int no_url = agentconfig_on(settings, "DefenderExcludeURLInReport");
     int no_app = agentconfig_on(settings, "DefenderExcludeAppInReport");
+    int net_privacy = agentconfig_on(settings, "DefenderNetworkProtectionPrivacy");
     json_t *out = json_array();
     char now[UTIL_TIME_LEN + 1];
     util_time_format(util_now_ms(), now, sizeof now);
@@ -309,8 +335,7 @@ int threat_report(struct store *s, const char *tenant_id, json_t *device, const 
             json_decref(ev);
             if (rc)
                 break;
-            json_array_append_new(out, json_pack("{s:s,s:n,s:s}", "key", key, "alertId", "status", "Recorded"));
-            continue;
+            /* and the Informational alert below, which the device's "resolved" report resolves */
         }
         if (state && !strcmp(state, "resolved")) {
             if (!a) {
@@ -335,8 +360,15 @@ int threat_report(struct store *s, const char *tenant_id, json_t *device, const 
             const char *threat = json_string_value(json_object_get(d, "threatName"));
             const char *dtitle = json_string_value(json_object_get(d, "title"));
             const char *dns = json_string_value(json_object_get(device, "computerDnsName"));
-            json_t *ev = json_pack("{s:s,s:s,s:s}", "entityType", !strcmp(kind, "malware") ? "File" : "Url",
+            json_t *ev = json_pack("{s:s,s:s,s:s}", "entityType",
+                                   !strcmp(kind, "malware")       ? "File"
+                                   : !strcmp(kind, "certificate") ? "Certificate"
+                                   : net_kind(kind)               ? "Network"
+                                                                  : "Url",
                                    "evidenceCreationTime", now, "detectionStatus", "Detected");
+            for (size_t j = 0; net_kind(kind) && net_fields[j]; j++)
+                if (json_is_string(json_object_get(d, net_fields[j])) && !(net_privacy && net_private(net_fields[j])))
+                    json_object_set(ev, net_fields[j], json_object_get(d, net_fields[j]));
             static const char *const copy[] = {"sha256", "sha1", "md5"};
             for (size_t j = 0; j < 3; j++)
                 if (json_is_string(json_object_get(d, copy[j])))
@@ -352,7 +384,9 @@ int threat_report(struct store *s, const char *tenant_id, json_t *device, const 
             if (!no_url && json_is_string(json_object_get(d, "url")))
                 json_object_set(ev, "url", json_object_get(d, "url"));
             a = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:n,s:n,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:n,s:s,s:s,s:[o]}",
-                          "id", id, "title", dtitle && !no_app && !no_url ? dtitle : title, "description", title,
+                          "id", id, "title",
+                          dtitle && !no_app && !no_url && !(net_privacy && net_kind(kind)) ? dtitle : title,
+                          "description", title,
                           "category", cat, "severity", sev, "status", "New", "investigationState", "Unknown",
                           "classification", "determination", "detectionSource", "riskgateAgent", "threatFamilyName",
                           threat && !no_app ? threat : "", "machineId", device_id, "computerDnsName",

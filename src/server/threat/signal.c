@@ -37,12 +37,24 @@ static int unresponsive(const json_t *conn, int64_t now_ms)
 int threat_signal_get(struct store *s, const char *tenant_id, const char *user_id, const char *device_id,
                       const char *platform, const char *priority, int64_t now_ms, struct threat_signal *out)
 {
+    json_t *conns = NULL;
+    int rc = s->ops->doc_list(s, tenant_id, THREAT_CONNECTORS, &conns);
+    if (!rc)
+        rc = threat_signal_get_with(s, tenant_id, conns, user_id, device_id, platform, priority, now_ms, out);
+    json_decref(conns);
+    return rc;
+}
+
+int threat_signal_get_with(struct store *s, const char *tenant_id, const json_t *conns, const char *user_id,
+                           const char *device_id, const char *platform, const char *priority, int64_t now_ms,
+                           struct threat_signal *out)
+{
     memset(out, 0, sizeof *out);
     if (!device_id || !*device_id) {
         out->reason = "noAgent";
         return 0;
     }
-    json_t *device = NULL, *conns = NULL;
+    json_t *device = NULL;
     int rc = s->ops->doc_get(s, tenant_id, THREAT_DEVICES, device_id, &device);
     if (rc == RG_ENOTFOUND || (!rc && (!json_is_true(json_object_get(device, "activated")) ||
                                        (user_id && strcmp(json_string_value(json_object_get(device, "userId")), user_id))))) {
@@ -52,10 +64,6 @@ int threat_signal_get(struct store *s, const char *tenant_id, const char *user_i
     }
     if (rc)
         return rc;
-    if ((rc = s->ops->doc_list(s, tenant_id, THREAT_CONNECTORS, &conns))) {
-        json_decref(device);
-        return rc;
-    }
     const json_t *builtin = NULL, *third = NULL;
     size_t i;
     json_t *c;
@@ -105,7 +113,6 @@ int threat_signal_get(struct store *s, const char *tenant_id, const char *user_i
     }
 done:
     json_decref(device);
-    json_decref(conns);
     return 0;
 }
 

@@ -23,8 +23,8 @@
 /*
  * Detection kinds and their alert severity (threat-defense reference §9.2):
  *   phishing Informational, phishingOverridden Low, malware Medium, rogueWifi Low,
- *   jailbreak High; openNetwork and certificate are device timeline events (THREAT_EVENTS),
- *   never alerts, so they never move the level.
+ *   jailbreak High; openNetwork and certificate are device timeline events (THREAT_EVENTS)
+ *   and also Informational alerts (docs/device-api.md), so they never move the level.
  * Returns 0 and fills the static strings, or RG_EINVAL for an unknown kind.
  */
 int threat_kind_info(const char *kind, const char **severity, const char **title, const char **category);
@@ -81,6 +81,15 @@ struct threat_signal {
  */
 int threat_signal_get(struct store *s, const char *tenant_id, const char *user_id, const char *device_id,
                       const char *platform, const char *priority, int64_t now_ms, struct threat_signal *out);
+
+/*
+ * The same with the tenant's connectors given (conns: the
+ * mobileThreatDefenseConnectors documents, borrowed), for callers that keep
+ * them in memory (appcache.h). Reads only the device.
+ */
+int threat_signal_get_with(struct store *s, const char *tenant_id, const json_t *conns, const char *user_id,
+                           const char *device_id, const char *platform, const char *priority, int64_t now_ms,
+                           struct threat_signal *out);
 
 /* Records a partner heartbeat on its connector (throttled to one write a minute). */
 int threat_partner_heartbeat(struct store *s, const char *tenant_id, const char *partner_id, int64_t now_ms);

@@ -1,0 +1,119 @@
+/* test_log.c: src/common/log.c — one line per event, escaped so no input forges a line or a field. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "common/log.h"
+
+/* Logs through lg into a temporary file and returns what was written (free it). */
+static char *logged(struct log *lg, const char *msg)
+{
+    FILE *f = tmpfile();
+    assert_non_null(f);
+    lg->out = f;
+    log_msg(lg, LOG_WARN, "%s", msg);
+    long n = ftell(f);
+    assert_true(n > 0);
+    rewind(f);
+    char *s = calloc(1, (size_t)n + 1);
+    assert_non_null(s);
+    assert_int_equal(fread(s, 1, (size_t)n, f), (size_t)n);
+    fclose(f);
+    lg->out = NULL;
+    return s;
+}
+
+/* The part of a text line after " msg=". */
+static const char *msg_field(const char *line)
+{
+    const char *m = strstr(line, " msg=");
+    assert_non_null(m);
+    return m + 5;
+}
+
+static void test_text_plain_and_quoted(void **state)
+{
+    (void)state;
+    struct log lg = LOG_INIT;
+    char *s = logged(&lg, "plain");
+    assert_string_equal(msg_field(s), "plain\n");
+    assert_non_null(strstr(s, " level=warn "));
+    free(s);
+    s = logged(&lg, "two words");
+    assert_string_equal(msg_field(s), "\"two words\"\n");
+    free(s);
+    s = logged(&lg, "");
+    assert_string_equal(msg_field(s), "\"\"\n");
+    free(s);
+}
+
+static void test_text_escapes(void **state)
+{
+    (void)state;
+    struct log lg = LOG_INIT;
+    /* a forged second line, a quote, a backslash, a control byte and DEL: one line, all escaped */
+    char *s = logged(&lg, "a\"b\\c\nlevel=error msg=forged\x01\x7f end");
+    assert_string_equal(msg_field(s), "\"a\\\"b\\\\c\\nlevel=error msg=forged\\x01\\x7f end\"\n");
+    assert_ptr_equal(strchr(s, '\n'), s + strlen(s) - 1); /* exactly one newline, at the end */
+    free(s);
+}
+
+static void test_text_long_line(void **state)
+{
+    (void)state;
+    struct log lg = LOG_INIT;
+    char msg[2000];
+    memset(msg, '"', sizeof msg - 1); /* every byte escaped: the message (cut at 1,023) doubles */
+    msg[sizeof msg - 1] = '\0';
+    char *s = logged(&lg, msg);
+    const char *m = msg_field(s);
+    assert_int_equal(strlen(m), 1 + 2 * 1023 + 1 + 1);
+    assert_ptr_equal(strchr(s, '\n'), s + strlen(s) - 1);
+    free(s);
+}
+
+static void test_json(void **state)
+{
+    (void)state;
+    struct log lg = LOG_INIT;
+    lg.format = LOG_JSON;
+    char *s = logged(&lg, "x\ny \"z\"");
+    assert_ptr_equal(strchr(s, '\n'), s + strlen(s) - 1);
+    json_error_t e;
+    json_t *o = json_loads(s, 0, &e);
+    assert_non_null(o);
+    assert_string_equal(json_string_value(json_object_get(o, "msg")), "x\ny \"z\"");
+    assert_string_equal(json_string_value(json_object_get(o, "level")), "warn");
+    assert_true(json_is_string(json_object_get(o, "time")));
+    json_decref(o);
+    free(s);
+}
+
+static void test_level_filter(void **state)
+{
+    (void)state;
+    FILE *f = tmpfile();
+    assert_non_null(f);
+    struct log lg = LOG_INIT;
+    lg.out = f;
+    log_msg(&lg, LOG_DEBUG, "not shown");
+    assert_int_equal(ftell(f), 0);
+    log_msg(NULL, LOG_ERROR, "no logger: nothing");
+    fclose(f);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_text_plain_and_quoted), cmocka_unit_test(test_text_escapes),
+        cmocka_unit_test(test_text_long_line),        cmocka_unit_test(test_json),
+        cmocka_unit_test(test_level_filter),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
