@@ -12,6 +12,7 @@
 #include "common/util.h"
 
 #define LOG_LINE_MAX (64 * 1024) /* a longer line loses the fields past it, never the line */
+#define LOG_FIELD_CUT 1024         /* JSON lines over the cap: each string field cut to this many bytes */
 
 static const char *level_names[] = {"debug", "info", "warn", "error"};
 
@@ -69,10 +70,26 @@ static void emit(const struct log *lg, json_t *obj)
     if (lg->format == LOG_JSON) {
         json_object_set_new(obj, "time", json_string(ts));
         char *s = json_dumps(obj, JSON_COMPACT | JSON_SORT_KEYS);
-        if (s) {
-            buf_puts(&b, s);
+        if (s && buf_puts(&b, s)) { /* over the cap: shorten every long string field, keep the line */
             free(s);
+            const char *k;
+            json_t *v;
+            json_object_foreach(obj, k, v) {
+                if (json_is_string(v) && json_string_length(v) > LOG_FIELD_CUT) {
+                    const char *t = json_string_value(v);
+                    size_t cut = LOG_FIELD_CUT;
+                    while (cut > 0 && ((unsigned char)t[cut] & 0xC0) == 0x80) /* not inside a UTF-8 sequence */
+                        cut--;
+                    json_string_setn(v, t, cut);
+                }
+            }
+            json_object_set_new(obj, "truncated", json_true());
+            s = json_dumps(obj, JSON_COMPACT | JSON_SORT_KEYS);
+            b.len = 0;
+            if (s)
+                buf_puts(&b, s);
         }
+        free(s);
     } else {
         buf_puts(&b, ts);
         const char *k;

@@ -42,7 +42,7 @@ struct entry {
     struct blob *rest;
     unsigned char *ticket;  /* the payload's bytes then the 64-byte signature: base64 is made when answering */
     uint16_t payload_len;
-    uint32_t facts[NFACTS]; /* hash of each fact's value, 0 when absent */
+    uint64_t facts[NFACTS]; /* 64-bit hash of each fact's value, 0 when absent */
     int64_t dirty;          /* index into the marks + 1, 0 when not marked */
     int64_t marked_ms;      /* when it was last marked (APPCACHE_SYNC_MS apart at most once) */
 };
@@ -424,15 +424,19 @@ int appcache_tenant(struct appcache *c, struct store *s, const char *tenant_id, 
 
 /* ---- answers ---- */
 
-static uint32_t value_hash(const json_t *v)
+/*
+ * 64 bits of FNV-1a over the value's JSON text (0 = absent). Not collision-proof
+ * against a chosen value, and it need not be: the app reports its own facts and
+ * could as well send the old value; a collision only delays the write (<= 60 s).
+ */
+static uint64_t value_hash(const json_t *v)
 {
     if (!v || json_is_null(v))
         return 0;
     char *text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_SORT_KEYS);
     uint64_t h = text ? fnv(text, strlen(text), FNV0) : 1;
     free(text);
-    uint32_t h32 = (uint32_t)(h ^ (h >> 32));
-    return h32 ? h32 : 1;
+    return h ? h : 1;
 }
 
 /* Would applying these facts change the entry's registration? (unknown keys: yes, the slow path answers 400) */

@@ -131,10 +131,9 @@ t0=$(date +%s.%N)
 cli indicator import "$big"
 t1=$(date +%s.%N)
 secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')
-echo "test_cli_threat: imported 200,000 domains in ${secs} s"
+echo "test_cli_threat: imported 200,000 domains in ${secs} s (a figure, not a check: speed is measured under bench/)"
 expect_rc 0 "200,000-line import"
 expect_has "200000 imported, 0 failed" "$OUT" "200,000-line summary"
-awk -v s="$secs" 'BEGIN { exit !(s < 60) }' && pass || fail "200,000-line import took ${secs} s (over 60 s)"
 find_indicator DomainName host200000.bulk-feed.example
 [ -n "$IND" ] && pass || fail "the last line of the big list is there"
 find_indicator DomainName host1.bulk-feed.example

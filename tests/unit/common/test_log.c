@@ -95,6 +95,39 @@ static void test_json(void **state)
     free(s);
 }
 
+/* A JSON line over the 64 KiB cap (a huge request path) is written, shortened, never dropped. */
+static void test_json_over_cap(void **state)
+{
+    (void)state;
+    struct log lg = LOG_INIT;
+    lg.format = LOG_JSON;
+    size_t n = 100 * 1024;
+    char *path = malloc(n + 1);
+    assert_non_null(path);
+    memset(path, 'p', n);
+    path[0] = '/';
+    path[n] = '\0';
+    FILE *f = tmpfile();
+    assert_non_null(f);
+    lg.out = f;
+    log_request(&lg, "GET", "/x", path, 404, 0.5, NULL);
+    long len = ftell(f);
+    assert_true(len > 0 && len < 8192);
+    rewind(f);
+    char *line = calloc(1, (size_t)len + 1);
+    assert_non_null(line);
+    assert_int_equal(fread(line, 1, (size_t)len, f), (size_t)len);
+    fclose(f);
+    json_t *o = json_loads(line, 0, NULL);
+    assert_non_null(o);
+    assert_true(json_is_true(json_object_get(o, "truncated")));
+    assert_int_equal(json_integer_value(json_object_get(o, "status")), 404);
+    assert_int_equal(strlen(json_string_value(json_object_get(o, "path"))), 1024);
+    json_decref(o);
+    free(line);
+    free(path);
+}
+
 static void test_level_filter(void **state)
 {
     (void)state;
@@ -113,7 +146,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_text_plain_and_quoted), cmocka_unit_test(test_text_escapes),
         cmocka_unit_test(test_text_long_line),        cmocka_unit_test(test_json),
-        cmocka_unit_test(test_level_filter),
+        cmocka_unit_test(test_level_filter),          cmocka_unit_test(test_json_over_cap),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
