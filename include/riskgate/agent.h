@@ -180,6 +180,9 @@ RG_AGENT_API void rg_agent_request_rescan(struct rg_agent *ag);
  *   the leaf) on the current network, else the network may intercept (at most 16).
  * - rg_agent_set_tls_ca: verify the checks against this PEM file instead of the system trust.
  * - rg_agent_set_net_interval: seconds between interception checks (default 900, at least 10).
+ * - rg_agent_set_network_group: members of this group (by name) may use the
+ *   socket's network operations (observe, trust, untrust); root and the
+ *   daemon's own user always may, other users are refused.
  * The checks run on a short-lived worker thread (at most 3 s per endpoint);
  * the handle itself is still used from one thread only.
  * 0, RG_AGENT_EINVAL (a bad spec, a missing file), RG_AGENT_ENOMEM.
@@ -189,6 +192,7 @@ RG_AGENT_API int rg_agent_add_ca_bundle(struct rg_agent *ag, const char *path);
 RG_AGENT_API int rg_agent_add_tls_check(struct rg_agent *ag, const char *spec);
 RG_AGENT_API int rg_agent_set_tls_ca(struct rg_agent *ag, const char *file);
 RG_AGENT_API void rg_agent_set_net_interval(struct rg_agent *ag, int seconds);
+RG_AGENT_API int rg_agent_set_network_group(struct rg_agent *ag, const char *name);
 /*
  * The periodic work: whatever is due of heartbeat, configuration refetch,
  * indicator sync, scan, detection reports, status.json; re-arming the

@@ -2,8 +2,10 @@
  * blockpage.c: the block page (see blockpage.h for why h2o on its own
  * thread) and the table of recent blocks and overrides it shares with the
  * DNS filter. The page reads the Host header through h2o (req->authority);
- * the "Continue anyway" form POSTs to /.riskgate/continue on the same host,
- * so no request body is ever parsed.
+ * the "Continue anyway" form POSTs to /.riskgate/continue?t=TOKEN on the same
+ * host, so no request body is ever parsed; the token (random, one use, ten
+ * minutes, bound to the name) and an Origin/Referer/Sec-Fetch-Site check
+ * keep other sites from posting the form for the person.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -11,10 +13,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
 #include <h2o.h>
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
 
 #include "agent/blockpage.h"
 #include "common/buf.h"
@@ -25,6 +30,16 @@
 #define OVR_SLOTS (2 * BP_MAX_OVERRIDES)
 #define EVENTS_MAX 32
 #define CONTINUE_PATH "/.riskgate/continue"
+#define TOKENS_MAX 64                /* "Continue anyway" forms rendered and not yet used or expired */
+#define TOKEN_MS (10 * 60 * 1000)    /* a form's token is good for ten minutes, once */
+#define TOKEN_HEX 32                 /* 16 random bytes */
+
+/* A rendered form's token: the POST must carry it (another site cannot read the page, so cannot know it). */
+struct token {
+    char hex[TOKEN_HEX + 1];
+    char name[BP_NAME_MAX];
+    int64_t until_ms; /* 0: free */
+};
 
 struct recent {
     char name[BP_NAME_MAX];
@@ -51,6 +66,7 @@ struct blockpage {
     struct bp_event events[EVENTS_MAX];
     int nevents;
     int efd;
+    struct token tokens[TOKENS_MAX];
 
     /* the page's thread and its h2o loop */
     bool started;
@@ -267,6 +283,95 @@ static int send_page(h2o_req_t *req, int status, struct buf *b)
     return 0;
 }
 
+/* Issues a token for name's form into hex (TOKEN_HEX + 1 bytes); false when the CSPRNG fails. */
+static bool token_issue(struct blockpage *bp, const char *name, int64_t now, char *hex)
+{
+    unsigned char r[TOKEN_HEX / 2];
+    if (RAND_bytes(r, sizeof r) != 1)
+        return false;
+    for (size_t i = 0; i < sizeof r; i++)
+        snprintf(hex + 2 * i, 3, "%02x", r[i]);
+    pthread_mutex_lock(&bp->mu);
+    struct token *slot = &bp->tokens[0]; /* a free or expired slot, else the one expiring first */
+    for (int i = 0; i < TOKENS_MAX; i++) {
+        struct token *t = &bp->tokens[i];
+        if (t->until_ms <= now) {
+            slot = t;
+            break;
+        }
+        if (t->until_ms < slot->until_ms)
+            slot = t;
+    }
+    snprintf(slot->hex, sizeof slot->hex, "%s", hex);
+    snprintf(slot->name, sizeof slot->name, "%s", name);
+    slot->until_ms = now + TOKEN_MS;
+    pthread_mutex_unlock(&bp->mu);
+    return true;
+}
+
+/* True, and the token is used up, if the query string of req holds "t=" a live token issued for name. */
+static bool token_take(struct blockpage *bp, const h2o_req_t *req, const char *name, int64_t now)
+{
+    if (req->query_at == SIZE_MAX)
+        return false;
+    const char *q = req->path.base + req->query_at + 1;
+    size_t qlen = req->path.len - req->query_at - 1;
+    if (qlen != 2 + TOKEN_HEX || memcmp(q, "t=", 2))
+        return false;
+    bool ok = false;
+    pthread_mutex_lock(&bp->mu);
+    for (int i = 0; i < TOKENS_MAX && !ok; i++) {
+        struct token *t = &bp->tokens[i];
+        if (t->until_ms > now && !CRYPTO_memcmp(t->hex, q + 2, TOKEN_HEX) && !strcmp(t->name, name)) {
+            ok = true;
+            t->until_ms = 0;
+        }
+    }
+    pthread_mutex_unlock(&bp->mu);
+    return ok;
+}
+
+/* The host of an Origin or Referer value ("http://host[:port][/...]"), lower case, equals name. */
+static bool same_host(const h2o_iovec_t *v, const char *name)
+{
+    const char *p = v->base, *end = v->base + v->len;
+    if (v->len > 7 && !strncasecmp(p, "http://", 7))
+        p += 7;
+    else if (v->len > 8 && !strncasecmp(p, "https://", 8))
+        p += 8;
+    else
+        return false;
+    size_t n = 0;
+    while (p + n < end && p[n] != '/' && p[n] != '?' && p[n] != '#')
+        n++;
+    h2o_iovec_t host = {NULL, 0};
+    uint16_t port;
+    if (!n || !h2o_url_parse_hostport(p, n, &host, &port) || !host.len)
+        return false;
+    size_t nl = strlen(name);
+    if (host.len > 1 && host.base[host.len - 1] == '.')
+        host.len--;
+    return host.len == nl && !strncasecmp(host.base, name, nl);
+}
+
+/*
+ * A "Continue anyway" POST comes from the block page itself: Sec-Fetch-Site
+ * same-origin when the browser sends it, else an Origin (or, without one, a
+ * Referer) naming the same host. Any other page could otherwise post the form.
+ */
+static bool same_origin(const h2o_req_t *req, const char *name)
+{
+    ssize_t i = h2o_find_header_by_str(&req->headers, H2O_STRLIT("sec-fetch-site"), -1);
+    if (i >= 0)
+        return h2o_memis(req->headers.entries[i].value.base, req->headers.entries[i].value.len,
+                         H2O_STRLIT("same-origin"));
+    if ((i = h2o_find_header_by_str(&req->headers, H2O_STRLIT("origin"), -1)) >= 0)
+        return same_host(&req->headers.entries[i].value, name);
+    if ((i = h2o_find_header(&req->headers, H2O_TOKEN_REFERER, -1)) >= 0)
+        return same_host(&req->headers.entries[i].value, name);
+    return false;
+}
+
 static int on_req(h2o_handler_t *self, h2o_req_t *req)
 {
     struct blockpage *bp = ((struct page_handler *)self)->bp;
@@ -303,6 +408,12 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
             return send_page(req, 403, &b);
         }
         int64_t now = util_now_ms();
+        if (!same_origin(req, name) || !token_take(bp, req, name, now)) {
+            page_begin(&b, "Please use the page's button");
+            buf_printf(&b, "<p>This request did not come from this site's warning page, or the page is too old. "
+                           "<a href=\"/\">Open the warning again</a>.</p>\n");
+            return send_page(req, 403, &b);
+        }
         if (blockpage_override(bp, name, now)) {
             page_begin(&b, "Too many sites continued");
             buf_printf(&b, "<p>Too many warned sites were opened anyway in the last hour. Try again later.</p>\n");
@@ -342,10 +453,13 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
                r.indicator[0] ? "of the indicator &ldquo;" : "");
     html_escaped(&b, r.title);
     buf_printf(&b, "%s.</p>\n", r.indicator[0] ? "&rdquo;" : "");
-    if (r.warn)
-        buf_printf(&b, "<form method=\"post\" action=\"" CONTINUE_PATH "\">"
+    char tok[TOKEN_HEX + 1];
+    if (r.warn && token_issue(bp, name, util_now_ms(), tok))
+        buf_printf(&b, "<form method=\"post\" action=\"" CONTINUE_PATH "?t=%s\">"
                        "<p>If you trust this site, you can open it anyway. Your organization will be told.</p>"
-                       "<button type=\"submit\">Continue anyway</button></form>\n");
+                       "<button type=\"submit\">Continue anyway</button></form>\n", tok);
+    else if (r.warn)
+        buf_printf(&b, "<p>This site cannot be opened anyway right now. Try again later.</p>\n");
     else
         buf_printf(&b, "<p>If you think this is a mistake, contact your IT department.</p>\n");
     return send_page(req, 200, &b);

@@ -5,6 +5,7 @@
  * "status". Non-blocking, at most AGENT_MAX_CONNS clients, idle ones closed
  * after 10 s. Also the client side (agent_broker_ask) for the CLI commands.
  */
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -119,6 +120,33 @@ static json_t *error_json(const char *msg)
     return o;
 }
 
+/*
+ * A "network" request (netprot.c), with who asks: SO_PEERCRED's uid and gid
+ * and SO_PEERGROUPS' supplementary groups. The socket is 0666, so anyone
+ * may connect; netprot_serve decides who may change network protection.
+ */
+static json_t *netprot_serve_peer(struct rg_agent *ag, int fd, const char *request)
+{
+    struct netprot_peer peer = {0};
+    struct ucred cr;
+    socklen_t len = sizeof cr;
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) == 0 && len == sizeof cr) {
+        peer.known = true;
+        peer.uid = (uint32_t)cr.uid;
+        peer.gid = (uint32_t)cr.gid;
+    }
+#ifdef SO_PEERGROUPS
+    gid_t groups[256]; /* more than that (ERANGE): only the primary group counts */
+    socklen_t glen = sizeof groups;
+    if (peer.known && getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &glen) == 0) {
+        peer.ngroups = glen / sizeof groups[0];
+        static_assert(sizeof(gid_t) == sizeof(uint32_t), "gid_t is 32 bits");
+        peer.groups = (const uint32_t *)groups;
+    }
+#endif
+    return netprot_serve(ag, request, &peer);
+}
+
 /* Serves one request line (without its newline). */
 static void serve_line(struct rg_agent *ag, struct agent_conn *c, char *line)
 {
@@ -139,7 +167,7 @@ static void serve_line(struct rg_agent *ag, struct agent_conn *c, char *line)
         json_object_set_new(o, "rescan", json_string("scheduled"));
         answer(c, o);
     } else if (!strncmp(line, "network ", 8)) { /* network protection: observe, trust, untrust (netprot.c) */
-        answer(c, netprot_serve(ag, line + 8));
+        answer(c, netprot_serve_peer(ag, c->fd, line + 8));
     } else if (!strcmp(line, "status")) {
         answer(c, agent_status_build(ag));
     } else if (!strcmp(line, "quit")) {

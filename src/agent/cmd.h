@@ -45,26 +45,27 @@ int cmd_network(struct cmd_env *env, int argc, char **argv);
 /*
  * Network protection's options of `run` (cmd_network.c): --trust-store DIR,
  * --ca-bundle FILE_OR_DIR, --tls-check HOST:PORT[=SHA256] (repeatable),
- * --tls-ca FILE, --net-interval S. Add CMD_NETPROT_OPTIONS to the getopt
+ * --tls-ca FILE, --net-interval S, --network-group NAME. Add CMD_NETPROT_OPTIONS to the getopt
  * table, pass the codes between CMD_NETPROT_OPT_FIRST and _LAST to
  * cmd_netprot_option (prints why and returns non-zero on a bad value), then
  * cmd_netprot_apply once the agent is open (an rg_agent_* code).
  */
 #define CMD_NETPROT_MAX 16
 #define CMD_NETPROT_OPT_FIRST 1000
-#define CMD_NETPROT_OPT_LAST 1004
+#define CMD_NETPROT_OPT_LAST 1005
 #define CMD_NETPROT_OPTIONS                                                                                            \
     {"trust-store", required_argument, NULL, 1000}, {"ca-bundle", required_argument, NULL, 1001},                      \
         {"tls-check", required_argument, NULL, 1002}, {"tls-ca", required_argument, NULL, 1003},                       \
-        {"net-interval", required_argument, NULL, 1004}
+        {"net-interval", required_argument, NULL, 1004}, {"network-group", required_argument, NULL, 1005}
 #define CMD_NETPROT_USAGE                                                                                              \
     "[--trust-store DIR]... [--ca-bundle FILE_OR_DIR]... [--tls-check HOST:PORT[=SHA256]]... [--tls-ca FILE] "         \
-    "[--net-interval S]"
+    "[--net-interval S] [--network-group NAME]"
 struct cmd_netprot_opts {
     const char *stores[CMD_NETPROT_MAX], *bundles[CMD_NETPROT_MAX], *checks[CMD_NETPROT_MAX];
     int nstores, nbundles, nchecks;
     const char *tls_ca;
     long interval;
+    const char *group; /* --network-group */
 };
 int cmd_netprot_option(struct cmd_netprot_opts *o, int code, const char *arg);
 int cmd_netprot_apply(struct rg_agent *ag, const struct cmd_netprot_opts *o);

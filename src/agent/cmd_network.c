@@ -5,8 +5,10 @@
  * and untrust go to the running daemon over the local socket ("network
  * <json>"); status reads status.json like `status` does.
  *
- * Exit codes: 0 done; 1 failure (no daemon running); 2 usage; 4 refused by
- * the organization (DefenderEndUserTrustFlowEnable is off).
+ * Exit codes: 0 done; 1 failure (no daemon running, or NetworkManager
+ * answers so observations are not taken); 2 usage; 4 refused: by the
+ * organization (DefenderEndUserTrustFlowEnable is off), or because this user
+ * may not (only root, the daemon's user and its --network-group may).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -20,7 +22,7 @@
 
 #define USAGE                                                                                                          \
     "network status [--json]\n"                                                                                        \
-    "       riskgate-agent network observe --security open|wep|wpa|wpa2|wpa3|none [--ssid NAME] [--bssid XX:XX:..]\n" \
+    "       riskgate-agent network observe --security open|wep|wpa|wpa2|wpa3|none [--ssid NAME] [--bssid XX:XX:..] [--ttl S]\n" \
     "       riskgate-agent network trust|untrust [--ssid NAME | --cert SHA256]"
 
 int cmd_netprot_option(struct cmd_netprot_opts *o, int code, const char *arg)
@@ -50,6 +52,9 @@ int cmd_netprot_option(struct cmd_netprot_opts *o, int code, const char *arg)
         }
         return 0;
     }
+    case 1005:
+        o->group = arg;
+        return 0;
     default:
         return -1;
     }
@@ -74,6 +79,8 @@ int cmd_netprot_apply(struct rg_agent *ag, const struct cmd_netprot_opts *o)
         rc = rg_agent_set_tls_ca(ag, o->tls_ca);
     if (!rc && o->interval)
         rg_agent_set_net_interval(ag, (int)o->interval);
+    if (!rc && o->group)
+        rc = rg_agent_set_network_group(ag, o->group);
     return rc;
 }
 
@@ -229,6 +236,7 @@ int cmd_network(struct cmd_env *env, int argc, char **argv)
         {"json", no_argument, NULL, 'j'},       {"ssid", required_argument, NULL, 's'},
         {"bssid", required_argument, NULL, 'b'}, {"security", required_argument, NULL, 'e'},
         {"cert", required_argument, NULL, 'c'},  {"state-dir", required_argument, NULL, 'S'},
+        {"ttl", required_argument, NULL, 't'},
         {"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0},
     };
     if (argc < 2 || argv[1][0] == '-') {
@@ -240,6 +248,7 @@ int cmd_network(struct cmd_env *env, int argc, char **argv)
     }
     const char *verb = argv[1];
     const char *ssid = NULL, *bssid = NULL, *security = NULL, *cert = NULL;
+    long ttl = 0;
     bool as_json = false;
     int c;
     optind = 2;
@@ -260,6 +269,16 @@ int cmd_network(struct cmd_env *env, int argc, char **argv)
         case 'c':
             cert = optarg;
             break;
+        case 't': {
+            char *end;
+            errno = 0;
+            ttl = strtol(optarg, &end, 10);
+            if (errno || *end || ttl < 10 || ttl > 86400) {
+                fprintf(stderr, "riskgate-agent: --ttl wants seconds from 10 to 86400\n");
+                return EXIT_USAGE;
+            }
+            break;
+        }
         case 'S':
             env->state_dir = optarg;
             break;
@@ -273,7 +292,7 @@ int cmd_network(struct cmd_env *env, int argc, char **argv)
     if (optind < argc)
         return cmd_usage(USAGE);
     if (!strcmp(verb, "status")) {
-        if (ssid || bssid || security || cert)
+        if (ssid || bssid || security || cert || ttl)
             return cmd_usage(USAGE);
         return net_status(env, as_json);
     }
@@ -287,10 +306,12 @@ int cmd_network(struct cmd_env *env, int argc, char **argv)
             json_object_set_new(req, "ssid", json_string(ssid));
         if (bssid)
             json_object_set_new(req, "bssid", json_string(bssid));
+        if (ttl)
+            json_object_set_new(req, "ttl", json_integer(ttl));
         return net_ask(env, req);
     }
     if (!strcmp(verb, "trust") || !strcmp(verb, "untrust")) {
-        if (security || bssid || (ssid && cert))
+        if (security || bssid || ttl || (ssid && cert))
             return cmd_usage(USAGE);
         json_t *req = json_pack("{s:s}", "op", verb);
         if (ssid)

@@ -85,12 +85,16 @@ struct agent_wait {
     int nsocks;
     int64_t next_arm;      /* monotonic ms: not before (backoff) */
     int backoff_ms;        /* current delay after failures, 0 when the last wait went well */
-    int quick;             /* consecutive quick answers */
+    int quick;             /* consecutive quick answers that brought nothing new */
     bool failing;          /* the last wait failed (logged once per streak) */
     bool sync_due;         /* a change was announced: the next heartbeat is for it */
     bool dirty;            /* the state shown in status.json changed */
     char stale_config[64]; /* versions the server said we should have ("" / -1: none) */
     int64_t stale_ind;
+    /* what the agent held when a change was announced: a sync that moves any of it is progress, not a loop */
+    char seen_config[64];
+    int64_t seen_ind;
+    char seen_level[16];
     char last_reason[16];   /* of the last change, "" none */
     int64_t last_change_ms; /* wall clock */
     unsigned long changes;

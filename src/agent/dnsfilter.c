@@ -1049,6 +1049,12 @@ static void tcp_client_io(struct dnsfilter *f, struct tcp_client *c, short rev, 
         tcp_close(c);
         return;
     }
+    /* hung up while its query is forwarded: poll would report POLLHUP at every turn (a busy loop), and the
+     * answer cannot be delivered; drop the client and its forward */
+    if (c->busy && !c->out && (rev & POLLHUP)) {
+        tcp_close(c);
+        return;
+    }
     if (c->out && (rev & (POLLOUT | POLLHUP))) {
         ssize_t k = send(c->fd, c->out + c->outoff, c->outlen - c->outoff, MSG_NOSIGNAL);
         if (k < 0 && errno != EAGAIN && errno != EINTR) {

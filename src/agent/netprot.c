@@ -21,6 +21,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <ifaddrs.h>
 #include <net/if.h>
 #include <netdb.h>
@@ -67,8 +68,12 @@ struct netprot {
     int64_t last_cert_ms; /* wall */
 
     struct netprot_wifi wifi; /* sec UNKNOWN: nothing known */
-    bool observed;            /* fed in: nmcli is no longer asked */
+    bool observed;            /* fed in (no NetworkManager): holds until observed_until, or until nmcli answers */
+    int64_t observed_until;   /* monotonic */
     bool nmcli_missing;
+    uint32_t group;           /* --network-group: its members may use observe/trust/untrust, or NETPROT_NO_GROUP */
+    char group_name[64];
+    unsigned long passes;     /* evaluations done: a progress signal in status.json */
 
     char fingerprint[UTIL_SHA256_HEX_LEN + 1];
     struct netprot_tls_job *job;
@@ -204,8 +209,10 @@ static void tls_key(const struct np_check *c, char *out, size_t n)
 struct netprot *netprot_new(void)
 {
     struct netprot *np = calloc(1, sizeof *np);
-    if (np)
+    if (np) {
         np->interval_s = NETPROT_DEFAULT_INTERVAL_S;
+        np->group = NETPROT_NO_GROUP;
+    }
     return np;
 }
 
@@ -272,6 +279,42 @@ int rg_agent_set_tls_ca(struct rg_agent *ag, const char *file)
 void rg_agent_set_net_interval(struct rg_agent *ag, int seconds)
 {
     ag->np->interval_s = seconds < 10 ? 10 : seconds;
+}
+
+int netprot_set_group(struct netprot *np, const char *name)
+{
+    if (!name || !*name || strlen(name) >= sizeof np->group_name)
+        return RG_EINVAL;
+    struct group gr, *res = NULL;
+    char tmp[16384];
+    if (getgrnam_r(name, &gr, tmp, sizeof tmp, &res) || !res)
+        return RG_EINVAL;
+    np->group = (uint32_t)res->gr_gid;
+    snprintf(np->group_name, sizeof np->group_name, "%s", name);
+    return 0;
+}
+
+int rg_agent_set_network_group(struct rg_agent *ag, const char *name)
+{
+    if (netprot_set_group(ag->np, name))
+        return agent_fail(ag, RG_AGENT_EINVAL, "--network-group: no such group %s", name ? name : "(null)");
+    return 0;
+}
+
+bool netprot_peer_allowed(const struct netprot_peer *p, uint32_t self_uid, uint32_t group)
+{
+    if (!p || !p->known)
+        return false;
+    if (p->uid == 0 || p->uid == self_uid)
+        return true;
+    if (group == NETPROT_NO_GROUP)
+        return false;
+    if (p->gid == group)
+        return true;
+    for (size_t i = 0; p->groups && i < p->ngroups; i++)
+        if (p->groups[i] == group)
+            return true;
+    return false;
 }
 
 /* ---- the person's trust (network-trust.json, 0600) ---- */
@@ -353,6 +396,7 @@ static void read_wifi(struct rg_agent *ag, int64_t now)
 {
     struct netprot *np = ag->np;
     struct netprot_wifi w;
+    memset(&w, 0, sizeof w); /* netprot_nmcli_read leaves it alone when nmcli does not answer */
     int rc = netprot_nmcli_read(&w);
     if (rc == RG_ENOTFOUND && w.sec == NETPROT_SEC_NONE && !np->nmcli_missing && w.source[0]) {
         /* nmcli ran and no Wi-Fi is active */
@@ -371,6 +415,11 @@ static void read_wifi(struct rg_agent *ag, int64_t now)
     }
     np->nmcli_missing = false;
     np->next_wifi = now + WIFI_EVERY_MS;
+    if (np->observed) { /* NetworkManager answers: it wins over what was fed in */
+        agent_log(ag, 1, "network protection: NetworkManager answers; the network fed in is replaced");
+        np->observed = false;
+        np->dirty = true;
+    }
     if (w.sec != np->wifi.sec || strcmp(w.ssid, np->wifi.ssid) || strcmp(w.bssid, np->wifi.bssid)) {
         np->wifi = w;
         np->dirty = true;
@@ -467,6 +516,7 @@ static void evaluate(struct rg_agent *ag)
     struct netprot *np = ag->np;
     struct np_keys k;
     keys_read(ag, &k);
+    np->passes++;
 
     /* first what should go: copies of the keys, since clearing may reorder nothing but raising may grow the array */
     struct np_list gone_report = {NULL, 0}, gone_forget = {NULL, 0};
@@ -624,8 +674,15 @@ bool netprot_tick(struct rg_agent *ag, int64_t now)
     }
     struct np_keys k;
     keys_read(ag, &k);
+    if (np->observed && now >= np->observed_until) {
+        agent_log(ag, 1, "network protection: the network fed in has expired; it is not known any more");
+        np->observed = false;
+        memset(&np->wifi, 0, sizeof np->wifi); /* sec UNKNOWN */
+        np->dirty = true;
+    }
     if (np->request) {
         np->request = false;
+        np->dirty = true; /* a rescan evaluates again, even with nothing new */
         np->next_cert = np->next_wifi = np->next_tls = np->next_fp = now;
     }
     if (np->job && netprot_tls_job_done(np->job)) {
@@ -636,8 +693,8 @@ bool netprot_tick(struct rg_agent *ag, int64_t now)
         scan_certs(ag);
         np->next_cert = agent_mono_ms() + (int64_t)ag->scan_interval_s * 1000;
     }
-    if (k.open_mode > 0 && !np->observed && now >= np->next_wifi)
-        read_wifi(ag, now);
+    if (k.open_mode > 0 && now >= np->next_wifi)
+        read_wifi(ag, now); /* even with an observation: nmcli, when it answers, wins */
     if (k.on && np->nchecks && now >= np->next_fp) {
         char fp[UTIL_SHA256_HEX_LEN + 1];
         fingerprint(np, fp, sizeof fp);
@@ -679,8 +736,10 @@ int64_t netprot_next(const struct rg_agent *ag)
     keys_read(ag, &k);
     if (k.cert_mode > 0)
         next = min64(next, np->next_cert);
-    if (k.open_mode > 0 && !np->observed)
+    if (k.open_mode > 0)
         next = min64(next, np->next_wifi);
+    if (np->observed)
+        next = min64(next, np->observed_until);
     if (k.on && np->nchecks) {
         next = min64(next, np->next_fp);
         if (!np->job)
@@ -715,8 +774,11 @@ json_t *netprot_status_json(struct rg_agent *ag)
             json_object_set_new(net, "bssid", np->wifi.bssid[0] ? json_string(np->wifi.bssid) : json_null());
             json_object_set_new(net, "trusted", json_boolean(list_has(&np->trusted_nets, np->wifi.ssid)));
         }
+        if (np->observed)
+            json_object_set_new(net, "expiresAt", time_json(util_now_ms() + (np->observed_until - agent_mono_ms())));
     }
     json_object_set_new(o, "network", net);
+    json_object_set_new(o, "evaluations", json_integer((json_int_t)np->passes));
     json_object_set_new(o, "wifiSource", json_string(np->observed ? "observed" : np->nmcli_missing ? "none" : "nmcli"));
 
     json_t *certs = json_object();
@@ -791,14 +853,29 @@ static json_t *err_answer(const char *code, const char *msg)
     return json_pack("{s:s,s:s}", "error", msg, "code", code);
 }
 
-json_t *netprot_serve(struct rg_agent *ag, const char *request)
+/* The refusal of a peer that may not use the network operations. */
+static json_t *refuse(const struct netprot *np)
+{
+    char msg[300];
+    snprintf(msg, sizeof msg,
+             "Only root, the agent's own user (uid %u)%s%s%s may change what network protection sees or trusts.",
+             (unsigned)getuid(), np->group_name[0] ? " or members of the group " : "", np->group_name,
+             np->group_name[0] ? "" : " (the daemon's --network-group NAME lets a group do it)");
+    return err_answer("forbidden", msg);
+}
+
+json_t *netprot_serve(struct rg_agent *ag, const char *request, const struct netprot_peer *peer)
 {
     struct netprot *np = ag->np;
     json_error_t e;
     json_t *req = json_loads(request ? request : "", 0, &e);
     const char *op = json_string_value(json_object_get(req, "op"));
     json_t *ans = NULL;
-    if (!json_is_object(req) || !op) {
+    if (!netprot_peer_allowed(peer, (uint32_t)getuid(), np->group)) {
+        agent_log(ag, 1, "network protection: refused a network request from uid %ld",
+                  peer && peer->known ? (long)peer->uid : -1L);
+        ans = refuse(np);
+    } else if (!json_is_object(req) || !op) {
         ans = err_answer("invalid", "network wants a JSON object with \"op\": observe, trust or untrust");
     } else if (!np->started) {
         ans = err_answer("invalid", "the daemon has not started network protection");
@@ -806,9 +883,16 @@ json_t *netprot_serve(struct rg_agent *ag, const char *request)
         const char *ssid = json_string_value(json_object_get(req, "ssid"));
         const char *bssid = json_string_value(json_object_get(req, "bssid"));
         const char *sec = json_string_value(json_object_get(req, "security"));
+        json_t *jttl = json_object_get(req, "ttl");
+        json_int_t ttl = jttl ? (json_is_integer(jttl) ? json_integer_value(jttl) : -1) : NETPROT_OBSERVE_TTL_S;
         struct netprot_wifi w;
         memset(&w, 0, sizeof w);
-        if (!sec || netprot_sec_parse(sec, &w.sec)) {
+        if (!np->nmcli_missing && !strcmp(np->wifi.source, "nmcli")) {
+            ans = err_answer("conflict", "NetworkManager reports the network on this device, and it wins: "
+                                         "network observe is for devices without NetworkManager");
+        } else if (ttl < 10 || ttl > NETPROT_OBSERVE_TTL_MAX) {
+            ans = err_answer("invalid", "ttl: seconds from 10 to 86400");
+        } else if (!sec || netprot_sec_parse(sec, &w.sec)) {
             ans = err_answer("invalid", "security: open, wep, wpa, wpa2, wpa3 or none");
         } else if (w.sec != NETPROT_SEC_NONE && (!ssid || !*ssid || strlen(ssid) > 32)) {
             ans = err_answer("invalid", "ssid: the network's name (1 to 32 bytes) is required");
@@ -822,12 +906,14 @@ json_t *netprot_serve(struct rg_agent *ag, const char *request)
             snprintf(w.source, sizeof w.source, "observed");
             np->wifi = w;
             np->observed = true;
+            np->observed_until = agent_mono_ms() + (int64_t)ttl * 1000;
             np->dirty = true;
             np->next_fp = agent_mono_ms(); /* a new network: the interception checks follow */
             evaluate(ag);
             np->dirty = false;
-            agent_log(ag, 1, "network protection: network observed (%s)", netprot_sec_name(w.sec));
-            ans = json_pack("{s:b,s:s}", "ok", 1, "security", netprot_sec_name(w.sec));
+            agent_log(ag, 1, "network protection: network observed (%s, for %llds)", netprot_sec_name(w.sec),
+                      (long long)ttl);
+            ans = json_pack("{s:b,s:s,s:I}", "ok", 1, "security", netprot_sec_name(w.sec), "ttl", ttl);
         }
     } else if (!strcmp(op, "trust") || !strcmp(op, "untrust")) {
         bool trust = !strcmp(op, "trust");

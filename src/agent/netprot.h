@@ -122,12 +122,19 @@ bool netprot_sec_unsafe(enum netprot_sec s);
  */
 enum netprot_sec netprot_sec_from_nmcli(const char *s);
 /*
- * Parses `nmcli -t -f ACTIVE,SSID,BSSID,SECURITY dev wifi` output (fields
- * split at unescaped ':', "\:" and "\\" unescaped): the line whose ACTIVE is
- * "yes" fills *out (source "nmcli"). 0 found; RG_ENOTFOUND no active network
- * (out->sec = NETPROT_SEC_NONE); RG_EINVAL a line that is not four fields.
+ * Parses `nmcli -t -f ACTIVE,SSID-HEX,BSSID,SECURITY dev wifi` output (fields
+ * split at unescaped ':', "\:" and "\\" unescaped; the SSID in hex, so a
+ * network's name cannot forge a line or a field): the first well-formed line
+ * whose ACTIVE is "yes" fills *out (source "nmcli"). Malformed lines (not four
+ * fields, an SSID that is not hex) are skipped. 0 found; RG_ENOTFOUND no
+ * active network (out->sec = NETPROT_SEC_NONE).
  */
 int netprot_nmcli_parse(const char *text, struct netprot_wifi *out);
+/*
+ * Decodes an SSID in hex (nmcli's SSID-HEX, at most 32 bytes) into out (n
+ * bytes, at least 33), NUL-terminated; control bytes become '?'. 0 or RG_EINVAL.
+ */
+int netprot_hex_ssid(const char *hex, char *out, size_t n);
 /*
  * Runs nmcli (PATH lookup, LC_ALL=C, no shell) and parses it. RG_ENOTFOUND when
  * nmcli is not installed or NetworkManager does not answer, RG_EIO on a
@@ -178,7 +185,10 @@ void netprot_tls_check(const struct netprot_tls_target *t, const char *ca_file, 
  * The worker: runs the checks of targets (copied) one after another on a
  * thread of its own. netprot_tls_job_done tells whether it has finished
  * (never blocks); netprot_tls_job_finish joins it and copies the outcomes
- * (n of them) into out; netprot_tls_job_free cancels, joins and frees (NULL ok).
+ * (n of them) into out; netprot_tls_job_free cancels and frees (NULL ok). It
+ * returns within about 300 ms: a thread still inside getaddrinfo (which cannot
+ * be cancelled) is detached and frees the job itself when it ends; the job
+ * holds copies of all it uses and never refers to its owner.
  */
 struct netprot_tls_job;
 int netprot_tls_job_start(const struct netprot_tls_target *targets, size_t n, const char *ca_file,
@@ -202,10 +212,30 @@ bool netprot_tick(struct rg_agent *ag, int64_t now);
 int64_t netprot_next(const struct rg_agent *ag);
 /* status.json's "networkProtection" (new reference). */
 json_t *netprot_status_json(struct rg_agent *ag);
+/* Who is asking over the broker socket (SO_PEERCRED, SO_PEERGROUPS). */
+struct netprot_peer {
+    bool known; /* false: the credentials could not be read (refused) */
+    uint32_t uid, gid;
+    const uint32_t *groups; /* supplementary groups, borrowed; may be NULL */
+    size_t ngroups;
+};
+#define NETPROT_NO_GROUP UINT32_MAX
+/*
+ * May this peer change what network protection sees or trusts (observe,
+ * trust, untrust)? Root, the daemon's own user (self_uid), and members of
+ * group (primary or supplementary; NETPROT_NO_GROUP: none) may. Pure.
+ */
+bool netprot_peer_allowed(const struct netprot_peer *p, uint32_t self_uid, uint32_t group);
+/* `run --network-group NAME`: members of this group may use the network operations. 0 or RG_EINVAL (no such group). */
+int netprot_set_group(struct netprot *np, const char *name);
+
+#define NETPROT_OBSERVE_TTL_S 3600     /* an observation fed in holds for an hour unless "ttl" says */
+#define NETPROT_OBSERVE_TTL_MAX 86400
 /*
  * The broker's "network <json>" request: {"op":"observe","ssid":..,"bssid":..,
- * "security":..} | {"op":"trust"|"untrust","ssid":..|"cert":..}. Returns the
- * answer (new reference): {"ok":true,...} or {"error":"...","code":"forbidden"|"invalid"}.
+ * "security":..,"ttl":S} | {"op":"trust"|"untrust","ssid":..|"cert":..}, from
+ * peer (borrowed; NULL or not allowed: refused). Returns the answer (new
+ * reference): {"ok":true,...} or {"error":"...","code":"forbidden"|"invalid"}.
  */
-json_t *netprot_serve(struct rg_agent *ag, const char *request);
+json_t *netprot_serve(struct rg_agent *ag, const char *request, const struct netprot_peer *peer);
 #endif

@@ -31,6 +31,7 @@
 #include "common/util.h"
 
 #define SLICE_MS 100 /* the longest wait between two looks at the cancel flag */
+#define JOB_GRACE_MS 300 /* netprot_tls_job_free waits this long for the thread, then detaches it */
 
 const char *netprot_tls_result_name(enum netprot_tls_result r)
 {
@@ -135,7 +136,16 @@ static int tcp_connect(const struct netprot_tls_target *t, int64_t deadline, con
     memset(&hints, 0, sizeof hints);
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
+    unsigned char ip[16];
+    if (inet_pton(AF_INET, t->host, ip) == 1 || inet_pton(AF_INET6, t->host, ip) == 1)
+        hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV; /* an address: no resolver, nothing to wait for */
+    /* a name: getaddrinfo cannot be cancelled; netprot_tls_job_free detaches a thread stuck here */
     int g = getaddrinfo(t->host, t->port, &hints, &res);
+    if (!g && cancelled(cancel)) {
+        freeaddrinfo(res);
+        snprintf(out->reason, sizeof out->reason, "cancelled");
+        return -1;
+    }
     if (g || !res) {
         snprintf(out->reason, sizeof out->reason, "cannot resolve %.64s: %s", t->host, gai_strerror(g));
         return -1;
@@ -280,8 +290,17 @@ struct netprot_tls_job {
     char *ca_file;
     atomic_int cancel;
     atomic_int done;
+    atomic_int refs; /* the thread's and the owner's: the last to let go frees the job */
     bool joined;
 };
+
+static void job_release(struct netprot_tls_job *job)
+{
+    free(job->targets);
+    free(job->out);
+    free(job->ca_file);
+    free(job);
+}
 
 static void *job_main(void *arg)
 {
@@ -293,15 +312,9 @@ static void *job_main(void *arg)
     }
     OPENSSL_thread_stop();
     atomic_store(&job->done, 1);
+    if (atomic_fetch_sub(&job->refs, 1) == 1)
+        job_release(job); /* the owner let go (detached): nothing else refers to the job */
     return NULL;
-}
-
-static void job_release(struct netprot_tls_job *job)
-{
-    free(job->targets);
-    free(job->out);
-    free(job->ca_file);
-    free(job);
 }
 
 int netprot_tls_job_start(const struct netprot_tls_target *targets, size_t n, const char *ca_file,
@@ -317,6 +330,7 @@ int netprot_tls_job_start(const struct netprot_tls_target *targets, size_t n, co
     job->ca_file = ca_file ? strdup(ca_file) : NULL;
     atomic_init(&job->done, 0);
     atomic_init(&job->cancel, 0);
+    atomic_init(&job->refs, 2);
     if (!job->targets || !job->out || (ca_file && !job->ca_file)) {
         job_release(job);
         return RG_ENOMEM;
@@ -353,7 +367,24 @@ void netprot_tls_job_free(struct netprot_tls_job *job)
     if (!job)
         return;
     atomic_store(&job->cancel, 1);
-    if (!job->joined)
+    if (job->joined) {
+        job_release(job);
+        return;
+    }
+    /*
+     * A check inside getaddrinfo cannot be cancelled (it may block for the
+     * resolver's timeout): wait a little for the thread, then detach it. The
+     * job owns copies of everything it uses (targets, CA file, outcomes) and
+     * never touches the agent, so the thread frees it itself when it ends.
+     */
+    for (int i = 0; i < JOB_GRACE_MS / 10 && !atomic_load(&job->done); i++)
+        usleep(10000);
+    if (atomic_load(&job->done)) {
         pthread_join(job->th, NULL);
-    job_release(job);
+        job_release(job);
+        return;
+    }
+    pthread_detach(job->th);
+    if (atomic_fetch_sub(&job->refs, 1) == 1)
+        job_release(job); /* the thread ended between the look and the detach */
 }

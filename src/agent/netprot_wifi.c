@@ -1,8 +1,8 @@
 /*
  * netprot_wifi.c: the current Wi-Fi network for open-network detection
  * (netprot.h): the security words of `riskgate-agent network observe`,
- * NetworkManager's terse output (`nmcli -t -f ACTIVE,SSID,BSSID,SECURITY dev
- * wifi`), running nmcli without a shell, and the privacy-preserving key of a
+ * NetworkManager's terse output (`nmcli -t -f ACTIVE,SSID-HEX,BSSID,SECURITY
+ * dev wifi`: the name in hex, so that no name can forge a line or a field), running nmcli without a shell, and the privacy-preserving key of a
  * network. Without NetworkManager (nmcli missing or not answering) the
  * daemon relies on observations fed in.
  */
@@ -78,7 +78,11 @@ enum netprot_sec netprot_sec_from_nmcli(const char *s)
     return NETPROT_SEC_UNKNOWN;
 }
 
-/* Splits one terse line into at most max fields, unescaping "\:" and "\\". How many fields. */
+/*
+ * Splits one terse line into at most max fields, unescaping "\:" and "\\".
+ * How many fields there were (max + 1 for "too many"); a field of 130 bytes
+ * or more makes the line malformed (-1).
+ */
 static int split_terse(const char *line, size_t len, char fields[][130], int max)
 {
     int nf = 0;
@@ -96,11 +100,33 @@ static int split_terse(const char *line, size_t len, char fields[][130], int max
             fields[nf][0] = '\0';
             continue;
         }
-        if (o + 1 < 130)
-            fields[nf][o++] = ch;
+        if (o + 1 >= 130)
+            return -1;
+        fields[nf][o++] = ch;
     }
     fields[nf][o] = '\0';
     return nf + 1;
+}
+
+static int hexval(char c)
+{
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+int netprot_hex_ssid(const char *hex, char *out, size_t n)
+{
+    size_t len = strlen(hex), o = 0;
+    if (len % 2 || len / 2 > 32 || len / 2 >= n)
+        return RG_EINVAL;
+    for (size_t i = 0; i < len; i += 2) {
+        int hi = hexval(hex[i]), lo = hexval(hex[i + 1]);
+        if (hi < 0 || lo < 0)
+            return RG_EINVAL;
+        unsigned char b = (unsigned char)(hi << 4 | lo);
+        out[o++] = b < 0x20 || b == 0x7f ? '?' : (char)b; /* no NUL, newline or other control byte in a name */
+    }
+    out[o] = '\0';
+    return 0;
 }
 
 /* Copies src into dst (n bytes), cut if longer. */
@@ -123,16 +149,14 @@ int netprot_nmcli_parse(const char *text, struct netprot_wifi *out)
         size_t len = nl ? (size_t)(nl - p) : strlen(p);
         if (len && p[len - 1] == '\r')
             len--;
-        if (len) {
-            char f[4][130];
-            if (split_terse(p, len, f, 4) != 4)
-                return RG_EINVAL;
-            if (!strcmp(f[0], "yes") && rc == RG_ENOTFOUND) {
-                copy(out->ssid, sizeof out->ssid, f[1]);
-                copy(out->bssid, sizeof out->bssid, f[2]);
-                out->sec = netprot_sec_from_nmcli(f[3]);
-                rc = 0;
-            }
+        char f[4][130], ssid[33];
+        /* a malformed line (not four fields, an SSID that is not hex) is skipped, not fatal */
+        if (len && rc == RG_ENOTFOUND && split_terse(p, len, f, 4) == 4 && !strcmp(f[0], "yes") &&
+            !netprot_hex_ssid(f[1], ssid, sizeof ssid)) {
+            copy(out->ssid, sizeof out->ssid, ssid);
+            copy(out->bssid, sizeof out->bssid, f[2]);
+            out->sec = netprot_sec_from_nmcli(f[3]);
+            rc = 0;
         }
         p += len;
         while (*p == '\r' || *p == '\n')
@@ -161,7 +185,7 @@ int netprot_nmcli_read(struct netprot_wifi *out)
             dup2(devnull, 0);
             dup2(devnull, 2);
         }
-        static char *const argv[] = {"nmcli", "-t", "-f", "ACTIVE,SSID,BSSID,SECURITY", "dev", "wifi", NULL};
+        static char *const argv[] = {"nmcli", "-t", "-f", "ACTIVE,SSID-HEX,BSSID,SECURITY", "dev", "wifi", NULL};
         static char *const envp[] = {"LC_ALL=C", "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
                                      NULL};
         execve("/usr/bin/nmcli", argv, envp);

@@ -12,6 +12,7 @@
 
 #include "agent/config.h"
 #include "agent/core.h"
+#include "agent/webprot.h"
 #include "common/err.h"
 
 /* Records a failed call; returns its RG_AGENT_* code. */
@@ -31,8 +32,10 @@ static int note(struct rg_agent *ag, const char *what, int rc, const struct http
 
 int agent_session(struct rg_agent *ag)
 {
-    if (ag->http_ready)
+    if (ag->http_ready) {
+        webprot_pin_server(ag); /* the server's address, not through our own DNS filter */
         return 0;
+    }
     if (!state_activated(&ag->st))
         return agent_fail(ag, RG_AGENT_ENOTACTIVE, "the agent is not activated");
     int rc = httpc_init(&ag->http, ag->st.server, ag->st.credential, "riskgate-agent/" RG_AGENT_VERSION);
@@ -40,6 +43,7 @@ int agent_session(struct rg_agent *ag)
         return agent_fail(ag, rc == RG_ENOMEM ? RG_AGENT_ENOMEM : RG_AGENT_EINVAL,
                           "state.json holds no usable server URL");
     ag->http_ready = true;
+    webprot_pin_server(ag);
     return 0;
 }
 

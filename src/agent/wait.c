@@ -143,7 +143,7 @@ static void finished(struct rg_agent *ag, int rc, const struct httpc_answer *ans
         failed(ag, now, "the server's wait answer has no \"changed\"");
         return;
     }
-    /* answers that come at once, again and again, are a loop (a server bug): guarded below */
+    /* answers that come at once, again and again, are a loop (a server bug): guarded below and in agent_wait_synced */
     w->quick = now - w->sent_ms < AGENT_WAIT_QUICK_MS ? w->quick + 1 : 0;
     if (!changed) { /* the timeout, or the server shutting down: simply wait again */
         if (w->quick >= AGENT_WAIT_QUICK_MAX) {
@@ -161,6 +161,9 @@ static void finished(struct rg_agent *ag, int rc, const struct httpc_answer *ans
     const json_t *iv = json_object_get(ans->json, "indicatorVersion");
     snprintf(w->stale_config, sizeof w->stale_config, "%s", cv ? cv : "");
     w->stale_ind = json_is_integer(iv) ? json_integer_value(iv) : -1;
+    snprintf(w->seen_config, sizeof w->seen_config, "%s", ag->config_version ? ag->config_version : "");
+    w->seen_ind = ag->ind_version;
+    snprintf(w->seen_level, sizeof w->seen_level, "%s", ag->threat_level);
     snprintf(w->last_reason, sizeof w->last_reason, "%s", reason);
     w->last_change_ms = util_now_ms();
     w->changes++;
@@ -307,12 +310,30 @@ void agent_wait_tick(struct rg_agent *ag, int64_t now)
         arm(ag, now);
 }
 
+/* Whether the sync after a change moved the configuration, the indicators or the threat level. */
+static bool progressed(const struct rg_agent *ag)
+{
+    const struct agent_wait *w = &ag->wait;
+    char cv[sizeof w->seen_config]; /* cut as seen_config was, so equal versions compare equal */
+    snprintf(cv, sizeof cv, "%s", ag->config_version ? ag->config_version : "");
+    return strcmp(cv, w->seen_config) || ag->ind_version != w->seen_ind || strcmp(ag->threat_level, w->seen_level);
+}
+
 void agent_wait_synced(struct rg_agent *ag, int rc)
 {
     struct agent_wait *w = &ag->wait;
     int64_t now = agent_mono_ms();
     w->sync_due = false;
     char why[600];
+    /*
+     * A quick answer whose sync brought something new is progress, not a
+     * server stuck answering at once (as in src/sdk/live.c): rapid real
+     * changes (an admin's edits, the echo of the agent's own detection
+     * reports) must not add up to the loop guard, or the next quick answer,
+     * such as the {"changed":false} of a server shutting down, backs off.
+     */
+    if (!rc && progressed(ag))
+        w->quick = 0;
     if (rc) {
         snprintf(why, sizeof why, "the sync after a change failed: %.500s",
                  ag->last_error[0] ? ag->last_error : rg_agent_strerror(rc));

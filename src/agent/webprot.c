@@ -21,6 +21,7 @@
 #include "agent/blockpage.h"
 #include "agent/config.h"
 #include "agent/core.h"
+#include "agent/dnslookup.h"
 #include "agent/webprot.h"
 #include "common/err.h"
 #include "common/util.h"
@@ -46,6 +47,10 @@ struct webprot {
     size_t pending;              /* phishing detections raised and not yet reported */
     uint64_t reports, reports_skipped;
     struct rate_slot rate[WEBPROT_RATE_SLOTS];
+    /* the server's address, looked up through the upstreams (webprot_pin_server) */
+    char pin_base[512];   /* the server URL it was looked up for */
+    char pin_entry[320];  /* CURLOPT_RESOLVE line, "" when none */
+    int64_t pin_until;    /* monotonic ms: look up again from then */
 };
 
 #define WEBPROT_MAX_PENDING 256 /* unreported phishing detections at most (the server may be away) */
@@ -154,6 +159,45 @@ void webprot_start(struct rg_agent *ag)
                                       : "0.0.0.0");
 }
 
+void webprot_pin_server(struct rg_agent *ag)
+{
+    struct webprot *w = ag->web;
+    struct httpc_client *hc = &ag->http;
+    if (!w || !w->dns || !ag->http_ready || !hc->base)
+        return;
+    /* the filter waits while the loop is in a request: do not wait long to connect */
+    hc->connect_timeout_s = WEBPROT_CONNECT_TIMEOUT_S;
+    char host[256], entry[320];
+    if (httpc_resolve_entry(hc->base, "127.0.0.1", entry, sizeof entry, host, sizeof host)) /* IP literal, or bad */
+        return;
+    int64_t now = agent_mono_ms();
+    if (strcmp(w->pin_base, hc->base)) { /* another server: forget the old pin */
+        snprintf(w->pin_base, sizeof w->pin_base, "%s", hc->base);
+        w->pin_entry[0] = '\0';
+        w->pin_until = 0;
+    }
+    if (now >= w->pin_until && w->cfg.nup > 0) {
+        char addr[64];
+        uint32_t ttl = 0;
+        int rc = dnslookup_addr(w->cfg.up, w->cfg.up_len, w->cfg.nup, host, WEBPROT_PIN_LOOKUP_MS, addr, sizeof addr,
+                                &ttl);
+        if (!rc && !httpc_resolve_entry(hc->base, addr, entry, sizeof entry, NULL, 0)) {
+            if (ttl < WEBPROT_PIN_MIN_S)
+                ttl = WEBPROT_PIN_MIN_S;
+            if (ttl > WEBPROT_PIN_MAX_S)
+                ttl = WEBPROT_PIN_MAX_S;
+            snprintf(w->pin_entry, sizeof w->pin_entry, "%s", entry);
+            w->pin_until = now + (int64_t)ttl * 1000;
+        } else { /* keep a stale pin if there is one; try again later, not at every request */
+            agent_log(ag, 2, "web protection: the upstream resolvers did not give %s's address (%s)", host,
+                      rg_err_name(rc ? rc : RG_EINVAL));
+            w->pin_until = now + WEBPROT_PIN_RETRY_S * 1000;
+        }
+    }
+    if (w->pin_entry[0])
+        httpc_set_resolve(hc, w->pin_entry); /* on RG_ENOMEM the old pin, or curl's own lookup */
+}
+
 void webprot_free(struct rg_agent *ag)
 {
     struct webprot *w = ag->web;
@@ -253,9 +297,12 @@ enum dnsf_action webprot_decide(void *agent, const char *name, uint16_t qtype)
         r->h = hv;
         r->at_ms = now;
         char title[BP_TEXT_MAX + 64];
-        snprintf(title, sizeof title, "%s: %s",
-                 warn ? "Web protection warned about a site" : "Web protection blocked a site",
-                 h.builtin ? "phishing test site" : why);
+        if (w->hide_names) /* the reason may be "DomainName <the name>" (an indicator without a title) */
+            snprintf(title, sizeof title, "%s", warn ? "Phishing warning shown" : "Phishing site blocked");
+        else
+            snprintf(title, sizeof title, "%s: %s",
+                     warn ? "Web protection warned about a site" : "Web protection blocked a site",
+                     h.builtin ? "phishing test site" : why);
         report_name(ag, "phishing", "dns:", name, title, h.builtin ? "Phishing test page" : h.title);
     }
     return warn ? DNSF_WARN : DNSF_BLOCK;
@@ -283,8 +330,12 @@ void webprot_process(struct rg_agent *ag, const struct pollfd *fds, int n)
             agent_log(ag, 1, "web protection: the person continued to a warned site%s%s", w->hide_names ? "" : ": ",
                       w->hide_names ? "" : ev.name);
             char title[BP_TEXT_MAX + 64];
-            snprintf(title, sizeof title, "Warning overlooked: the person opened a warned site anyway (%s)", ev.title);
-            report_name(ag, "phishingOverridden", "dnsoverride:", ev.name, title, ev.title);
+            if (w->hide_names) /* ev.title may be "DomainName <the name>" */
+                snprintf(title, sizeof title, "Phishing warning overlooked");
+            else
+                snprintf(title, sizeof title, "Warning overlooked: the person opened a warned site anyway (%s)",
+                         ev.title);
+            report_name(ag, "phishingOverridden", "dnsoverride:", ev.name, title, w->hide_names ? NULL : ev.title);
         }
     }
 }

@@ -25,6 +25,12 @@ struct rg_agent_dns;
 #define WEBPROT_RATE_SLOTS 1024            /* names whose last report time is kept (one report per name per hour) */
 #define WEBPROT_REPORT_EVERY_MS (3600 * 1000)
 
+#define WEBPROT_CONNECT_TIMEOUT_S 2L /* the agent's connect timeout to the server while the filter runs */
+#define WEBPROT_PIN_LOOKUP_MS 1000   /* the server's name through the upstreams: all of them together */
+#define WEBPROT_PIN_MIN_S 60         /* the looked-up address is kept for its TTL, within these bounds */
+#define WEBPROT_PIN_MAX_S 300
+#define WEBPROT_PIN_RETRY_S 30 /* after a failed lookup */
+
 /* Stores the options (rg_agent_set_dns); 0, RG_AGENT_EINVAL (with ag->err), RG_AGENT_ENOMEM. */
 int webprot_configure(struct rg_agent *ag, const struct rg_agent_dns *dns);
 /* Opens the filter and the page when configured; failures are logged and shown in status, never fatal. */
@@ -45,6 +51,16 @@ json_t *webprot_status_json(struct rg_agent *ag);
  * "phishing" detection is raised when the name was not reported in the last hour.
  */
 enum dnsf_action webprot_decide(void *agent, const char *name, uint16_t qtype);
+/*
+ * While the DNS filter runs, pins the server's address for ag->http (called
+ * before every request to the server, agent_session): the device's resolver
+ * may be this filter, which cannot answer while the loop waits in curl, so the
+ * server's host name is looked up through the filter's upstreams (dnslookup.h)
+ * and handed to curl (httpc_set_resolve), kept for its TTL (60-300 s). Also
+ * lowers the connect timeout to WEBPROT_CONNECT_TIMEOUT_S. Nothing for an IP
+ * literal URL or without the filter. Blocks up to WEBPROT_PIN_LOOKUP_MS.
+ */
+void webprot_pin_server(struct rg_agent *ag);
 /* Reads the switches again (antiphishing, vpn, the VPN skip); done before every batch of queries. */
 void webprot_refresh(struct rg_agent *ag);
 #endif

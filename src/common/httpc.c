@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <arpa/inet.h>
 
 #include <curl/curl.h>
 #include <openssl/crypto.h>
@@ -52,12 +53,76 @@ void httpc_release(struct httpc_client *hc)
         return;
     if (hc->curl)
         curl_easy_cleanup(hc->curl);
+    curl_slist_free_all(hc->resolve);
     free(hc->base);
     if (hc->auth) {
         OPENSSL_cleanse(hc->auth, strlen(hc->auth));
         free(hc->auth);
     }
     memset(hc, 0, sizeof *hc);
+}
+
+int httpc_set_resolve(struct httpc_client *hc, const char *entry)
+{
+    struct curl_slist *l = NULL;
+    if (entry && !(l = curl_slist_append(NULL, entry)))
+        return RG_ENOMEM;
+    curl_slist_free_all(hc->resolve);
+    hc->resolve = l;
+    return 0;
+}
+
+int httpc_resolve_entry(const char *base_url, const char *addr, char *out, size_t n, char *host, size_t hostlen)
+{
+    if (n)
+        out[0] = '\0';
+    if (host && hostlen)
+        host[0] = '\0';
+    if (!base_url || (strncasecmp(base_url, "http://", 7) && strncasecmp(base_url, "https://", 8)))
+        return RG_EINVAL;
+    bool tls = base_url[4] != ':';
+    const char *h = base_url + (tls ? 8 : 7);
+    size_t hl = strcspn(h, "/?#");
+    const char *at = memchr(h, '@', hl); /* userinfo: not ours to keep */
+    if (at) {
+        hl -= (size_t)(at + 1 - h);
+        h = at + 1;
+    }
+    if (!hl)
+        return RG_EINVAL;
+    if (h[0] == '[') /* a v6 literal */
+        return memchr(h, ']', hl) ? 1 : RG_EINVAL;
+    const char *colon = memchr(h, ':', hl);
+    size_t namelen = colon ? (size_t)(colon - h) : hl;
+    char name[256], port[8];
+    if (!namelen || namelen >= sizeof name)
+        return RG_EINVAL;
+    memcpy(name, h, namelen);
+    name[namelen] = '\0';
+    if (colon) {
+        size_t pl = hl - namelen - 1;
+        if (!pl || pl >= sizeof port || strspn(colon + 1, "0123456789") < pl)
+            return RG_EINVAL;
+        memcpy(port, colon + 1, pl);
+        port[pl] = '\0';
+    } else {
+        snprintf(port, sizeof port, "%s", tls ? "443" : "80");
+    }
+    unsigned char bin[16];
+    if (inet_pton(AF_INET, name, bin) == 1)
+        return 1;
+    if (host && hostlen)
+        snprintf(host, hostlen, "%s", name);
+    bool v6 = addr && inet_pton(AF_INET6, addr, bin) == 1;
+    if (!addr || (!v6 && inet_pton(AF_INET, addr, bin) != 1))
+        return RG_EINVAL;
+    int k = snprintf(out, n, v6 ? "%s:%s:[%s]" : "%s:%s:%s", name, port, addr);
+    if (k < 0 || (size_t)k >= n) {
+        if (n)
+            out[0] = '\0';
+        return RG_EINVAL;
+    }
+    return 0;
 }
 
 void httpc_answer_release(struct httpc_answer *a)
@@ -103,7 +168,8 @@ static struct curl_slist *setup(CURL *c, const struct httpc_client *hc, const ch
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdr);
     curl_easy_setopt(c, CURLOPT_USERAGENT, hc->ua);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, HTTPC_CONNECT_TIMEOUT_S);
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, hc->connect_timeout_s > 0 ? hc->connect_timeout_s
+                                                                           : HTTPC_CONNECT_TIMEOUT_S);
     curl_easy_setopt(c, CURLOPT_TIMEOUT, timeout_s);
     curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
@@ -165,10 +231,13 @@ int httpc_call(struct httpc_client *hc, const char *method, const char *path, co
     char errbuf[CURL_ERROR_SIZE] = "";
     struct httpc_sink sk = {&resp, 0};
     struct curl_slist *hdr = setup(c, hc, method, buf_str(&url), payload, &sk, errbuf, HTTPC_TIMEOUT_S);
+    if (hc->resolve)
+        curl_easy_setopt(c, CURLOPT_RESOLVE, (struct curl_slist *)hc->resolve);
     CURLcode cc = curl_easy_perform(c);
     int rc = result(c, cc, sk.rc, &resp, errbuf, hc->base, a);
     curl_easy_setopt(c, CURLOPT_ERRORBUFFER, NULL);
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, NULL);
+    curl_easy_setopt(c, CURLOPT_RESOLVE, NULL);
     free_headers(hdr);
     buf_release(&resp);
     buf_release(&url);
@@ -189,6 +258,14 @@ int httpc_async_prepare(struct httpc_client *hc, struct httpc_async *x, const ch
     }
     x->sink = (struct httpc_sink){&x->resp, 0};
     x->hdr = setup(x->curl, hc, "GET", buf_str(&x->url), NULL, &x->sink, x->errbuf, timeout_s);
+    if (hc->resolve) { /* a copy: the client's pin may change while this transfer runs */
+        const struct curl_slist *r = hc->resolve;
+        if (!(x->resolve = curl_slist_append(NULL, r->data))) {
+            httpc_async_release(x);
+            return RG_ENOMEM;
+        }
+        curl_easy_setopt(x->curl, CURLOPT_RESOLVE, x->resolve);
+    }
     curl_easy_setopt(x->curl, CURLOPT_PRIVATE, x);
     return 0;
 }
@@ -204,6 +281,7 @@ void httpc_async_release(struct httpc_async *x)
     if (x->curl)
         curl_easy_cleanup(x->curl);
     free_headers(x->hdr);
+    curl_slist_free_all(x->resolve);
     free(x->base);
     buf_release(&x->url);
     buf_release(&x->resp);

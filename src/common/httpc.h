@@ -24,12 +24,28 @@ struct httpc_client {
     char *base;  /* base URL without trailing '/', owned */
     char *auth;  /* "Authorization: Bearer ...", owned and wiped, or NULL */
     char ua[64]; /* User-Agent */
+    void *resolve;           /* struct curl_slist * for CURLOPT_RESOLVE, owned, or NULL (httpc_set_resolve) */
+    long connect_timeout_s;  /* 0: HTTPC_CONNECT_TIMEOUT_S */
 };
 
 /* Fills hc for base_url (http or https). token and user_agent may be NULL. 0, RG_EINVAL, RG_ENOMEM. */
 int httpc_init(struct httpc_client *hc, const char *base_url, const char *token, const char *user_agent);
 /* Frees hc's contents; accepts a zeroed or released client. */
 void httpc_release(struct httpc_client *hc);
+/*
+ * Pins the address of the server's host for the next requests (and async
+ * transfers prepared after it): entry is a CURLOPT_RESOLVE line,
+ * "HOST:PORT:ADDR" (a v6 ADDR in brackets), copied; NULL clears the pin
+ * (curl resolves the name itself again). 0 or RG_ENOMEM (the old pin is kept).
+ */
+int httpc_set_resolve(struct httpc_client *hc, const char *entry);
+/*
+ * Builds the CURLOPT_RESOLVE entry for base_url's host and addr (an IPv4 or
+ * IPv6 literal) into out. Returns 0, 1 when the URL's host is already an IP
+ * literal (no pin needed; out is then empty), RG_EINVAL (bad URL or address,
+ * or out too small). host (hostlen bytes, may be NULL) receives the host name.
+ */
+int httpc_resolve_entry(const char *base_url, const char *addr, char *out, size_t n, char *host, size_t hostlen);
 
 struct httpc_answer {
     long status;     /* 0 when no answer came */
@@ -69,6 +85,7 @@ struct httpc_async {
     struct buf resp;
     struct httpc_sink sink; /* into resp */
     char errbuf[256];      /* CURL_ERROR_SIZE */
+    void *resolve;         /* copy of the client's pin (struct curl_slist *), owned, or NULL */
 };
 /* Prepares a GET of path on hc's server with a whole-transfer timeout. 0 or RG_ENOMEM. x is zeroed first. */
 int httpc_async_prepare(struct httpc_client *hc, struct httpc_async *x, const char *path, long timeout_s);

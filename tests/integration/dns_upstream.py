@@ -2,7 +2,8 @@
 """A tiny real upstream DNS server for test_webprot.sh and bench/dns_filter.sh (python3 stdlib only).
 
 Usage: dns_upstream.py PORT [ADDR]. Answers every A query over UDP and TCP with 192.0.2.7
-(TTL 300), every other type with NODATA, copying the question; prints "ready" when listening.
+(TTL 300) but rg-server.test's, 127.0.0.1 (the test's riskgated, a name only this upstream knows),
+every other type with NODATA, copying the question; prints "ready" when listening.
 """
 import socket
 import struct
@@ -26,7 +27,8 @@ def answer(q):
     qtype = struct.unpack("!H", q[i + 1:i + 3])[0]
     rd = flags & 0x0100
     if qtype == 1:
-        rr = b"\xc0\x0c" + struct.pack("!HHIH", 1, 1, 300, 4) + bytes([192, 0, 2, 7])
+        addr = [127, 0, 0, 1] if question[:-4].lower() == b"\x09rg-server\x04test\x00" else [192, 0, 2, 7]
+        rr = b"\xc0\x0c" + struct.pack("!HHIH", 1, 1, 300, 4) + bytes(addr)
         return struct.pack("!HHHHHH", qid, 0x8080 | rd, 1, 1, 0, 0) + question + rr
     return struct.pack("!HHHHHH", qid, 0x8080 | rd, 1, 0, 0, 0) + question
 

@@ -59,6 +59,11 @@ alerts() {
 has() { alerts "$1" "$2"; [ "$N" -ge "${3:-1}" ]; }
 none() { alerts "$1" New; [ "$N" -eq 0 ]; }
 settings_are() { [ "$(jq -r ".settings.$1 // \"\"" "$ST/status.json" 2>/dev/null)" = "$2" ]; }
+# evaluations: how many times network protection has evaluated its facts (status.json), 0 if not known
+evaluations() { jq -r '.networkProtection.evaluations // 0' "$ST/status.json" 2>/dev/null || echo 0; }
+evaluated_after() { [ "$(evaluations)" -gt "$1" ]; }
+# status_says TEXT: `riskgate-agent status` prints TEXT
+status_says() { ag status; grep -qF "$1" <<<"$AOUT"; }
 
 # ---- the PKI: a test root for the trust store, a distribution root, a local CA for the TLS checks ----
 ossl() { openssl "$@" >/dev/null 2>&1; }
@@ -146,8 +151,12 @@ AG_PID=$!
 wait_until 10 settings_are DefenderNetworkProtectionEnable 0 && pass || fail "the agent did not fetch its configuration"
 ag network observe --ssid CafeOpen --bssid 02:00:00:00:00:01 --security open
 expect_eq "$RC" 0 "network observe: $AOUT"
+# a positive signal first: a rescan's evaluation has run (and its reports, in the same pass), then nothing is there
+E0=$(evaluations)
 ag rescan
-sleep 3
+wait_until 15 evaluated_after "$E0" && pass || fail "network protection did not evaluate after the rescan ($(evaluations) <= $E0)"
+jq -e '[.threats[]? | select(.kind == "certificate" or .kind == "openNetwork" or .kind == "rogueWifi")] | length == 0' \
+  "$ST/status.json" >/dev/null && pass || fail "network protection off: detections in status.json: $(jq -c .threats "$ST/status.json")"
 alerts certificate New; expect_eq "$N" 0 "network protection off: no certificate alert"
 alerts openNetwork New; expect_eq "$N" 0 "network protection off: no open-network alert"
 alerts rogueWifi New; expect_eq "$N" 0 "network protection off: no interception alert"
@@ -166,6 +175,32 @@ alerts rogueWifi New; expect_eq "$N" 1 "only the endpoint that does not verify i
 jq -e --arg p "127.0.0.1:$P1" '.networkProtection.tlsChecks[] | select(.target == $p) | .result == "ok"' "$ST/status.json" >/dev/null \
   && pass || fail "the endpoint the local CA vouches for verifies: $(jq -c .networkProtection.tlsChecks "$ST/status.json")"
 wait_until 10 has openNetwork New && pass || fail "no open-network alert for the network fed in"
+# ---- another local user may not silence it: the socket is 0666, the network operations are not ----
+ag network observe --ssid X --security open --ttl 5
+expect_eq "$RC" 2 "network observe --ttl below 10 s is a usage error: $AOUT"
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
+  # the daemon's state folder is reachable, its files are not: nobody's CLI has a state folder of its own
+  # whose agent.sock leads to the daemon's socket (as a managed app would connect to it)
+  chmod 711 "$RG_TMP" "$ST"
+  NST="$RG_TMP/nobody"
+  mkdir -p "$NST" && ln -s "$ST/agent.sock" "$NST/agent.sock" && chown -R 65534:65534 "$NST"
+  as_nobody() {
+    RC=0
+    setpriv --reuid=65534 --regid=65534 --clear-groups "$AGENT" --state-dir "$NST" "$@" >"$RG_TMP/n.out" 2>&1 </dev/null || RC=$?
+    AOUT=$(cat "$RG_TMP/n.out")
+  }
+  as_nobody network observe --ssid HomeSecure --security wpa2
+  expect_eq "$RC" 4 "network observe by another user is refused (exit 4): $AOUT"
+  grep -q "Only root, the agent's own user" <<<"$AOUT" && pass || fail "and says who may: $AOUT"
+  as_nobody network trust --ssid CafeOpen
+  expect_eq "$RC" 4 "network trust by another user is refused (exit 4): $AOUT"
+  jq -e '.networkProtection.network.security == "open"' "$ST/status.json" >/dev/null && pass \
+    || fail "a refused observation changed nothing: $(jq -c .networkProtection.network "$ST/status.json")"
+  alerts openNetwork New; expect_eq "$N" 1 "the open-network alert stays"
+  chmod 700 "$RG_TMP" "$ST"
+else
+  echo "skipped: network observe as another user (needs root and setpriv)"
+fi
 api GET "/api/machines/$DEV"
 expect_eq "$(jq -r .riskScore <<<"$BODY")" Low "the level is Low (rogue Wi-Fi); Informational alerts add nothing"
 ag status
@@ -195,9 +230,8 @@ BASE[0]=DefenderCertificateDetection=2
 setkeys DefenderNetworkProtectionEnable=1 "${BASE[@]}"
 wait_until 10 has certificate New && pass || fail "enable mode: no certificate alert"
 wait_until 5 settings_are DefenderCertificateDetection 2 || true
-sleep 0.5
-ag status
-grep -q "Remove the certificate CN=RiskgateTestRoot Evil Corp ($STORE/evil.crt" <<<"$AOUT" && pass || fail "enable mode: status says what to do: $AOUT"
+wait_until 10 status_says "Remove the certificate CN=RiskgateTestRoot Evil Corp ($STORE/evil.crt" && pass \
+  || fail "enable mode: status says what to do: $AOUT"
 grep -q "Remove the certificate $STORE/evil.crt" "$LOG" && pass || fail "enable mode: a notification line in the log"
 grep -v '\[debug\]\|DEBUG\|debug' "$LOG" | grep -q "RiskgateTestRoot\|CafeOpen" && fail "privacy on: a name in the log above debug level" || pass
 # removing it resolves it (auto-remediation)

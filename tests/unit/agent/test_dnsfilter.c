@@ -215,6 +215,16 @@ static void test_decide(void **state)
     snprintf(key, sizeof key, "dns:%s", hex);
     assert_non_null(t = agent_threat_find(ag, key));
     assert_null(json_object_get(t->details, "url"));
+    /* nor in its title or anywhere else, even for an indicator without a title ("DomainName <value>" as the reason) */
+    add(ag, 6, "untitled-site.com", IND_BLOCK, NULL);
+    assert_int_equal(webprot_decide(ag, "untitled-site.com", 1), DNSF_BLOCK);
+    util_sha256_hex("untitled-site.com", 17, hex, sizeof hex);
+    snprintf(key, sizeof key, "dns:%s", hex);
+    assert_non_null(t = agent_threat_find(ag, key));
+    assert_null(strstr(t->threat_name, "untitled-site"));
+    char *dump = t->details ? json_dumps(t->details, 0) : NULL;
+    assert_true(!dump || !strstr(dump, "untitled-site"));
+    free(dump);
     /* antiphishing=0: custom indicators only; vpn=0 or a skipped VPN: nothing filtered */
     set(ag, "{\"antiphishing\":\"0\"}");
     assert_int_equal(webprot_decide(ag, AGENT_TEST_DOMAIN, 1), DNSF_PASS);
@@ -378,11 +388,57 @@ static void test_refused_upstream(void **state)
     close(up);
 }
 
+/* A TCP client that hangs up while its query is forwarded is dropped with its forward (no POLLHUP busy loop). */
+static void test_tcp_hangup(void **state)
+{
+    (void)state;
+    int tl = socket(AF_INET, SOCK_STREAM, 0); /* an upstream that accepts (the kernel does) and never answers */
+    struct sockaddr_in ua = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    assert_int_equal(bind(tl, (struct sockaddr *)&ua, sizeof ua), 0);
+    assert_int_equal(listen(tl, 4), 0);
+    socklen_t ul = sizeof ua;
+    getsockname(tl, (struct sockaddr *)&ua, &ul);
+    struct dnsf_config cfg = {.nup = 1, .timeout_ms = 60000, .answers = {.have_v4 = true, .ttl = 10}};
+    assert_int_equal(dnsf_parse_addr("127.0.0.1:0", 53, &cfg.listen, &cfg.listen_len), 0);
+    memcpy(&cfg.up[0], &ua, sizeof ua);
+    cfg.up_len[0] = sizeof ua;
+    struct dnsfilter *f;
+    char err[256];
+    assert_int_equal(dnsfilter_new(&cfg, by_suffix, NULL, &f, err, sizeof err), 0);
+    struct pollfd pf[DNSF_MAX_FDS];
+    int base = dnsfilter_pollfds(f, pf, DNSF_MAX_FDS);
+    struct sockaddr_storage la;
+    socklen_t ll = sizeof la;
+    getsockname(pf[1].fd, (struct sockaddr *)&la, &ll); /* the TCP listener */
+    int cl = socket(AF_INET, SOCK_STREAM, 0);
+    assert_int_equal(connect(cl, (struct sockaddr *)&la, ll), 0);
+    uint8_t q[514];
+    size_t qn = query("www.example.com.", LDNS_RR_TYPE_A, q + 2, sizeof q - 2);
+    q[0] = (uint8_t)(qn >> 8);
+    q[1] = (uint8_t)qn;
+    assert_int_equal(send(cl, q, qn + 2, 0), (ssize_t)qn + 2);
+    int n = base;
+    for (int i = 0; i < 20 && n != base + 2; i++) { /* accepted, read, forwarded over TCP */
+        run(f, 100);
+        n = dnsfilter_pollfds(f, pf, DNSF_MAX_FDS);
+    }
+    assert_int_equal(n, base + 2);
+    assert_int_equal(pf[base].events, 0); /* busy: waits for nothing from the client */
+    /* poll says the client hung up (POLLHUP is reported whatever the events) */
+    pf[base].revents = POLLHUP;
+    dnsfilter_process(f, pf, n);
+    assert_int_equal(dnsfilter_pollfds(f, pf, DNSF_MAX_FDS), base); /* the client and its forward are gone */
+    dnsfilter_free(f);
+    close(cl);
+    close(tl);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_local_answers), cmocka_unit_test(test_malformed), cmocka_unit_test(test_decide),
         cmocka_unit_test(test_overrides),     cmocka_unit_test(test_sockets),   cmocka_unit_test(test_refused_upstream),
+        cmocka_unit_test(test_tcp_hangup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -13,9 +13,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
+#include <arpa/inet.h>
 #include <cmocka.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
@@ -198,21 +202,53 @@ static void test_nmcli(void **state)
 {
     (void)state;
     struct netprot_wifi w;
-    const char *out = "no:Neighbours:11\\:22\\:33\\:44\\:55\\:66:WPA2\n"
-                      "yes:Cafe\\: free\\\\net:AA\\:BB\\:CC\\:DD\\:EE\\:FF:\n"
+    /* nmcli -t -f ACTIVE,SSID-HEX,BSSID,SECURITY: the name in hex, the BSSID's colons escaped */
+    const char *out = "no:4E65696768626F757273:11\\:22\\:33\\:44\\:55\\:66:WPA2\n"
+                      "yes:436166653A20667265655C6E6574:AA\\:BB\\:CC\\:DD\\:EE\\:FF:\n"
                       "no::00\\:00\\:00\\:00\\:00\\:01:WEP\n";
     assert_int_equal(netprot_nmcli_parse(out, &w), 0);
     assert_string_equal(w.ssid, "Cafe: free\\net");
     assert_string_equal(w.bssid, "AA:BB:CC:DD:EE:FF");
     assert_int_equal(w.sec, NETPROT_SEC_OPEN);
     assert_string_equal(w.source, "nmcli");
-    assert_int_equal(netprot_nmcli_parse("yes:Home:AA\\:BB\\:CC\\:DD\\:EE\\:FF:WPA1 WPA2\r\n", &w), 0);
+    assert_int_equal(netprot_nmcli_parse("yes:486F6D65:AA\\:BB\\:CC\\:DD\\:EE\\:FF:WPA1 WPA2\r\n", &w), 0);
+    assert_string_equal(w.ssid, "Home");
     assert_int_equal(w.sec, NETPROT_SEC_WPA2);
-    assert_int_equal(netprot_nmcli_parse("no:Home:AA\\:BB\\:CC\\:DD\\:EE\\:FF:WPA2\n", &w), RG_ENOTFOUND);
+    assert_int_equal(netprot_nmcli_parse("no:486F6D65:AA\\:BB\\:CC\\:DD\\:EE\\:FF:WPA2\n", &w), RG_ENOTFOUND);
     assert_int_equal(w.sec, NETPROT_SEC_NONE);
     assert_int_equal(netprot_nmcli_parse("", &w), RG_ENOTFOUND);
-    assert_int_equal(netprot_nmcli_parse("yes:only-two\n", &w), RG_EINVAL);
-    assert_int_equal(netprot_nmcli_parse("yes:a:b:c:d:e\n", &w), RG_EINVAL);
+    /* malformed lines are skipped, not fatal: too few or too many fields, an SSID that is not hex */
+    assert_int_equal(netprot_nmcli_parse("yes:only-two\n", &w), RG_ENOTFOUND);
+    assert_int_equal(netprot_nmcli_parse("yes:a:b:c:d:e\n", &w), RG_ENOTFOUND);
+    assert_int_equal(netprot_nmcli_parse("yes:Hello:AA\\:BB:--\n"
+                                         "garbage\n"
+                                         "yes:4F6666696365:AA\\:BB\\:CC\\:DD\\:EE\\:01:WPA3\n",
+                                         &w),
+                     0);
+    assert_string_equal(w.ssid, "Office");
+    assert_int_equal(w.sec, NETPROT_SEC_WPA3);
+    /* a name made to look like lines and fields ("\nyes:Evil:AA:--") stays one name: it arrives in hex */
+    assert_int_equal(netprot_nmcli_parse("no:0A7965733A4576696C3A41413A2D2D:11\\:22\\:33\\:44\\:55\\:66:WPA2\n", &w),
+                     RG_ENOTFOUND);
+    assert_int_equal(netprot_nmcli_parse("yes:610A623A63:11\\:22\\:33\\:44\\:55\\:66:WPA2\n", &w), 0);
+    assert_string_equal(w.ssid, "a?b:c");
+    /* hex decoding */
+    char ssid[33];
+    assert_int_equal(netprot_hex_ssid("", ssid, sizeof ssid), 0);
+    assert_string_equal(ssid, "");
+    assert_int_equal(netprot_hex_ssid("41426364", ssid, sizeof ssid), 0);
+    assert_string_equal(ssid, "ABcd");
+    assert_int_equal(netprot_hex_ssid("4142636", ssid, sizeof ssid), RG_EINVAL);
+    assert_int_equal(netprot_hex_ssid("41zz", ssid, sizeof ssid), RG_EINVAL);
+    assert_int_equal(netprot_hex_ssid("410041", ssid, sizeof ssid), 0);
+    assert_string_equal(ssid, "A?A");
+    char big[80];
+    memset(big, 'a', 66);
+    big[66] = '\0';
+    assert_int_equal(netprot_hex_ssid(big, ssid, sizeof ssid), RG_EINVAL); /* 33 bytes: more than an SSID holds */
+    big[64] = '\0';
+    assert_int_equal(netprot_hex_ssid(big, ssid, sizeof ssid), 0);
+    assert_int_equal(strlen(ssid), 32);
     /* security words */
     assert_int_equal(netprot_sec_from_nmcli("--"), NETPROT_SEC_OPEN);
     assert_int_equal(netprot_sec_from_nmcli("WEP"), NETPROT_SEC_WEP);
@@ -287,13 +323,61 @@ static void test_tls_targets(void **state)
     /* the worker: started, finished, freed */
     struct netprot_tls_job *job = NULL;
     assert_int_equal(netprot_tls_job_start(&t, 1, NULL, &job), 0);
-    for (int i = 0; i < 300 && !netprot_tls_job_done(job); i++)
+    for (int i = 0; i < 3000 && !netprot_tls_job_done(job); i++) /* a bound (30 s), not a measurement */
         usleep(10000);
     assert_true(netprot_tls_job_done(job));
     netprot_tls_job_finish(job, &o, 1);
     assert_int_equal(o.result, NETPROT_TLS_UNREACHABLE);
     netprot_tls_job_free(job);
     netprot_tls_job_free(NULL);
+    /* freed while it runs: returns promptly (cancelled, or detached), whatever the thread is doing */
+    int lfd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t salen = sizeof sa;
+    assert_int_equal(bind(lfd, (struct sockaddr *)&sa, sizeof sa), 0);
+    assert_int_equal(listen(lfd, 4), 0);
+    assert_int_equal(getsockname(lfd, (struct sockaddr *)&sa, &salen), 0);
+    char spec2[64];
+    snprintf(spec2, sizeof spec2, "127.0.0.1:%u", (unsigned)ntohs(sa.sin_port)); /* accepts, never speaks TLS */
+    struct netprot_tls_target many[4];
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(netprot_tls_parse(spec2, &many[i]), 0);
+    assert_int_equal(netprot_tls_job_start(many, 4, NULL, &job), 0);
+    usleep(50000);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    netprot_tls_job_free(job);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    long ms = (long)(t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+    assert_true(ms < 2500); /* without cancel: 4 checks x 3 s */
+    close(lfd);
+}
+
+static void test_peer(void **state)
+{
+    (void)state;
+    const uint32_t self = 1000, grp = 4242;
+    uint32_t groups[] = {27, 4242};
+    struct netprot_peer root = {.known = true, .uid = 0, .gid = 0};
+    struct netprot_peer me = {.known = true, .uid = 1000, .gid = 1000};
+    struct netprot_peer other = {.known = true, .uid = 65534, .gid = 65534};
+    struct netprot_peer primary = {.known = true, .uid = 1001, .gid = 4242};
+    struct netprot_peer member = {.known = true, .uid = 1002, .gid = 1002, .groups = groups, .ngroups = 2};
+    struct netprot_peer unknown = {.known = false, .uid = 0, .gid = 0};
+    assert_true(netprot_peer_allowed(&root, self, NETPROT_NO_GROUP));
+    assert_true(netprot_peer_allowed(&me, self, NETPROT_NO_GROUP));
+    assert_false(netprot_peer_allowed(&other, self, NETPROT_NO_GROUP));
+    assert_false(netprot_peer_allowed(&other, self, grp));
+    assert_false(netprot_peer_allowed(&primary, self, NETPROT_NO_GROUP));
+    assert_true(netprot_peer_allowed(&primary, self, grp));
+    assert_false(netprot_peer_allowed(&member, self, NETPROT_NO_GROUP));
+    assert_true(netprot_peer_allowed(&member, self, grp));
+    member.ngroups = 1; /* only group 27 */
+    assert_false(netprot_peer_allowed(&member, self, grp));
+    assert_false(netprot_peer_allowed(&unknown, self, grp)); /* credentials not read: refused, even "uid 0" */
+    assert_false(netprot_peer_allowed(NULL, self, grp));
+    /* a daemon running as nobody: nobody may, root still may */
+    assert_true(netprot_peer_allowed(&other, 65534, NETPROT_NO_GROUP));
 }
 
 int main(void)
@@ -302,6 +386,7 @@ int main(void)
         cmocka_unit_test(test_thumbprints), cmocka_unit_test(test_load_and_allowlist),
         cmocka_unit_test(test_load_folder), cmocka_unit_test(test_nmcli),
         cmocka_unit_test(test_wifi_key),    cmocka_unit_test(test_tls_targets),
+        cmocka_unit_test(test_peer),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -79,6 +79,8 @@ enum fake_mode {
     FAKE_HOLD,       /* waits are never answered */
     FAKE_STALE,      /* waits: changed, "configuration v2" at once; config always gives v1 */
     FAKE_FALSE_FAST, /* waits: {"changed":false} at once */
+    FAKE_TRUE_FAST,  /* waits: changed, "threat" at once; nothing ever changes */
+    FAKE_BUSY,       /* waits: changed at once, each heartbeat flips the level; then one false, then held */
 };
 
 struct fake {
@@ -127,6 +129,7 @@ static bool read_request(int fd, char *req, size_t n)
 
 static void fake_serve(int lfd, int out, enum fake_mode mode)
 {
+    int hbs = 0, waits = 0;
     for (;;) {
         int fd = accept(lfd, NULL, NULL);
         if (fd < 0)
@@ -143,15 +146,22 @@ static void fake_serve(int lfd, int out, enum fake_mode mode)
                                                         : '?';
         if (write(out, &c, 1) < 0)
             _exit(1);
-        if (c == 'h')
+        if (c == 'h' && mode == FAKE_BUSY && hbs++ % 2)
+            send_json(fd, "{\"configVersion\":\"v1\",\"indicatorVersion\":0,\"threatLevel\":\"medium\","
+                          "\"heartbeatIntervalSeconds\":60}");
+        else if (c == 'h')
             send_json(fd, "{\"configVersion\":\"v1\",\"indicatorVersion\":0,\"threatLevel\":\"secured\","
                           "\"heartbeatIntervalSeconds\":60}");
         else if (c == 'c')
             send_json(fd, "{\"version\":\"v1\",\"settings\":{}}");
         else if (c == 'i')
             send_json(fd, "{\"version\":0,\"full\":true,\"upserts\":[],\"removed\":[]}");
-        else if (c == 'w' && mode == FAKE_HOLD)
+        else if (c == 'w' && (mode == FAKE_HOLD || (mode == FAKE_BUSY && waits > 2 * AGENT_WAIT_QUICK_MAX)))
             continue; /* held: the fd stays open until the child dies */
+        else if (c == 'w' && mode == FAKE_BUSY && waits++ < 2 * AGENT_WAIT_QUICK_MAX)
+            send_json(fd, "{\"changed\":true,\"reason\":\"threat\"}");
+        else if (c == 'w' && mode == FAKE_TRUE_FAST)
+            send_json(fd, "{\"changed\":true,\"reason\":\"threat\"}");
         else if (c == 'w' && mode == FAKE_STALE)
             send_json(fd, "{\"changed\":true,\"reason\":\"config\",\"configVersion\":\"v2\",\"indicatorVersion\":0}");
         else if (c == 'w')
@@ -321,6 +331,40 @@ static void test_instant_false_backs_off(void **state)
     assert_in_range(r.retries, 1, 2);
 }
 
+static void test_instant_changes_back_off(void **state)
+{
+    (void)state;
+    struct fake f;
+    assert_int_equal(fake_start(&f, FAKE_TRUE_FAST), 0);
+    struct run r;
+    agent_open(&r, f.port);
+    agent_loop(&r, 2500);
+    agent_close(&r);
+    int waits = fake_stop(&f, 'w');
+    /* changes that bring nothing new are a loop: as for the instant {"changed":false} */
+    assert_in_range(waits, AGENT_WAIT_QUICK_MAX, 2 * AGENT_WAIT_QUICK_MAX + 2);
+    assert_in_range(r.retries, 1, 2);
+}
+
+static void test_real_changes_do_not_back_off(void **state)
+{
+    (void)state;
+    struct fake f;
+    assert_int_equal(fake_start(&f, FAKE_BUSY), 0);
+    struct run r;
+    agent_open(&r, f.port);
+    agent_loop(&r, 1500);
+    agent_close(&r);
+    int waits = fake_stop(&f, 'w');
+    /*
+     * Twice the loop guard's count of quick changes that each moved the threat
+     * level, then a quick {"changed":false} (a server shutting down): all
+     * re-armed at once, the last wait held.
+     */
+    assert_int_equal(waits, 2 * AGENT_WAIT_QUICK_MAX + 2);
+    assert_int_equal(r.retries, 0);
+}
+
 static void test_closed_port_backs_off(void **state)
 {
     (void)state;
@@ -353,6 +397,8 @@ int main(void)
         cmocka_unit_test(test_held_wait_is_idle),
         cmocka_unit_test(test_stale_forever_backs_off),
         cmocka_unit_test(test_instant_false_backs_off),
+        cmocka_unit_test(test_instant_changes_back_off),
+        cmocka_unit_test(test_real_changes_do_not_back_off),
         cmocka_unit_test(test_closed_port_backs_off),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
