@@ -76,7 +76,7 @@ enum rg_agent_action {
     RG_AGENT_BLOCK = 4,   /* Block */
 };
 
-#define RG_AGENT_MAX_FDS 42 /* rg_agent_pollfds never returns more (broker 17, live updates 4, web protection 21) */
+#define RG_AGENT_MAX_FDS 72 /* rg_agent_pollfds never returns more (broker 17, live updates 4, web protection 51) */
 
 struct rg_agent;
 

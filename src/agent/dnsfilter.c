@@ -3,11 +3,17 @@
  * one TCP socket on the listen address; UDP queries are read in batches with
  * recvmmsg and answered with sendmmsg (forwards go upstream with sendmmsg too);
  * a query is read with ldns_wire2rr, never into a whole ldns_pkt, and local
- * answers are built with ldns_pkt; forwarded UDP queries wait in a fixed
- * table whose slot number is part of the ID sent upstream (with random high
- * bits), so an answer finds its query in O(1). TCP clients are served one
- * query at a time, forwarded over their own TCP connection to the upstream.
- * DNS messages are read and written with ldns only.
+ * answers are built with ldns_pkt. Forwarded UDP queries get a fully random
+ * 16-bit upstream ID (OpenSSL RAND_bytes, drawn in batches), wait in a fixed
+ * table of slots and are found again through a small open-addressing table
+ * keyed by that ID. They leave from a pool of upstream UDP sockets per address
+ * family, each bound to a random ephemeral port and replaced by a fresh one
+ * after a few uses or seconds (RFC 5452: ID and port to guess); each query goes
+ * out from a randomly chosen socket, batched per socket with sendmmsg, and its
+ * answer is taken only on that socket, from the upstream asked, with the ID
+ * sent and the question echoed. TCP clients are served one query at a time,
+ * forwarded over their own TCP connection to the upstream. DNS messages are
+ * read and written with ldns only.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -18,15 +24,20 @@
 
 #include <arpa/inet.h>
 #include <ldns/ldns.h>
+#include <openssl/rand.h>
 
 #include "agent/dnsfilter.h"
 #include "common/err.h"
 #include "common/util.h"
 
 #define BATCH 32
-#define UDP_MAX 4096 /* larger datagrams are truncated (MSG_TRUNC) and answered FORMERR */
-#define SLOT_BITS 10 /* log2(DNSF_MAX_PENDING) */
-_Static_assert((1 << SLOT_BITS) == DNSF_MAX_PENDING, "DNSF_MAX_PENDING is 1 << SLOT_BITS");
+#define UDP_MAX 4096              /* larger datagrams are truncated (MSG_TRUNC) and answered FORMERR */
+#define IDTAB 2048                /* open-addressing table of the pending upstream IDs: at most half full */
+#define RND_POOL 512              /* random bytes drawn from OpenSSL at a time */
+#define NSOCK (2 * DNSF_UP_SOCKS) /* upstream UDP sockets: [0, DNSF_UP_SOCKS) IPv4, then IPv6 */
+_Static_assert(IDTAB >= 2 * DNSF_MAX_PENDING && !(IDTAB & (IDTAB - 1)), "IDTAB: a power of two, half full at most");
+_Static_assert(!(DNSF_UP_SOCKS & (DNSF_UP_SOCKS - 1)) && DNSF_UP_SOCKS <= 256, "DNSF_UP_SOCKS: a power of two");
+_Static_assert(DNSF_MAX_PENDING <= 65535, "slot numbers are uint16_t");
 
 /* ---------------------------------------------------------------- one query */
 
@@ -367,6 +378,7 @@ struct pending {
     bool used;
     uint16_t client_id, up_id;
     int up, tries;
+    int sock; /* the upstream socket its current try left from (index into us), -1 none */
     int64_t try_deadline, deadline;
     struct sockaddr_storage client;
     socklen_t client_len;
@@ -394,14 +406,39 @@ struct tcp_client {
     int64_t try_deadline, deadline;
 };
 
+/*
+ * One upstream UDP socket of the pool, bound to a random ephemeral port. Past
+ * its uses or its time it retires: no new query leaves from it, and once the
+ * queries that did are answered or moved on, it is replaced by a socket on a
+ * new port (so an answer is never lost to a rotation).
+ */
+struct upsock {
+    int fd; /* -1: closed (no upstream of that family) */
+    bool retiring, queued;
+    int npend;         /* pending queries whose current try left from it */
+    uint32_t uses;     /* queries sent since it was opened */
+    uint32_t max_uses; /* then it retires: DNSF_UP_USES / 2 .. 3/2 DNSF_UP_USES, so the pool does not retire at once */
+    int64_t expires;   /* or at this time (monotonic ms; 0: set at its first use) */
+    uint16_t fwd[BATCH]; /* pending slots whose query waits to be sent from it */
+    int nfwd;
+};
+
 struct dnsfilter {
     struct dnsf_config cfg;
     dnsf_decide_fn decide;
     void *ud;
     int ufd, tfd; /* listeners */
-    int upfd[2];  /* upstream UDP sockets: [0] IPv4, [1] IPv6, -1 when no upstream of that family */
+    struct upsock us[NSOCK];
+    int nretiring[2]; /* per family */
+    int dirty[NSOCK]; /* sockets with forwards queued (us[i].queued) */
+    int ndirty;
     struct pending pend[DNSF_MAX_PENDING];
     int npend;
+    uint16_t freeslot[DNSF_MAX_PENDING]; /* a stack of the free slots of pend */
+    int nfree;
+    uint16_t idtab[IDTAB]; /* 1 + slot of the pending query with that upstream ID (linear probing), 0 empty */
+    uint8_t rpool[RND_POOL];
+    size_t rpos;
     int64_t next_deadline; /* earliest pending deadline, INT64_MAX */
     struct tcp_client tcp[DNSF_MAX_TCP];
     uint64_t rnd;
@@ -414,17 +451,72 @@ struct dnsfilter {
     size_t slen[BATCH];
     socklen_t salen[BATCH];
     int nsend;
-    uint16_t fwd[2][BATCH]; /* pending slots whose query waits to go upstream, per upstream socket */
-    int nfwd[2];
 };
 
+/* Refills the random pool: OpenSSL's CSPRNG, else getrandom, else (neither works) a xorshift64* seeded at start. */
+static void rnd_fill(struct dnsfilter *f)
+{
+    f->rpos = 0;
+    if (RAND_bytes(f->rpool, (int)sizeof f->rpool) == 1 ||
+        getrandom(f->rpool, sizeof f->rpool, GRND_NONBLOCK) == (ssize_t)sizeof f->rpool)
+        return;
+    for (size_t i = 0; i < sizeof f->rpool; i += 2) {
+        f->rnd ^= f->rnd >> 12;
+        f->rnd ^= f->rnd << 25;
+        f->rnd ^= f->rnd >> 27;
+        ldns_write_uint16(f->rpool + i, (uint16_t)((f->rnd * 2685821657736338717ULL) >> 48));
+    }
+}
+
+/* 16 random bits, from the pool: one RAND_bytes call per RND_POOL / 2 values. */
 static uint16_t rnd16(struct dnsfilter *f)
 {
-    /* xorshift64*, seeded from getrandom: unpredictable enough to make blind answer spoofing a guess */
-    f->rnd ^= f->rnd >> 12;
-    f->rnd ^= f->rnd << 25;
-    f->rnd ^= f->rnd >> 27;
-    return (uint16_t)((f->rnd * 2685821657736338717ULL) >> 48);
+    if (f->rpos + 2 > sizeof f->rpool)
+        rnd_fill(f);
+    uint16_t v = ldns_read_uint16(f->rpool + f->rpos);
+    f->rpos += 2;
+    return v;
+}
+
+/* ---- pending queries by upstream ID */
+
+/* The slot of the pending query with upstream ID id, or -1. */
+static int id_find(const struct dnsfilter *f, uint16_t id)
+{
+    for (unsigned i = id & (IDTAB - 1); f->idtab[i]; i = (i + 1) & (IDTAB - 1))
+        if (f->pend[f->idtab[i] - 1].up_id == id)
+            return f->idtab[i] - 1;
+    return -1;
+}
+
+/* Files slot under its up_id (not already there; the table is never full). */
+static void id_put(struct dnsfilter *f, int slot)
+{
+    unsigned i = f->pend[slot].up_id & (IDTAB - 1);
+    while (f->idtab[i])
+        i = (i + 1) & (IDTAB - 1);
+    f->idtab[i] = (uint16_t)(slot + 1);
+}
+
+/* Removes slot (filed under its up_id), moving later entries of its run back so lookups need no tombstones. */
+static void id_del(struct dnsfilter *f, int slot)
+{
+    unsigned i = f->pend[slot].up_id & (IDTAB - 1);
+    while (f->idtab[i] != slot + 1) {
+        if (!f->idtab[i])
+            return;
+        i = (i + 1) & (IDTAB - 1);
+    }
+    for (unsigned j = (i + 1) & (IDTAB - 1); f->idtab[j]; j = (j + 1) & (IDTAB - 1)) {
+        unsigned home = f->pend[f->idtab[j] - 1].up_id & (IDTAB - 1);
+        /* entry j may fill the hole at i unless its home lies cyclically in (i, j] */
+        bool stays = i <= j ? (home > i && home <= j) : (home > i || home <= j);
+        if (!stays) {
+            f->idtab[i] = f->idtab[j];
+            i = j;
+        }
+    }
+    f->idtab[i] = 0;
 }
 
 static int open_sock(int family, int type, const struct sockaddr *bind_to, socklen_t len, bool listen_too, char *err,
@@ -453,6 +545,76 @@ static int open_sock(int family, int type, const struct sockaddr *bind_to, sockl
     return fd;
 }
 
+/* A UDP socket of family fam bound to a port the kernel picks at random from the ephemeral range; -1 (errno). */
+static int upsock_open(int fam)
+{
+    struct sockaddr_storage any;
+    memset(&any, 0, sizeof any);
+    any.ss_family = (sa_family_t)fam; /* the wildcard address, port 0 */
+    char why[128];
+    return open_sock(fam, SOCK_DGRAM, (const struct sockaddr *)&any,
+                     fam == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in), false, why,
+                     sizeof why);
+}
+
+/* Fresh limits for socket u; its expiry is set at its first use (an idle socket need not be replaced). */
+static void upsock_reset(struct dnsfilter *f, struct upsock *u)
+{
+    u->uses = 0;
+    u->max_uses = DNSF_UP_USES / 2 + rnd16(f) % DNSF_UP_USES;
+    u->expires = 0;
+    u->retiring = false;
+}
+
+/* Replaces a retired socket whose queries are all done with one on a new port; keeps it if none can be opened. */
+static void upsock_renew(struct dnsfilter *f, int s)
+{
+    struct upsock *u = &f->us[s];
+    int fd = upsock_open(s < DNSF_UP_SOCKS ? AF_INET : AF_INET6);
+    if (fd >= 0) {
+        close(u->fd);
+        u->fd = fd;
+    }
+    f->nretiring[s >= DNSF_UP_SOCKS]--;
+    upsock_reset(f, u);
+}
+
+/* Renews the retired sockets that no pending query uses any more; cheap when none is retiring. */
+static void pool_maintain(struct dnsfilter *f)
+{
+    if (!f->nretiring[0] && !f->nretiring[1])
+        return;
+    for (int s = 0; s < NSOCK; s++)
+        if (f->us[s].retiring && !f->us[s].npend && !f->us[s].queued)
+            upsock_renew(f, s);
+}
+
+/*
+ * A random open socket of family k (0 IPv4, 1 IPv6) for the next query, or -1.
+ * A socket past its uses or time retires here, as long as half the family's
+ * pool is still taking queries.
+ */
+static int pool_pick(struct dnsfilter *f, int k, int64_t now)
+{
+    int base = k * DNSF_UP_SOCKS, r = rnd16(f) % DNSF_UP_SOCKS, fallback = -1;
+    for (int i = 0; i < DNSF_UP_SOCKS; i++) {
+        int s = base + (r + i) % DNSF_UP_SOCKS;
+        struct upsock *u = &f->us[s];
+        if (u->fd < 0)
+            continue;
+        if (!u->retiring && (u->uses >= u->max_uses || (u->expires && now >= u->expires)) &&
+            f->nretiring[k] < DNSF_UP_SOCKS / 2) {
+            u->retiring = true;
+            f->nretiring[k]++;
+        }
+        if (!u->retiring)
+            return s;
+        if (fallback < 0)
+            fallback = s;
+    }
+    return fallback;
+}
+
 int dnsfilter_new(const struct dnsf_config *cfg, dnsf_decide_fn decide, void *ud, struct dnsfilter **out, char *err,
                   size_t errlen)
 {
@@ -471,12 +633,20 @@ int dnsfilter_new(const struct dnsf_config *cfg, dnsf_decide_fn decide, void *ud
         f->cfg.timeout_ms = DNSF_TIMEOUT_MS;
     f->decide = decide;
     f->ud = ud;
-    f->ufd = f->tfd = f->upfd[0] = f->upfd[1] = -1;
+    f->ufd = f->tfd = -1;
+    for (int s = 0; s < NSOCK; s++)
+        f->us[s].fd = -1;
     f->next_deadline = INT64_MAX;
     for (int i = 0; i < DNSF_MAX_TCP; i++)
         f->tcp[i].fd = f->tcp[i].ufd = -1;
+    for (int i = 0; i < DNSF_MAX_PENDING; i++) {
+        f->pend[i].sock = -1;
+        f->freeslot[i] = (uint16_t)(DNSF_MAX_PENDING - 1 - i);
+    }
+    f->nfree = DNSF_MAX_PENDING;
     if (getrandom(&f->rnd, sizeof f->rnd, 0) != (ssize_t)sizeof f->rnd || !f->rnd)
-        f->rnd = util_mono_ns() | 1;
+        f->rnd = util_mono_ns() | 1; /* the last resort of rnd_fill only */
+    rnd_fill(f);
     char why[256];
     char where[80];
     dnsf_format_addr(&cfg->listen, where, sizeof where);
@@ -510,15 +680,16 @@ int dnsfilter_new(const struct dnsf_config *cfg, dnsf_decide_fn decide, void *ud
     setsockopt(f->ufd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof rcv);
     for (int i = 0; i < cfg->nup; i++) {
         int k = cfg->up[i].ss_family == AF_INET6;
-        if (f->upfd[k] >= 0)
-            continue;
-        f->upfd[k] = open_sock(k ? AF_INET6 : AF_INET, SOCK_DGRAM, NULL, 0, false, why, sizeof why);
-        if (f->upfd[k] < 0) {
-            snprintf(err, errlen, "the DNS filter could not open an upstream socket: %s", why);
-            dnsfilter_free(f);
-            return RG_EIO;
+        for (int s = k * DNSF_UP_SOCKS; s < (k + 1) * DNSF_UP_SOCKS; s++) {
+            if (f->us[s].fd >= 0)
+                continue;
+            if ((f->us[s].fd = upsock_open(k ? AF_INET6 : AF_INET)) < 0) {
+                snprintf(err, errlen, "the DNS filter could not open an upstream socket: %s", strerror(errno));
+                dnsfilter_free(f);
+                return RG_EIO;
+            }
+            upsock_reset(f, &f->us[s]);
         }
-        setsockopt(f->upfd[k], SOL_SOCKET, SO_RCVBUF, &rcv, sizeof rcv);
     }
     *out = f;
     return 0;
@@ -549,12 +720,23 @@ static void tcp_close(struct tcp_client *c)
     c->busy = false;
 }
 
+/* Detaches p from the socket its last try left from (answers there are no longer taken). */
+static void pend_unsock(struct dnsfilter *f, struct pending *p)
+{
+    if (p->sock >= 0)
+        f->us[p->sock].npend--;
+    p->sock = -1;
+}
+
 static void pend_free(struct dnsfilter *f, struct pending *p)
 {
+    pend_unsock(f, p);
+    id_del(f, (int)(p - f->pend));
     free(p->q);
     p->q = NULL;
     p->used = false;
     f->npend--;
+    f->freeslot[f->nfree++] = (uint16_t)(p - f->pend);
 }
 
 void dnsfilter_free(struct dnsfilter *f)
@@ -566,10 +748,13 @@ void dnsfilter_free(struct dnsfilter *f)
             pend_free(f, &f->pend[i]);
     for (int i = 0; i < DNSF_MAX_TCP; i++)
         tcp_close(&f->tcp[i]);
-    int fds[] = {f->ufd, f->tfd, f->upfd[0], f->upfd[1]};
+    int fds[] = {f->ufd, f->tfd};
     for (size_t i = 0; i < sizeof fds / sizeof fds[0]; i++)
         if (fds[i] >= 0)
             close(fds[i]);
+    for (int s = 0; s < NSOCK; s++)
+        if (f->us[s].fd >= 0)
+            close(f->us[s].fd);
     free(f);
 }
 
@@ -592,9 +777,11 @@ int dnsfilter_pollfds(struct dnsfilter *f, struct pollfd *fds, int max)
     } while (0)
     ADD(f->ufd, POLLIN);
     ADD(f->tfd, POLLIN);
-    for (int k = 0; k < 2; k++)
-        if (f->upfd[k] >= 0)
-            ADD(f->upfd[k], POLLIN);
+    /* only the upstream sockets some query waits on: nothing else is taken from them (what else reaches one waits in
+     * its buffer, and is read and dropped once a query uses it, or closed with it) */
+    for (int s = 0; s < NSOCK; s++)
+        if (f->us[s].fd >= 0 && f->us[s].npend)
+            ADD(f->us[s].fd, POLLIN);
     for (int i = 0; i < DNSF_MAX_TCP; i++) {
         struct tcp_client *c = &f->tcp[i];
         if (c->fd < 0)
@@ -682,14 +869,15 @@ static void servfail_to(struct dnsfilter *f, const uint8_t *q, size_t qlen, cons
  */
 static void flush_forwards_k(struct dnsfilter *f, int k, int64_t now)
 {
-    int n = f->nfwd[k];
+    struct upsock *u = &f->us[k];
+    int n = u->nfwd;
     if (!n)
         return;
     struct mmsghdr m[BATCH];
     struct iovec iov[BATCH];
     memset(m, 0, sizeof m);
     for (int i = 0; i < n; i++) {
-        struct pending *p = &f->pend[f->fwd[k][i]];
+        struct pending *p = &f->pend[u->fwd[i]];
         iov[i].iov_base = p->q;
         iov[i].iov_len = p->qlen;
         m[i].msg_hdr.msg_iov = &iov[i];
@@ -699,11 +887,11 @@ static void flush_forwards_k(struct dnsfilter *f, int k, int64_t now)
     }
     int off = 0;
     while (off < n) {
-        int sent = sendmmsg(f->upfd[k], m + off, (unsigned)(n - off), 0);
+        int sent = sendmmsg(u->fd, m + off, (unsigned)(n - off), 0);
         if (sent < 0 && errno == EINTR)
             continue;
         if (sent <= 0) { /* the message at off failed */
-            struct pending *p = &f->pend[f->fwd[k][off]];
+            struct pending *p = &f->pend[u->fwd[off]];
             p->try_deadline = now;
             f->next_deadline = now;
             off++;
@@ -711,16 +899,24 @@ static void flush_forwards_k(struct dnsfilter *f, int k, int64_t now)
         }
         off += sent;
     }
-    f->nfwd[k] = 0;
+    u->nfwd = 0;
 }
 
+/* Sends what is queued on every socket: one sendmmsg per socket used. */
 static void flush_forwards(struct dnsfilter *f, int64_t now)
 {
-    flush_forwards_k(f, 0, now);
-    flush_forwards_k(f, 1, now);
+    for (int i = 0; i < f->ndirty; i++) {
+        flush_forwards_k(f, f->dirty[i], now);
+        f->us[f->dirty[i]].queued = false;
+    }
+    f->ndirty = 0;
 }
 
-/* Queues p's query for its current upstream (sent by flush_forwards); false if it cannot go. */
+/*
+ * Queues p's query for its current upstream (sent by flush_forwards) on a
+ * randomly chosen socket of the pool, the only one its answer is then taken
+ * on; false if it cannot go.
+ */
 static bool pend_send(struct dnsfilter *f, struct pending *p, int64_t now)
 {
     const struct sockaddr_storage *up = &f->cfg.up[p->up];
@@ -732,11 +928,23 @@ static bool pend_send(struct dnsfilter *f, struct pending *p, int64_t now)
     if (p->try_deadline < f->next_deadline)
         f->next_deadline = p->try_deadline;
     p->tries++;
-    if (f->upfd[k] < 0)
+    pend_unsock(f, p);
+    int s = pool_pick(f, k, now);
+    if (s < 0)
         return false;
-    if (f->nfwd[k] == BATCH)
-        flush_forwards_k(f, k, now);
-    f->fwd[k][f->nfwd[k]++] = (uint16_t)(p - f->pend);
+    struct upsock *u = &f->us[s];
+    p->sock = s;
+    u->npend++;
+    u->uses++;
+    if (!u->expires)
+        u->expires = now + DNSF_UP_AGE_MS;
+    if (u->nfwd == BATCH)
+        flush_forwards_k(f, s, now);
+    if (!u->queued) {
+        u->queued = true;
+        f->dirty[f->ndirty++] = s;
+    }
+    u->fwd[u->nfwd++] = (uint16_t)(p - f->pend);
     return true;
 }
 
@@ -760,27 +968,23 @@ static void forward_udp(struct dnsfilter *f, const uint8_t *q, size_t qlen, cons
         servfail_to(f, q, qlen, from, fromlen);
         return;
     }
-    /* a free slot, starting at a random place */
-    int start = rnd16(f) & (DNSF_MAX_PENDING - 1), slot = -1;
-    for (int i = 0; i < DNSF_MAX_PENDING; i++) {
-        int s = (start + i) & (DNSF_MAX_PENDING - 1);
-        if (!f->pend[s].used) {
-            slot = s;
-            break;
-        }
-    }
+    int slot = f->freeslot[f->nfree - 1]; /* (the ID, not the slot, is what an answer must guess) */
     struct pending *p = &f->pend[slot];
     if (!(p->q = malloc(qlen))) {
         servfail_to(f, q, qlen, from, fromlen);
         return;
     }
     memcpy(p->q, q, qlen);
+    f->nfree--;
     p->used = true;
     f->npend++;
     p->qlen = (uint16_t)qlen;
     p->question_len = (uint16_t)info->question_len;
     p->client_id = LDNS_ID_WIRE(q);
-    p->up_id = (uint16_t)((rnd16(f) & ~(DNSF_MAX_PENDING - 1)) | (unsigned)slot);
+    do /* 16 random bits, none shared with another pending query */
+        p->up_id = rnd16(f);
+    while (id_find(f, p->up_id) >= 0);
+    id_put(f, slot);
     restore_id(p->q, p->up_id);
     p->client = *from;
     p->client_len = fromlen;
@@ -852,6 +1056,7 @@ static void read_queries(struct dnsfilter *f, int64_t now)
     flush_sends(f);
 }
 
+/* Reads the answers that reached upstream socket k and queues the relayed ones. */
 static void read_answers(struct dnsfilter *f, int k)
 {
     struct mmsghdr m[BATCH];
@@ -866,7 +1071,7 @@ static void read_answers(struct dnsfilter *f, int k)
             m[i].msg_hdr.msg_name = &f->raddr[i];
             m[i].msg_hdr.msg_namelen = sizeof f->raddr[i];
         }
-        int got = recvmmsg(f->upfd[k], m, BATCH, MSG_DONTWAIT, NULL);
+        int got = recvmmsg(f->us[k].fd, m, BATCH, MSG_DONTWAIT, NULL);
         if (got <= 0)
             break;
         for (int i = 0; i < got; i++) {
@@ -874,10 +1079,13 @@ static void read_answers(struct dnsfilter *f, int k)
             size_t len = m[i].msg_len;
             if (len < LDNS_HEADER_SIZE || (m[i].msg_hdr.msg_flags & MSG_TRUNC) || !LDNS_QR_WIRE(a))
                 continue;
-            uint16_t id = LDNS_ID_WIRE(a);
-            struct pending *p = &f->pend[id & (DNSF_MAX_PENDING - 1)];
-            /* the answer must come from the upstream asked, carry the ID sent and echo the question */
-            if (!p->used || p->up_id != id || !same_addr(&f->raddr[i], &f->cfg.up[p->up]) ||
+            int slot = id_find(f, LDNS_ID_WIRE(a));
+            if (slot < 0)
+                continue;
+            struct pending *p = &f->pend[slot];
+            /* the answer must reach the socket the query left from, come from the upstream asked (address and port),
+             * carry the ID sent (found by it) and echo the question */
+            if (p->sock != k || !same_addr(&f->raddr[i], &f->cfg.up[p->up]) ||
                 len < LDNS_HEADER_SIZE + (size_t)p->question_len ||
                 memcmp(a + LDNS_HEADER_SIZE, p->q + LDNS_HEADER_SIZE, p->question_len))
                 continue;
@@ -885,11 +1093,10 @@ static void read_answers(struct dnsfilter *f, int k)
             queue_send(f, a, len, &p->client, p->client_len);
             pend_free(f, p);
         }
-        flush_sends(f);
         if (got < BATCH)
             break;
     }
-    flush_sends(f);
+    /* the answers go out with those of the other sockets, at the end of dnsfilter_process (or when a batch is full) */
 }
 
 /* ---- TCP */
@@ -1170,9 +1377,14 @@ void dnsfilter_process(struct dnsfilter *f, const struct pollfd *fds, int n)
             read_queries(f, now);
         } else if (fd == f->tfd) {
             tcp_accept(f, now);
-        } else if (fd == f->upfd[0] || fd == f->upfd[1]) {
-            read_answers(f, fd == f->upfd[1]);
         } else {
+            int s = 0;
+            while (s < NSOCK && f->us[s].fd != fd)
+                s++;
+            if (s < NSOCK) {
+                read_answers(f, s);
+                continue;
+            }
             for (int k = 0; k < DNSF_MAX_TCP; k++) {
                 struct tcp_client *c = &f->tcp[k];
                 if (c->fd < 0)
@@ -1188,6 +1400,8 @@ void dnsfilter_process(struct dnsfilter *f, const struct pollfd *fds, int n)
             }
         }
     }
+    flush_sends(f);
+    pool_maintain(f);
 }
 
 void dnsfilter_timeouts(struct dnsfilter *f, int64_t now)
@@ -1216,6 +1430,7 @@ void dnsfilter_timeouts(struct dnsfilter *f, int64_t now)
     f->next_deadline = next; /* a retry that cannot be sent below brings it back to now */
     flush_forwards(f, now);
     flush_sends(f);
+    pool_maintain(f);
     for (int i = 0; i < DNSF_MAX_TCP; i++) {
         struct tcp_client *c = &f->tcp[i];
         if (c->fd < 0)

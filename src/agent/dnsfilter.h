@@ -6,8 +6,9 @@
  * thread, non-blocking sockets only. For each query a decide callback says
  * whether the name is blocked, warned or passed; blocked and warned names get
  * a local answer (the sinkhole address, NODATA, or NXDOMAIN), every other
- * query is forwarded byte for byte to the upstream resolvers and their answer
- * relayed unchanged but for the ID. An upstream that stays silent is replaced
+ * query is forwarded byte for byte to the upstream resolvers (with a random
+ * ID, from a random source port: see DNSF_UP_SOCKS) and their answer relayed
+ * unchanged but for the ID. An upstream that stays silent is replaced
  * by the next one; past the query's total time the client gets SERVFAIL.
  * Messages are parsed and built with ldns only (no hand-written wire code).
  *
@@ -26,14 +27,24 @@
 #include <sys/socket.h>
 
 #define DNSF_MAX_UPSTREAMS 4
-#define DNSF_MAX_PENDING 1024 /* forwarded UDP queries in flight (a power of two: it is part of the upstream ID) */
+#define DNSF_MAX_PENDING 1024 /* forwarded UDP queries in flight, each with its own random 16-bit upstream ID */
 #define DNSF_MAX_TCP 8        /* TCP clients at once; each may have one forwarded query over TCP */
 #define DNSF_MAX_QUERY 4096   /* a larger query is answered FORMERR */
 #define DNSF_TIMEOUT_MS 2000  /* per query, all upstreams together: then SERVFAIL */
 #define DNSF_TCP_IDLE_MS 10000
 #define DNSF_TTL 10 /* of local answers: short, so that an override or a removed indicator applies soon */
-/* What the filter adds to a poll set at most: UDP, TCP listener, 2 upstream UDP sockets, clients, their upstreams. */
-#define DNSF_MAX_FDS (4 + 2 * DNSF_MAX_TCP)
+/*
+ * Forwarded UDP queries leave from a pool of DNSF_UP_SOCKS sockets per address
+ * family, each bound to a random ephemeral port; each query goes from a random
+ * one. A socket is replaced by one on a new port after about DNSF_UP_USES
+ * queries (DNSF_UP_USES / 2 to 3/2 of it, varied per socket) or DNSF_UP_AGE_MS
+ * after its first use, once the queries sent from it are answered or moved on.
+ */
+#define DNSF_UP_SOCKS 16 /* a power of two */
+#define DNSF_UP_USES 64
+#define DNSF_UP_AGE_MS 10000
+/* What the filter adds to a poll set at most: UDP, TCP listener, the upstream pools, clients, their upstreams. */
+#define DNSF_MAX_FDS (2 + 2 * DNSF_UP_SOCKS + 2 * DNSF_MAX_TCP)
 
 /* What the decide callback says about a name. */
 enum dnsf_action { DNSF_PASS = 0, DNSF_BLOCK = 1, DNSF_WARN = 2 };
@@ -102,7 +113,8 @@ struct dnsf_config {
 struct dnsfilter;
 
 /*
- * Binds UDP and TCP on cfg->listen and opens the upstream sockets. decide and
+ * Binds UDP and TCP on cfg->listen and opens the upstream socket pools (one
+ * per address family of cfg->up). decide and
  * ud are kept (borrowed). *out: free with dnsfilter_free. 0, or RG_EIO with a
  * sentence in err (the address is taken, needs root, ...), RG_ENOMEM, RG_EINVAL.
  */

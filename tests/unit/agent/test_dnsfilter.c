@@ -6,7 +6,9 @@
  * indicator change, one report per name, DefenderExcludeURLInReport), the
  * block page's override table, and the filter on real loopback sockets:
  * a forwarded query and its answer relayed byte for byte but the ID, and
- * SERVFAIL when the upstream stays silent.
+ * SERVFAIL when the upstream stays silent; the spoofing defences of forwarded
+ * queries (fully random upstream IDs, random and changing source ports, answers
+ * taken only on the query's socket, from the upstream asked, with its ID).
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -19,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -433,12 +436,259 @@ static void test_tcp_hangup(void **state)
     close(tl);
 }
 
+/* ---- spoofing resistance of forwarded queries (RFC 5452) */
+
+/* A fake upstream: a UDP socket on addr:port (port 0: any). */
+static int fake_upstream(const char *addr, uint16_t port, struct sockaddr_in *sa)
+{
+    int fd = socket(AF_INET, SOCK_DGRAM, 0);
+    assert_true(fd >= 0);
+    memset(sa, 0, sizeof *sa);
+    sa->sin_family = AF_INET;
+    sa->sin_port = htons(port);
+    assert_int_equal(inet_pton(AF_INET, addr, &sa->sin_addr), 1);
+    assert_int_equal(bind(fd, (struct sockaddr *)sa, sizeof *sa), 0);
+    socklen_t l = sizeof *sa;
+    getsockname(fd, (struct sockaddr *)sa, &l);
+    int rcv = 4 << 20;
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof rcv);
+    return fd;
+}
+
+struct spoof_env {
+    int up, cl;
+    struct sockaddr_in ua;
+    struct sockaddr_storage la;
+    socklen_t ll;
+    struct dnsfilter *f;
+};
+
+static void spoof_setup(struct spoof_env *e)
+{
+    e->up = fake_upstream("127.0.0.1", 0, &e->ua);
+    struct dnsf_config cfg = {.nup = 1, .timeout_ms = 60000, .answers = {.have_v4 = true, .ttl = 10}};
+    assert_int_equal(dnsf_parse_addr("127.0.0.1:0", 53, &cfg.listen, &cfg.listen_len), 0);
+    memcpy(&cfg.up[0], &e->ua, sizeof e->ua);
+    cfg.up_len[0] = sizeof e->ua;
+    char err[256];
+    assert_int_equal(dnsfilter_new(&cfg, by_suffix, NULL, &e->f, err, sizeof err), 0);
+    struct pollfd pf[DNSF_MAX_FDS];
+    dnsfilter_pollfds(e->f, pf, DNSF_MAX_FDS);
+    e->ll = sizeof e->la;
+    getsockname(pf[0].fd, (struct sockaddr *)&e->la, &e->ll);
+    e->cl = socket(AF_INET, SOCK_DGRAM, 0);
+    int rcv = 4 << 20;
+    setsockopt(e->cl, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof rcv);
+}
+
+static void spoof_teardown(struct spoof_env *e)
+{
+    dnsfilter_free(e->f);
+    close(e->cl);
+    close(e->up);
+}
+
+/* What the fake upstream got: a query, the filter's source address, and the ID it carries. */
+struct upq {
+    uint8_t q[512];
+    size_t n;
+    struct sockaddr_in from;
+};
+
+/* Sends n client queries q<base+i>.example. (client ID base+i) and collects what the upstream gets (all n). */
+static void send_batch(struct spoof_env *e, int base, int n, struct upq *got)
+{
+    for (int i = 0; i < n; i++) {
+        char name[64];
+        uint8_t q[512];
+        snprintf(name, sizeof name, "q%d.example.", base + i);
+        size_t qn = query(name, LDNS_RR_TYPE_A, q, sizeof q);
+        ldns_write_uint16(q, (uint16_t)(base + i));
+        assert_int_equal(sendto(e->cl, q, qn, 0, (struct sockaddr *)&e->la, e->ll), (ssize_t)qn);
+    }
+    int have = 0;
+    for (int tries = 0; tries < 200 && have < n; tries++) {
+        run(e->f, 20);
+        for (;;) {
+            socklen_t fl = sizeof got[have].from;
+            ssize_t k =
+                recvfrom(e->up, got[have].q, sizeof got[have].q, MSG_DONTWAIT, (struct sockaddr *)&got[have].from, &fl);
+            if (k <= 0)
+                break;
+            got[have].n = (size_t)k;
+            if (++have == n)
+                break;
+        }
+    }
+    assert_int_equal(have, n);
+}
+
+/* The upstream's answer to u: its query turned into a response, sent from fd to where the query came from. */
+static void answer_from(int fd, const struct upq *u, uint16_t id)
+{
+    uint8_t a[512];
+    memcpy(a, u->q, u->n);
+    ldns_write_uint16(a, id);
+    a[2] |= 0x80;
+    assert_int_equal(sendto(fd, a, u->n, 0, (const struct sockaddr *)&u->from, sizeof u->from), (ssize_t)u->n);
+}
+
+/* Reads the client's answers (up to max, waiting up to ms for the first); returns how many. */
+static int client_answers(struct spoof_env *e, int max, int ms, uint8_t (*out)[512])
+{
+    int n = 0;
+    for (int t = 0; t < ms / 10 && n < max; t++) {
+        run(e->f, 10);
+        ssize_t k;
+        while (n < max && (k = recv(e->cl, out[n], sizeof out[n], MSG_DONTWAIT)) > 0)
+            n++;
+    }
+    return n;
+}
+
+static bool seen_port(const uint16_t *ports, int n, uint16_t p)
+{
+    for (int i = 0; i < n; i++)
+        if (ports[i] == p)
+            return true;
+    return false;
+}
+
+/*
+ * Upstream IDs use all 16 bits and never repeat among pending queries; source
+ * ports vary across queries and keep changing; every answer, taken back in any
+ * order, reaches its client with the client's ID.
+ */
+static void test_upstream_random(void **state)
+{
+    (void)state;
+    enum { BATCHQ = 200, ROUNDS = 10 };
+    struct spoof_env e;
+    spoof_setup(&e);
+    static struct upq got[BATCHQ];
+    static uint8_t ans[BATCHQ][512];
+    uint16_t ports[4096];
+    int nports = 0, ports_first_round = 0;
+    unsigned hi_or = 0, hi_and = 0xff, lo_or = 0, lo_and = 0xff;
+    int low10_shared = 0;
+    for (int round = 0; round < ROUNDS; round++) {
+        int base = round * BATCHQ;
+        send_batch(&e, base, BATCHQ, got);
+        /* all BATCHQ are pending at once: no two share an upstream ID */
+        for (int i = 0; i < BATCHQ; i++) {
+            uint16_t id = ldns_read_uint16(got[i].q);
+            hi_or |= id >> 8, hi_and &= id >> 8, lo_or |= id & 0xff, lo_and &= id & 0xff;
+            for (int j = 0; j < i; j++) {
+                uint16_t other = ldns_read_uint16(got[j].q);
+                assert_int_not_equal(id, other);
+                /* the low 10 bits are not a pending-table slot: random IDs share them now and then */
+                low10_shared += (id & 0x3ff) == (other & 0x3ff);
+            }
+            uint16_t port = ntohs(got[i].from.sin_port);
+            if (!seen_port(ports, nports, port) && nports < (int)(sizeof ports / sizeof ports[0]))
+                ports[nports++] = port;
+        }
+        if (round == 0)
+            ports_first_round = nports;
+        /* answer them back to front, each from the upstream, and check each client gets its own answer */
+        for (int i = BATCHQ - 1; i >= 0; i--)
+            answer_from(e.up, &got[i], ldns_read_uint16(got[i].q));
+        int n = client_answers(&e, BATCHQ, 2000, ans);
+        assert_int_equal(n, BATCHQ);
+        for (int i = 0; i < n; i++) {
+            uint16_t cid = ldns_read_uint16(ans[i]);
+            assert_true(cid >= base && cid < base + BATCHQ);
+            char name[64];
+            snprintf(name, sizeof name, "q%u", (unsigned)cid);
+            assert_int_equal(ans[i][12], strlen(name)); /* the first label of the echoed question */
+            assert_memory_equal(ans[i] + 13, name, strlen(name));
+        }
+    }
+    /* every bit of both bytes took both values */
+    assert_int_equal(hi_or, 0xff);
+    assert_int_equal(hi_and, 0);
+    assert_int_equal(lo_or, 0xff);
+    assert_int_equal(lo_and, 0);
+    /* ~19 pairs expected per round with 16 random bits, none when the low 10 bits are the slot (p < 1e-8 of 0) */
+    assert_true(low10_shared > 0);
+    /* several source ports for one batch of queries, and new ones as the sockets are replaced */
+    assert_true(ports_first_round >= 8);
+    assert_true(nports > DNSF_UP_SOCKS);
+    assert_int_equal(dnsfilter_stats(e.f)->forwarded, BATCHQ * ROUNDS);
+    assert_int_equal(dnsfilter_stats(e.f)->servfail, 0);
+    spoof_teardown(&e);
+}
+
+/*
+ * An answer from another address or port, to another of the filter's sockets,
+ * with a wrong ID or question: dropped.
+ */
+static void test_upstream_spoofed(void **state)
+{
+    (void)state;
+    enum { NQ = 24 };
+    struct spoof_env e;
+    spoof_setup(&e);
+    static struct upq got[NQ];
+    send_batch(&e, 7, NQ, got); /* several pending queries, so several of the pool's sockets are in use */
+    int qi = -1;
+    for (int i = 0; i < NQ && qi < 0; i++)
+        if (ldns_read_uint16(got[i].q + 12) == 0x0271) /* "\002q7": the query of client ID 7 */
+            qi = i;
+    assert_true(qi >= 0);
+    struct upq u = got[qi];
+    uint16_t id = ldns_read_uint16(u.q);
+    uint8_t ans[NQ][512];
+    /* the right answer from another address, with the upstream's port */
+    struct sockaddr_in sa;
+    int other_addr = fake_upstream("127.0.0.2", ntohs(e.ua.sin_port), &sa);
+    answer_from(other_addr, &u, id);
+    /* ... from another port of the upstream's address */
+    int other_port = fake_upstream("127.0.0.1", 0, &sa);
+    answer_from(other_port, &u, id);
+    /* from the upstream, to the other sockets the filter's queries left from */
+    int others = 0;
+    for (int i = 0; i < NQ; i++) {
+        if (got[i].from.sin_port == u.from.sin_port)
+            continue;
+        struct upq v = u;
+        v.from = got[i].from;
+        answer_from(e.up, &v, id);
+        others++;
+    }
+    assert_true(others >= 1);
+    /* from the upstream, with every other ID (read as they come, not lost to a full socket buffer) */
+    for (unsigned x = 0; x < 65536; x++) {
+        if (x != id)
+            answer_from(e.up, &u, (uint16_t)x);
+        if (x % 128 == 127)
+            assert_int_equal(client_answers(&e, 1, 10, ans), 0);
+    }
+    /* from the upstream with the ID but another question */
+    struct upq w = u;
+    w.q[14] = '8'; /* "q7.example." -> "q8.example." */
+    answer_from(e.up, &w, id);
+    /* none of them is relayed */
+    for (int t = 0; t < 50; t++)
+        assert_int_equal(client_answers(&e, 1, 10, ans), 0);
+    /* the real answers still are */
+    for (int i = 0; i < NQ; i++)
+        answer_from(e.up, &got[i], ldns_read_uint16(got[i].q));
+    assert_int_equal(client_answers(&e, NQ, 2000, ans), NQ);
+    assert_int_equal(dnsfilter_stats(e.f)->servfail, 0);
+    close(other_addr);
+    close(other_port);
+    spoof_teardown(&e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_local_answers), cmocka_unit_test(test_malformed), cmocka_unit_test(test_decide),
-        cmocka_unit_test(test_overrides),     cmocka_unit_test(test_sockets),   cmocka_unit_test(test_refused_upstream),
-        cmocka_unit_test(test_tcp_hangup),
+        cmocka_unit_test(test_local_answers),    cmocka_unit_test(test_malformed),
+        cmocka_unit_test(test_decide),           cmocka_unit_test(test_overrides),
+        cmocka_unit_test(test_sockets),          cmocka_unit_test(test_refused_upstream),
+        cmocka_unit_test(test_tcp_hangup),       cmocka_unit_test(test_upstream_random),
+        cmocka_unit_test(test_upstream_spoofed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
