@@ -13,7 +13,10 @@
  *   - the floor: the exact-key queries against a plain open-addressing hash table
  *     of the same keys (strdup'd strings, 64-bit FNV-1a + finalizer, linear probing,
  *     strcmp): one probe per query, no normalization, no precedence.
- * Usage: intel_bench [--rows] [scale]   (scale 1 = the sizes above; 0.1 for a quick run)
+ * Usage: intel_bench [--rows] [--queries N] [--reps N] [scale]
+ *   scale 1 = the sizes above (0.1 for a quick run); --queries: lookups per run
+ *   (default 1,000,000); --reps: runs per query set, the best is kept (default 3).
+ *   For instruction counts under callgrind, e.g. "--queries 100000 --reps 1 0.1".
  * --rows (make bench, bench/README.md): the human report goes to stderr and
  * stdout gets benchmark 4's rows, one JSON object per line.
  */
@@ -242,7 +245,9 @@ static void qset_free(struct qset *qs)
     free(qs->q);
 }
 
-static double run_set(const struct intel_set *set, enum kind k, const struct qset *qs, double *hit_ratio)
+/* Not inlined, so that callgrind can split the runs: --dump-before=run_set --dump-after=run_set. */
+__attribute__((noinline)) static double run_set(const struct intel_set *set, enum kind k, const struct qset *qs,
+                                                double *hit_ratio)
 {
     struct intel_match m;
     size_t hits = 0;
@@ -258,7 +263,7 @@ static double run_set(const struct intel_set *set, enum kind k, const struct qse
     return (double)qs->n / dt;
 }
 
-static double run_plain(const struct plain *t, const struct qset *qs, double *hit_ratio)
+__attribute__((noinline)) static double run_plain(const struct plain *t, const struct qset *qs, double *hit_ratio)
 {
     size_t hits = 0;
     double t0 = now_s();
@@ -281,15 +286,28 @@ static void row_print(const char *name, double value, const char *unit, const ch
 
 int main(int argc, char **argv)
 {
-    int rows = argc > 1 && !strcmp(argv[1], "--rows");
+    int rows = 0, reps = 3, bad = 0;
+    double scale = 1.0;
+    size_t nq = 1000000;
+    for (int a = 1; a < argc; a++) {
+        if (!strcmp(argv[a], "--rows"))
+            rows = 1;
+        else if (!strcmp(argv[a], "--queries") && a + 1 < argc)
+            nq = (size_t)strtoul(argv[++a], NULL, 10);
+        else if (!strcmp(argv[a], "--reps") && a + 1 < argc)
+            reps = (int)strtol(argv[++a], NULL, 10);
+        else if (argv[a][0] != '-')
+            scale = strtod(argv[a], NULL);
+        else
+            bad = 1;
+    }
     FILE *out = rows ? stderr : stdout;
-    double scale = argc > 1 + rows ? strtod(argv[1 + rows], NULL) : 1.0;
-    if (!(scale > 0 && scale <= 10)) {
-        fprintf(stderr, "usage: %s [--rows] [scale in (0, 10]]\n", argv[0]);
+    if (bad || !(scale > 0 && scale <= 10) || nq == 0 || nq > 100000000 || reps < 1 || reps > 100) {
+        fprintf(stderr, "usage: %s [--rows] [--queries N] [--reps N] [scale in (0, 10]]\n", argv[0]);
         return 2;
     }
     const size_t ndom = (size_t)(500000 * scale), nurl = (size_t)(500000 * scale), nhash = (size_t)(100000 * scale);
-    const size_t total = ndom + nurl + nhash, nq = 1000000;
+    const size_t total = ndom + nurl + nhash;
     char v[256], err[256];
 
     /* build */
@@ -362,7 +380,7 @@ int main(int argc, char **argv)
             make_queries(&real, (enum kind)k, nq, nind, 1, hit_every))
             return 1;
         double h1, h2, h3, r1 = 0, r2 = 0, r3 = 0;
-        for (int rep = 0; rep < 3; rep++) { /* best of three */
+        for (int rep = 0; rep < reps; rep++) { /* best of reps */
             double a = run_set(set, (enum kind)k, &exact, &h1);
             double b = run_set(set, (enum kind)k, &real, &h2);
             double c = run_plain(&pt, &exact, &h3);
@@ -379,8 +397,8 @@ int main(int argc, char **argv)
         qset_free(&real);
     }
     fprintf(out, "\nrealistic: domain = www.<indicator> or a.cdn.<indicator>; url = <indicator>/download/file.bin?id=N;\n"
-           "hash = the same as exact. Misses have the same shapes. One thread, %zu queries per run, best of 3.\n",
-           nq);
+           "hash = the same as exact. Misses have the same shapes. One thread, %zu queries per run, best of %d.\n",
+           nq, reps);
     if (rows) {
         double per = (double)(heap1 - heap0) / (double)total, fper = (double)(heap3 - heap2) / (double)total;
         row_print("indicator set build time", build, "s", "open-addressing floor table build, same keys", pbuild,

@@ -26,7 +26,11 @@
  * through a 64-bit finalizer; DomainName values take their words from the right,
  * so one right-to-left pass over a host yields the hashes of all its parent
  * domains; Url values take them from the left, so one pass yields the hashes of
- * all path prefixes. Both tables double past a load of 3/4. Arrays of 4 MiB and
+ * all path prefixes. A domain lookup parses the host once (intel_host_parse:
+ * lower-casing, checks and label starts, 16 bytes at a time) into a zero-padded
+ * buffer, so each level's hash folds in only its new words and reads its first
+ * len % 8 bytes with one load; probe is inlined and compares keys inline.
+ * Both tables double past a load of 3/4. Arrays of 4 MiB and
  * more are 2 MiB-aligned with a huge-page hint (big_alloc).
  * Measured (bench/intel_bench.c, 1.1M indicators): ~80-87 bytes per indicator;
  * a lookup level without a match stays in cache, a hit costs two dependent
@@ -819,12 +823,26 @@ struct query {
     size_t ntags;
 };
 
+/* memcmp(a, b, n) == 0, inline for the short keys of lookups: every load stays inside [0, n). */
+static inline bool same_bytes(const char *a, const char *b, size_t n)
+{
+    if (n >= 8) {
+        uint64_t d = 0;
+        for (size_t k = 0; k + 8 < n; k += 8)
+            d |= load8(a + k) ^ load8(b + k);
+        return (d | (load8(a + n - 8) ^ load8(b + n - 8))) == 0;
+    }
+    return memcmp(a, b, n) == 0;
+}
+
 /*
  * Scans the probe run of hash h for live entries of this type whose value is key[0..klen),
- * keeping the best in *b. Returns whether any was found.
+ * keeping the best in *b. Returns whether any was found. Always inlined: the callers pass
+ * constant type, mode and strength, and a domain lookup is short enough that a call shows.
  */
-static bool probe(const struct query *q, unsigned type, uint64_t h, const char *key, size_t klen, enum rank_mode mode,
-                  unsigned strength, struct best *b)
+static inline __attribute__((always_inline)) bool probe(const struct query *q, unsigned type, uint64_t h,
+                                                      const char *key, size_t klen, enum rank_mode mode,
+                                                      unsigned strength, struct best *b)
 {
     const struct intel_set *set = q->set;
     if (!set->fp)
@@ -837,7 +855,7 @@ static bool probe(const struct query *q, unsigned type, uint64_t h, const char *
             continue;
         const char *r = set->arena + set->vo[pos];
         unsigned char meta = rec_meta(r);
-        if (meta_type(meta) != type || rec_len(r) != klen || memcmp(r + REC_VALUE, key, klen) != 0)
+        if (meta_type(meta) != type || rec_len(r) != klen || !same_bytes(r + REC_VALUE, key, klen))
             continue;
         int64_t expires = rec_expires(r);
         if (expires && q->now >= expires)
@@ -879,32 +897,34 @@ static int fill(const struct best *b, struct intel_match *m)
     return 0;
 }
 
-/* host: canonical (lower case, no trailing dot), n bytes. Most specific live domain wins. */
-static void match_host(const struct query *q, const char *host, size_t n, struct best *b)
+/*
+ * Most specific live domain wins. One right-to-left pass hashes every parent domain
+ * (each level folds in only its new words); the slots of all levels are prefetched
+ * together, then probed from the host itself upwards.
+ */
+static void match_host(const struct query *q, const struct intel_host *h, struct best *b)
 {
-    uint64_t hs[INTEL_DOMAIN_MAX / 2 + 2];
-    uint32_t at[INTEL_DOMAIN_MAX / 2 + 2];
-    unsigned k = 0;
+    unsigned levels = h->nlabels - 1; /* the last label alone is a public suffix, never an indicator */
+    if (!levels || !q->set->fp)
+        return;
+    const char *host = intel_host_name(h);
+    size_t n = h->n;
+    uint64_t hs[sizeof h->label];
     uint64_t st = q->set->tseed[INTEL_DOMAIN];
     size_t words = 0; /* full words from the right folded into st */
-    /* one right-to-left pass; the last label alone is a public suffix, never an indicator */
-    size_t i = n;
-    while (i > 0 && host[i - 1] != '.')
-        i--;
-    while (i > 1) {
-        i--; /* host[i] == '.' */
-        while (i > 0 && host[i - 1] != '.')
-            i--;
-        size_t len = n - i;
+    for (unsigned j = levels; j-- > 0;) {
+        size_t i = h->label[j], len = n - i;
         for (; (words + 1) * 8 <= len; words++)
             st = wstep(st, load8(host + n - (words + 1) * 8));
-        hs[k] = finish(st, load_part(host + i, len - words * 8), len);
-        at[k] = (uint32_t)i;
-        prefetch_slot(q->set, hs[k]);
-        k++;
+        /* the first r bytes of the suffix, as load_part would read them; the 8 zero bytes before
+         * the name keep the load inside h */
+        size_t r = len - words * 8;
+        uint64_t part = r ? load8(host + i + r - 8) >> (64 - 8 * r) : 0;
+        hs[j] = finish(st, part, len);
+        prefetch_slot(q->set, hs[j]);
     }
-    while (k-- > 0)
-        if (probe(q, INTEL_DOMAIN, hs[k], host + at[k], n - at[k], RANK_NETWORK, 0, b))
+    for (unsigned j = 0; j < levels; j++)
+        if (probe(q, INTEL_DOMAIN, hs[j], host + h->label[j], n - h->label[j], RANK_NETWORK, 0, b))
             return;
 }
 
@@ -921,13 +941,12 @@ int intel_match_domain(const struct intel_set *set, const char *host, int64_t no
     int rc = start(set, host, m);
     if (rc)
         return rc;
-    char buf[INTEL_DOMAIN_MAX + 1];
-    size_t n;
-    if (intel_norm_domain(host, strlen(host), false, buf, sizeof buf, &n, NULL, 0))
+    struct intel_host h;
+    if (intel_host_parse(host, strlen(host), &h))
         return RG_EINVAL;
     struct query q = {set, now, tags, ntags};
     struct best b = {NULL, 0};
-    match_host(&q, buf, n, &b);
+    match_host(&q, &h, &b);
     return fill(&b, m);
 }
 
@@ -996,8 +1015,11 @@ int intel_match_url(const struct intel_set *set, const char *url, int64_t now, c
     if (!found.r) {
         const char *host = u + pp.host_off;
         size_t hn = pp.host_len;
+        struct intel_host h;
         if (pp.host_family == 0) {
-            match_host(&q, host, hn, &found);
+            /* the host is canonical already; parsing it again only lays it out for match_host */
+            if (intel_host_parse(host, hn, &h) == 0)
+                match_host(&q, &h, &found);
         } else {
             if (pp.host_family == 6) {
                 host++;

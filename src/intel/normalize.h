@@ -12,6 +12,7 @@
 #define RG_INTEL_NORMALIZE_H
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "intel/indicators.h"
 
@@ -22,6 +23,32 @@ struct intel_url_parts {
     size_t query_off;          /* index of '?', or the length when there is no query */
     int host_family;           /* 0 for a name, 4 or 6 for an IP literal */
 };
+
+/*
+ * A host name in lenient lookup form, laid out for match_host: the name is
+ * word-aligned, preceded by 8 zero bytes and followed by zero bytes up to the
+ * end of its last word, so 8-byte loads may reach up to 8 bytes before it and
+ * to the end of its last word; plus where each label starts.
+ */
+struct intel_host {
+    uint64_t w[1 + (INTEL_DOMAIN_MAX + 8) / 8]; /* w[0] = 0, then the name, NUL, zero padding */
+    size_t n;                                   /* bytes of the name, NUL not counted */
+    unsigned nlabels;                           /* >= 1 */
+    uint8_t label[(INTEL_DOMAIN_MAX + 1) / 2];  /* start of each label, left to right; label[0] = 0 */
+};
+
+/* The name of a parsed host: n bytes, NUL-terminated. */
+static inline const char *intel_host_name(const struct intel_host *h)
+{
+    return (const char *)(h->w + 1);
+}
+
+/*
+ * Lenient host parsing for lookups, 8 bytes at a time: accepts and canonicalizes
+ * exactly what intel_norm_domain(s, n, false, ...) does (same result), into *h.
+ * Returns 0 or RG_EINVAL.
+ */
+int intel_host_parse(const char *s, size_t n, struct intel_host *h);
 
 int intel_norm_domain(const char *s, size_t n, bool strict, char *out, size_t outlen, size_t *outn, char *err,
                       size_t errlen);
