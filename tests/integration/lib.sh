@@ -110,3 +110,22 @@ fixtures_dir() {
   local d=${RG_FIXTURES:-}/intune-app-protection
   if [ -n "${RG_FIXTURES:-}" ] && [ -d "$d" ]; then echo "$d"; fi
 }
+
+# wait_until SECONDS CMD...: polls CMD every 0.1 s; returns 1 if it never succeeded in time.
+wait_until() {
+  local limit=$(($1 * 10)) i
+  shift
+  for ((i = 0; i < limit; i++)); do
+    if "$@"; then return 0; fi
+    sleep 0.1
+  done
+  return 1
+}
+
+# ag ARGS...: runs riskgate-agent on the state folder $ST with no stdin; sets RC and AOUT (its stdout;
+# stderr in $RG_TMP/a.err). Tests that want stderr in AOUT define their own.
+ag() {
+  RC=0
+  "$AGENT" --state-dir "$ST" "$@" >"$RG_TMP/a.out" 2>"$RG_TMP/a.err" </dev/null || RC=$?
+  AOUT=$(cat "$RG_TMP/a.out")
+}

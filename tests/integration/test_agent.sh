@@ -60,15 +60,6 @@ ag_stop() {
   [ ! -e "$ST/agent.sock" ] && pass || fail "the socket is removed at exit"
 }
 # wait_until SECONDS CMD...: polls CMD every 0.1 s; returns 1 on timeout.
-wait_until() {
-  local limit=$(($1 * 10)) i
-  shift
-  for ((i = 0; i < limit; i++)); do
-    if "$@"; then return 0; fi
-    sleep 0.1
-  done
-  return 1
-}
 put_eicar() { printf '%s%s\r\n' 'X5O!P%@AP[4\PZX54(P^)7CC)7}$' 'EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*' >"$1"; }
 put_eicar "$RG_TMP/eicar.ref"
 EICAR_SHA256=$(sha256sum "$RG_TMP/eicar.ref" | cut -d' ' -f1) # with its trailing CR LF

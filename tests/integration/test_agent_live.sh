@@ -24,20 +24,6 @@ ag_cleanup() {
 }
 trap ag_cleanup EXIT
 
-ag() {
-  RC=0
-  "$AGENT" --state-dir "$ST" "$@" >"$RG_TMP/a.out" 2>"$RG_TMP/a.err" </dev/null || RC=$?
-  AOUT=$(cat "$RG_TMP/a.out")
-}
-wait_until() {
-  local limit=$(($1 * 10)) i
-  shift
-  for ((i = 0; i < limit; i++)); do
-    if "$@"; then return 0; fi
-    sleep 0.1
-  done
-  return 1
-}
 # until_ms LIMIT_MS CMD...: polls CMD every 20 ms; sets MS to the time it took; returns 1 past the limit.
 until_ms() {
   local limit=$1 t0 now

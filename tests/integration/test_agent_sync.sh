@@ -17,11 +17,6 @@ ag_cleanup() {
   rg_cleanup
 }
 trap ag_cleanup EXIT
-ag() {
-  RC=0
-  "$AGENT" --state-dir "$ST" "$@" >"$RG_TMP/a.out" 2>"$RG_TMP/a.err" </dev/null || RC=$?
-  AOUT=$(cat "$RG_TMP/a.out")
-}
 # until_ms LIMIT_MS CMD...: polls CMD every 20 ms; sets MS to the time it took; returns 1 past the limit.
 until_ms() {
   local limit=$1 t0 now

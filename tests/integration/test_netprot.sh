@@ -42,15 +42,6 @@ ag() {
   "$AGENT" --state-dir "$ST" "$@" >"$RG_TMP/a.out" 2>"$RG_TMP/a.err" </dev/null || RC=$?
   AOUT=$(cat "$RG_TMP/a.out" "$RG_TMP/a.err")
 }
-wait_until() {
-  local limit=$(($1 * 10)) i
-  shift
-  for ((i = 0; i < limit; i++)); do
-    if "$@"; then return 0; fi
-    sleep 0.1
-  done
-  return 1
-}
 # alerts KIND STATUS: how many of this device's alerts of a kind have a status
 alerts() {
   api GET /api/alerts

@@ -61,11 +61,6 @@ wait_until() {
   done
 }
 put_eicar() { printf '%s%s\r\n' 'X5O!P%@AP[4\PZX54(P^)7CC)7}$' 'EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*' >"$1"; }
-ag() {
-  RC=0
-  "$AGENT" --state-dir "$ST" "$@" >"$RG_TMP/a.out" 2>"$RG_TMP/a.err" </dev/null || RC=$?
-  AOUT=$(cat "$RG_TMP/a.out")
-}
 # ra ARGS...: riskgate-app on the test's storage and the agent's socket; sets RC, OUT.
 ra() {
   RC=0

@@ -26,15 +26,6 @@ wp_cleanup() {
 }
 trap wp_cleanup EXIT
 
-wait_until() {
-  local limit=$(($1 * 10)) i
-  shift
-  for ((i = 0; i < limit; i++)); do
-    if "$@"; then return 0; fi
-    sleep 0.1
-  done
-  return 1
-}
 DNS_PORT=$(free_port)
 PAGE_PORT=$(free_port)
 UP_PORT=$(free_port)
