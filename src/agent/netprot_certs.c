@@ -24,6 +24,7 @@
 #include "agent/netprot.h"
 #include "common/buf.h"
 #include "common/err.h"
+#include "common/util.h"
 
 void netprot_certset_release(struct netprot_certset *s)
 {
@@ -43,16 +44,6 @@ const struct netprot_cert *netprot_certset_find(const struct netprot_certset *s,
         if (!strcmp(s->v[i].sha256, sha256))
             return &s->v[i];
     return NULL;
-}
-
-static void hex(const unsigned char *p, unsigned n, char *out)
-{
-    static const char digits[] = "0123456789abcdef";
-    for (unsigned i = 0; i < n; i++) {
-        out[2 * i] = digits[p[i] >> 4];
-        out[2 * i + 1] = digits[p[i] & 15];
-    }
-    out[2 * n] = '\0';
 }
 
 /* Copies c into s unless its SHA-256 is there already. 1 added, 0 already there, RG_ENOMEM. */
@@ -92,10 +83,10 @@ static int add_x509(struct netprot_certset *s, X509 *x, const char *path)
     memset(&c, 0, sizeof c);
     if (!X509_digest(x, EVP_sha256(), md, &mdlen) || mdlen != 32)
         return 0;
-    hex(md, mdlen, c.sha256);
+    util_hex(md, mdlen, c.sha256);
     if (!X509_digest(x, EVP_sha1(), md, &mdlen) || mdlen != 20)
         return 0;
-    hex(md, mdlen, c.sha1);
+    util_hex(md, mdlen, c.sha1);
     BIO *b = BIO_new(BIO_s_mem());
     if (!b)
         return RG_ENOMEM;

@@ -176,27 +176,16 @@ static int tcp_connect(const struct netprot_tls_target *t, int64_t deadline, con
 /* SHA-256 hex of the leaf's SubjectPublicKeyInfo (spki) and of the whole certificate (cert). */
 static void leaf_digests(X509 *x, char *spki, char *cert)
 {
-    static const char digits[] = "0123456789abcdef";
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned n = 0;
     spki[0] = cert[0] = '\0';
     unsigned char *der = NULL;
     int len = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x), &der);
-    if (len > 0 && EVP_Digest(der, (size_t)len, md, &n, EVP_sha256(), NULL) && n == 32) {
-        for (unsigned i = 0; i < n; i++) {
-            spki[2 * i] = digits[md[i] >> 4];
-            spki[2 * i + 1] = digits[md[i] & 15];
-        }
-        spki[64] = '\0';
-    }
+    if (len > 0 && EVP_Digest(der, (size_t)len, md, &n, EVP_sha256(), NULL) && n == 32)
+        util_hex(md, n, spki);
     OPENSSL_free(der);
-    if (X509_digest(x, EVP_sha256(), md, &n) && n == 32) {
-        for (unsigned i = 0; i < n; i++) {
-            cert[2 * i] = digits[md[i] >> 4];
-            cert[2 * i + 1] = digits[md[i] & 15];
-        }
-        cert[64] = '\0';
-    }
+    if (X509_digest(x, EVP_sha256(), md, &n) && n == 32)
+        util_hex(md, n, cert);
 }
 
 void netprot_tls_check(const struct netprot_tls_target *t, const char *ca_file, int timeout_ms,

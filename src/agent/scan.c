@@ -14,6 +14,7 @@
 
 #include "common/buf.h"
 #include "common/err.h"
+#include "common/util.h"
 
 /* The standard EICAR test string, split so that this source file is not itself flagged. */
 static const char eicar_a[] = "X5O!P%@AP[4\\PZX54(P^)7CC)7}$";
@@ -29,16 +30,6 @@ bool scan_is_eicar(const void *p, size_t n)
         if (b[i] != ' ' && b[i] != '\t' && b[i] != '\r' && b[i] != '\n' && b[i] != 0x1a)
             return false;
     return true;
-}
-
-static void hex(const unsigned char *md, unsigned n, char *out)
-{
-    static const char digits[] = "0123456789abcdef";
-    for (unsigned i = 0; i < n; i++) {
-        out[2 * i] = digits[md[i] >> 4];
-        out[2 * i + 1] = digits[md[i] & 15];
-    }
-    out[2 * n] = '\0';
 }
 
 struct hasher {
@@ -81,7 +72,7 @@ static int hasher_final(struct hasher *hs, struct scan_hashes *h)
     for (int i = 0; i < 3; i++) {
         if (EVP_DigestFinal_ex(hs->c[i], md, &n) != 1)
             return RG_ENOMEM;
-        hex(md, n, out[i]);
+        util_hex(md, n, out[i]);
     }
     return 0;
 }

@@ -128,6 +128,17 @@ char *util_token(const char *prefix, size_t nbytes)
     return out;
 }
 
+void util_hex(const void *p, size_t n, char *out)
+{
+    static const char digits[] = "0123456789abcdef";
+    const unsigned char *b = p;
+    for (size_t i = 0; i < n; i++) {
+        out[2 * i] = digits[b[i] >> 4];
+        out[2 * i + 1] = digits[b[i] & 15];
+    }
+    out[2 * n] = '\0';
+}
+
 void util_sha256_hex(const void *p, size_t n, char *out, size_t outlen)
 {
     unsigned char md[32];

@@ -29,6 +29,8 @@ int util_uuid(char *out, size_t outlen);
 bool util_is_uuid(const char *s);
 /* Random URL-safe token of nbytes of entropy, with an optional prefix. Caller frees. NULL on failure. */
 char *util_token(const char *prefix, size_t nbytes);
+/* The n bytes at p as lower-case hex into out (2n+1 bytes, NUL-terminated). */
+void util_hex(const void *p, size_t n, char *out);
 /* SHA-256 of (p, n) as lower-case hex into out (>= UTIL_SHA256_HEX_LEN+1). */
 void util_sha256_hex(const void *p, size_t n, char *out, size_t outlen);
 /* Constant-time comparison of two NUL-terminated strings of equal length. */
