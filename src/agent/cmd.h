@@ -31,6 +31,11 @@ struct rg_agent *cmd_open(struct cmd_env *env);
 int cmd_fail(struct rg_agent *ag, int rc);
 /* Prints a usage line for a command on stderr; returns EXIT_USAGE. */
 int cmd_usage(const char *text);
+/*
+ * Parses a whole number of seconds from min to max for option --name into *out;
+ * 0, or prints "--name wants seconds from min to max" on stderr and returns EXIT_USAGE.
+ */
+int cmd_seconds(const char *arg, const char *name, long min, long max, long *out);
 
 int cmd_activate(struct cmd_env *env, int argc, char **argv);
 int cmd_run(struct cmd_env *env, int argc, char **argv);

@@ -1,5 +1,7 @@
 /* cmd_common.c: exit codes, opening the agent with the logger (cmd.h). */
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "agent/cmd.h"
 
@@ -51,4 +53,17 @@ int cmd_usage(const char *text)
 {
     fprintf(stderr, "usage: riskgate-agent [--state-dir DIR] %s\n", text);
     return EXIT_USAGE;
+}
+
+int cmd_seconds(const char *arg, const char *name, long min, long max, long *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(arg, &end, 10);
+    if (errno || end == arg || *end || v < min || v > max) {
+        fprintf(stderr, "riskgate-agent: --%s wants seconds from %ld to %ld\n", name, min, max);
+        return EXIT_USAGE;
+    }
+    *out = v;
+    return 0;
 }

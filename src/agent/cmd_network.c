@@ -42,16 +42,8 @@ int cmd_netprot_option(struct cmd_netprot_opts *o, int code, const char *arg)
     case 1003:
         o->tls_ca = arg;
         return 0;
-    case 1004: {
-        char *end;
-        errno = 0;
-        o->interval = strtol(arg, &end, 10);
-        if (errno || *end || o->interval < 10 || o->interval > 86400) {
-            fprintf(stderr, "riskgate-agent: --net-interval wants seconds from 10 to 86400\n");
-            return -1;
-        }
-        return 0;
-    }
+    case 1004:
+        return cmd_seconds(arg, "net-interval", 10, 86400, &o->interval) ? -1 : 0;
     case 1005:
         o->group = arg;
         return 0;
@@ -269,16 +261,10 @@ int cmd_network(struct cmd_env *env, int argc, char **argv)
         case 'c':
             cert = optarg;
             break;
-        case 't': {
-            char *end;
-            errno = 0;
-            ttl = strtol(optarg, &end, 10);
-            if (errno || *end || ttl < 10 || ttl > 86400) {
-                fprintf(stderr, "riskgate-agent: --ttl wants seconds from 10 to 86400\n");
+        case 't':
+            if (cmd_seconds(optarg, "ttl", 10, 86400, &ttl))
                 return EXIT_USAGE;
-            }
             break;
-        }
         case 'S':
             env->state_dir = optarg;
             break;

@@ -66,16 +66,10 @@ int cmd_run(struct cmd_env *env, int argc, char **argv)
             }
             dirs[ndirs++] = optarg;
             break;
-        case 'i': {
-            char *end;
-            errno = 0;
-            interval = strtol(optarg, &end, 10);
-            if (errno || *end || interval < 1 || interval > 86400) {
-                fprintf(stderr, "riskgate-agent: --interval wants seconds from 1 to 86400\n");
+        case 'i':
+            if (cmd_seconds(optarg, "interval", 1, 86400, &interval))
                 return EXIT_USAGE;
-            }
             break;
-        }
         case 'l':
             if (log_format_parse(optarg, &env->log.format)) {
                 fprintf(stderr, "riskgate-agent: --log-format is text or json\n");
