@@ -67,29 +67,41 @@ static int emit(const ldns_pkt *pkt, uint8_t *out, size_t cap, size_t *outlen)
     return rc;
 }
 
-/* An error answer (FORMERR, NOTIMP, SERVFAIL) carrying id, opcode and rd of the query header, and question q if any. */
-static int error_answer(const uint8_t *hdr, const ldns_rr *question, ldns_pkt_rcode rcode, uint8_t *out, size_t cap,
-                        size_t *outlen)
+/*
+ * A response to the query header hdr: its id, opcode and rd echoed, qr and ra
+ * set, rcode, and a copy of question (if any) in the question section. NULL
+ * without memory.
+ */
+static ldns_pkt *answer_new(const uint8_t *hdr, const ldns_rr *question, ldns_pkt_rcode rcode)
 {
     ldns_pkt *p = ldns_pkt_new();
     if (!p)
-        return -1;
+        return NULL;
     ldns_pkt_set_id(p, LDNS_ID_WIRE(hdr));
     ldns_pkt_set_qr(p, true);
     ldns_pkt_set_opcode(p, (ldns_pkt_opcode)LDNS_OPCODE_WIRE(hdr));
     ldns_pkt_set_rd(p, LDNS_RD_WIRE(hdr) != 0);
     ldns_pkt_set_ra(p, true);
     ldns_pkt_set_rcode(p, (uint8_t)rcode);
-    int rc = 0;
     if (question) {
         ldns_rr *c = ldns_rr_clone(question);
         if (!c || !ldns_pkt_push_rr(p, LDNS_SECTION_QUESTION, c)) {
             ldns_rr_free(c);
-            rc = -1;
+            ldns_pkt_free(p);
+            return NULL;
         }
     }
-    if (!rc)
-        rc = emit(p, out, cap, outlen);
+    return p;
+}
+
+/* An error answer (FORMERR, NOTIMP, SERVFAIL) carrying id, opcode and rd of the query header, and question q if any. */
+static int error_answer(const uint8_t *hdr, const ldns_rr *question, ldns_pkt_rcode rcode, uint8_t *out, size_t cap,
+                        size_t *outlen)
+{
+    ldns_pkt *p = answer_new(hdr, question, rcode);
+    if (!p)
+        return -1;
+    int rc = emit(p, out, cap, outlen);
     ldns_pkt_free(p);
     return rc;
 }
@@ -98,26 +110,16 @@ static int error_answer(const uint8_t *hdr, const ldns_rr *question, ldns_pkt_rc
 static int block_answer(const struct dnsf_answers *a, const uint8_t *hdr, bool edns, const ldns_rr *question,
                         uint8_t *out, size_t cap, size_t *outlen, int *rcode)
 {
-    ldns_pkt *p = ldns_pkt_new();
+    *rcode = a->nxdomain ? LDNS_RCODE_NXDOMAIN : LDNS_RCODE_NOERROR;
+    ldns_pkt *p = answer_new(hdr, question, (ldns_pkt_rcode)*rcode);
     if (!p)
         return -1;
-    ldns_pkt_set_id(p, LDNS_ID_WIRE(hdr));
-    ldns_pkt_set_qr(p, true);
     ldns_pkt_set_aa(p, true);
-    ldns_pkt_set_rd(p, LDNS_RD_WIRE(hdr) != 0);
-    ldns_pkt_set_ra(p, true);
     if (edns)
         ldns_pkt_set_edns_udp_size(p, 1232); /* answer EDNS with EDNS, without options */
     int rc = 0;
-    ldns_rr *c = ldns_rr_clone(question);
-    if (!c || !ldns_pkt_push_rr(p, LDNS_SECTION_QUESTION, c)) {
-        ldns_rr_free(c);
-        rc = -1;
-    }
     ldns_rr_type t = ldns_rr_get_type(question);
     bool in = ldns_rr_get_class(question) == LDNS_RR_CLASS_IN;
-    *rcode = a->nxdomain ? LDNS_RCODE_NXDOMAIN : LDNS_RCODE_NOERROR;
-    ldns_pkt_set_rcode(p, (uint8_t)*rcode);
     const uint8_t *addr = NULL;
     size_t alen = 0;
     if (!a->nxdomain && in && t == LDNS_RR_TYPE_A && a->have_v4)
