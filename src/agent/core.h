@@ -186,6 +186,7 @@ void agent_threats_drop_resolved(struct rg_agent *ag); /* resolved and reported:
 void agent_detections_forget_reported(struct rg_agent *ag, const char *kind);
 
 /* status.c */
+json_t *agent_time_json(int64_t ms); /* wall-clock ms as an ISO time string, or JSON null for 0 */
 json_t *agent_status_build(struct rg_agent *ag);
 int agent_status_write(struct rg_agent *ag);
 json_t *agent_status_read(const struct rg_agent *ag); /* status.json or NULL */

@@ -146,15 +146,6 @@ static int64_t min64(int64_t a, int64_t b)
     return a < b ? a : b;
 }
 
-static json_t *time_json(int64_t ms)
-{
-    if (!ms)
-        return json_null();
-    char t[UTIL_TIME_LEN + 1];
-    util_time_format(ms, t, sizeof t);
-    return json_string(t);
-}
-
 /* The keys, read once per use. Modes: 0 off, 1 audit, 2 enable (notify the person). */
 struct np_keys {
     bool on, trust_flow, autorem, privacy;
@@ -775,14 +766,14 @@ json_t *netprot_status_json(struct rg_agent *ag)
             json_object_set_new(net, "trusted", json_boolean(list_has(&np->trusted_nets, np->wifi.ssid)));
         }
         if (np->observed)
-            json_object_set_new(net, "expiresAt", time_json(util_now_ms() + (np->observed_until - agent_mono_ms())));
+            json_object_set_new(net, "expiresAt", agent_time_json(util_now_ms() + (np->observed_until - agent_mono_ms())));
     }
     json_object_set_new(o, "network", net);
     json_object_set_new(o, "evaluations", json_integer((json_int_t)np->passes));
     json_object_set_new(o, "wifiSource", json_string(np->observed ? "observed" : np->nmcli_missing ? "none" : "nmcli"));
 
     json_t *certs = json_object();
-    json_object_set_new(certs, "lastScan", time_json(np->last_cert_ms));
+    json_object_set_new(certs, "lastScan", agent_time_json(np->last_cert_ms));
     json_object_set_new(certs, "checked", json_integer((json_int_t)np->checked));
     json_t *notices = json_array();
     char line[700];
@@ -825,7 +816,7 @@ json_t *netprot_status_json(struct rg_agent *ag)
         const struct np_check *c = &np->checks[i];
         json_array_append_new(checks, json_pack("{s:s,s:s,s:s,s:o}", "target", c->spec, "result",
                                                 netprot_tls_result_name(c->o.result), "reason", c->o.reason,
-                                                "checkedAt", time_json(c->o.at_ms)));
+                                                "checkedAt", agent_time_json(c->o.at_ms)));
         if (k.on && c->o.result == NETPROT_TLS_INTERCEPTED) {
             intercepted = true;
             snprintf(line, sizeof line,
@@ -836,7 +827,7 @@ json_t *netprot_status_json(struct rg_agent *ag)
         }
     }
     json_object_set_new(o, "tlsChecks", checks);
-    json_object_set_new(o, "lastTlsCheck", time_json(np->last_tls_ms));
+    json_object_set_new(o, "lastTlsCheck", agent_time_json(np->last_tls_ms));
     json_object_set_new(o, "intercepted", json_boolean(intercepted));
     json_object_set_new(o, "notices", notices);
     json_t *tr = json_object();

@@ -26,7 +26,7 @@ static json_t *str_or_null(const char *s)
     return s ? json_string(s) : json_null();
 }
 
-static json_t *time_or_null(int64_t ms)
+json_t *agent_time_json(int64_t ms)
 {
     if (!ms)
         return json_null();
@@ -64,7 +64,7 @@ static bool daemon_listening(const struct rg_agent *ag)
 /* The runtime part known to this process (the daemon's own memory). */
 static void runtime_from_memory(struct rg_agent *ag, json_t *o)
 {
-    json_object_set_new(o, "lastHeartbeat", time_or_null(ag->last_hb_ms));
+    json_object_set_new(o, "lastHeartbeat", agent_time_json(ag->last_hb_ms));
     json_object_set_new(o, "serverReachable", json_boolean(ag->server_ok));
     json_object_set_new(o, "credentialRefused", json_boolean(ag->refused));
     json_object_set_new(o, "lastError", ag->last_error[0] ? json_string(ag->last_error) : json_null());
@@ -79,7 +79,7 @@ static void runtime_from_memory(struct rg_agent *ag, json_t *o)
         json_array_append_new(dirs, json_string(ag->dirs[i]));
     json_object_set_new(scan, "folders", dirs);
     json_object_set_new(scan, "intervalSeconds", json_integer(ag->scan_interval_s));
-    json_object_set_new(scan, "lastScan", time_or_null(ag->last_scan_ms));
+    json_object_set_new(scan, "lastScan", agent_time_json(ag->last_scan_ms));
     json_object_set_new(scan, "files", json_integer((json_int_t)ag->last_stats.files));
     json_object_set_new(scan, "skipped", json_integer((json_int_t)ag->last_stats.skipped));
     json_object_set_new(o, "scan", scan);
@@ -119,7 +119,7 @@ json_t *agent_status_build(struct rg_agent *ag)
         json_t *d = json_object();
         json_object_set_new(d, "running", json_true());
         json_object_set_new(d, "pid", json_integer(getpid()));
-        json_object_set_new(d, "updatedAt", time_or_null(util_now_ms()));
+        json_object_set_new(d, "updatedAt", agent_time_json(util_now_ms()));
         json_object_set_new(o, "daemon", d);
     } else {
         runtime_from_memory(ag, o);
