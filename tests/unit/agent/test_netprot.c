@@ -349,7 +349,7 @@ static void test_tls_targets(void **state)
     netprot_tls_job_free(job);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     long ms = (long)(t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
-    assert_true(ms < 2500); /* without cancel: 4 checks x 3 s */
+    assert_true(ms < 6000); /* a behaviour bound, not a measurement: without cancel it takes 4 checks x 3 s */
     close(lfd);
 }
 
