@@ -132,7 +132,7 @@ void log_msg(const struct log *lg, enum log_level lvl, const char *fmt, ...)
 }
 
 void log_request(const struct log *lg, const char *method, const char *route, const char *path, int status,
-                 double duration_ms, const char *tenant)
+                 double duration_ms, const char *tenant, const char *request_id)
 {
     if (!lg || LOG_INFO < lg->min_level)
         return;
@@ -144,6 +144,8 @@ void log_request(const struct log *lg, const char *method, const char *route, co
     json_object_set_new(o, "status", json_integer(status));
     json_object_set_new(o, "ms", json_real(duration_ms));
     json_object_set_new(o, "tenant", json_string(tenant ? tenant : "-"));
+    if (request_id && request_id[0])
+        json_object_set_new(o, "requestId", json_string(request_id));
     emit(lg, o);
     json_decref(o);
 }

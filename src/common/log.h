@@ -20,7 +20,7 @@ struct log {
 /* Parses "text" or "json"; 0 or RG_EINVAL. */
 int log_format_parse(const char *s, enum log_format *out);
 void log_msg(const struct log *lg, enum log_level lvl, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-/* One access-log line: method, route pattern, status, duration, tenant name (may be NULL). */
+/* One access-log line: method, route pattern, status, duration, tenant name and request id (each may be NULL). */
 void log_request(const struct log *lg, const char *method, const char *route, const char *path, int status,
-                 double duration_ms, const char *tenant);
+                 double duration_ms, const char *tenant, const char *request_id);
 #endif

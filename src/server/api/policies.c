@@ -29,6 +29,12 @@ const struct api_family api_family_all = {"managedAppPolicies", -1};
 #define ANDROID_APP_ID "#microsoft.graph.androidMobileAppIdentifier"
 #define IOS_APP_ID "#microsoft.graph.iosMobileAppIdentifier"
 
+/* True if an @odata.type names want ("#microsoft.graph.x"): with or without the leading '#', in any case. */
+static bool type_is(const char *type, const char *want)
+{
+    return type && !strcasecmp(type + (type[0] == '#'), want + 1);
+}
+
 static const struct api_family *family(struct http_request *req)
 {
     return req->route_arg;
@@ -62,7 +68,7 @@ static bool has_include(const json_t *assignments)
     json_t *a;
     json_array_foreach(assignments, i, a) {
         const char *t = json_string_value(json_object_get(json_object_get(a, "target"), "@odata.type"));
-        if (t && (!strcmp(t, GROUP_TARGET) || !strcmp(t, ALL_USERS_TARGET)))
+        if (type_is(t, GROUP_TARGET) || type_is(t, ALL_USERS_TARGET))
             return true;
     }
     return false;
@@ -136,7 +142,7 @@ static int build_assignments(struct app *app, const struct api_auth *auth, const
             http_error(res, 400, "BadRequest", "assignments[%zu].target: an object with an @odata.type is required.", i);
             goto fail;
         }
-        bool incl = !strcmp(type, GROUP_TARGET), excl = !strcmp(type, EXCL_TARGET), all = !strcmp(type, ALL_USERS_TARGET);
+        bool incl = type_is(type, GROUP_TARGET), excl = type_is(type, EXCL_TARGET), all = type_is(type, ALL_USERS_TARGET);
         if (!incl && !excl && !all) {
             http_error(res, 400, "BadRequest",
                        "assignments[%zu].target.@odata.type: '%s' is not supported; use " GROUP_TARGET ", " EXCL_TARGET
@@ -154,6 +160,7 @@ static int build_assignments(struct app *app, const struct api_auth *auth, const
         const char *gid = json_string_value(json_object_get(t, "groupId"));
         char id[160];
         json_t *target;
+        type = incl ? GROUP_TARGET : excl ? EXCL_TARGET : ALL_USERS_TARGET; /* stored in its canonical form */
         if (all) {
             snprintf(id, sizeof id, "allLicensedUsers_incl");
             target = json_pack("{s:s,s:n,s:s}", "@odata.type", type, "deviceAndAppManagementAssignmentFilterId",
@@ -227,7 +234,7 @@ static int build_apps(enum schema_kind kind, const json_t *in, json_t **out, str
                        "apps[%zu].mobileAppIdentifier: an object with an @odata.type is required.", i);
             goto fail;
         }
-        bool android = !strcmp(type, ANDROID_APP_ID), ios = !strcmp(type, IOS_APP_ID);
+        bool android = type_is(type, ANDROID_APP_ID), ios = type_is(type, IOS_APP_ID);
         if ((!android && !ios) || (kind == SCHEMA_ANDROID_PROTECTION && !android) ||
             (kind == SCHEMA_IOS_PROTECTION && !ios)) {
             http_error(res, 400, "BadRequest", "apps[%zu].mobileAppIdentifier.@odata.type: '%s' is not allowed here; use %s.",
@@ -237,6 +244,7 @@ static int build_apps(enum schema_kind kind, const json_t *in, json_t **out, str
                                                          : ANDROID_APP_ID " or " IOS_APP_ID);
             goto fail;
         }
+        type = android ? ANDROID_APP_ID : IOS_APP_ID; /* stored in its canonical form */
         const char *field = android ? "packageId" : "bundleId";
         const char *pkg = json_string_value(json_object_get(mai, field));
         if (!pkg || !*pkg || strlen(pkg) > 255 || strpbrk(pkg, " /\\'\"")) {

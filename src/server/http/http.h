@@ -6,7 +6,9 @@
  * A request is dispatched through a route table (router.c): patterns are
  * '/'-separated segments, where "{v}" matches the Graph API version ("beta"
  * or "v1.0") and "{}" matches any one segment and is captured into
- * req->params[] in order. A handler fills the response; the server sends it,
+ * req->params[] in order. Literal segments and the version match in any case,
+ * as Graph's do ("/Beta/users/{id}/Members"); the server first rewrites OData
+ * key syntax ("coll('id')") with http_path_normalize. A handler fills the response; the server sends it,
  * logs it and counts it in the metrics.
  */
 #ifndef RG_HTTP_H
@@ -35,6 +37,7 @@ struct http_request {
     const char *params[HTTP_MAX_PARAMS]; /* captured "{}" segments */
     size_t nparams;
     const char *route;         /* the matched pattern, for logs and metrics */
+    const char *client_request_id; /* client-request-id header when sent and well-formed, else NULL */
     char tenant[128];          /* set by the handler once authenticated, for logs; "" = none */
     const void *route_arg;     /* the matched route's arg */
     void *impl;                /* the server's own request (opaque to handlers; http_suspend needs it) */
@@ -47,6 +50,9 @@ struct http_response {
     char location[512];        /* Location header when non-empty */
     char etag[96];             /* ETag header when non-empty */
     int suspended;             /* set by http_suspend: the server sends nothing now */
+    int retry_after;           /* Retry-After seconds; 429 and 503 get one even when 0 */
+    char request_id[40];       /* set by the server: the request-id header, in error bodies and the access log */
+    char client_request_id[72];/* the client's client-request-id, or the request id */
 };
 
 /*
@@ -84,8 +90,11 @@ struct http_route {
 };
 
 /*
- * Fills res with Graph's error body {"error":{"code":code,"message":...}} and
- * the status. The message should name the offending property when there is one.
+ * Fills res with Graph's error body and the status:
+ *   {"error":{"code":code,"message":...,"innerError":{"date":...,"request-id":...,"client-request-id":...}}}
+ * The message should name the offending property when there is one. Bytes of
+ * the message that are not valid UTF-8, and control characters, are written
+ * as \xNN, so any input echoed in it still gives a JSON body.
  */
 void http_error(struct http_response *res, int status, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
@@ -100,6 +109,17 @@ enum http_match { HTTP_MATCH_OK, HTTP_MATCH_NO_ROUTE, HTTP_MATCH_BAD_METHOD };
  */
 enum http_match http_route_match(const struct http_route *routes, size_t nroutes, struct http_request *req,
                                  char *scratch, size_t scratch_len, const struct http_route **out);
+
+/*
+ * Rewrites OData key syntax in a raw request path into plain segments, as
+ * Graph treats them alike: "coll('id')", "coll(id)" and "coll('id')/x" become
+ * "coll/id" and "coll/id/x"; "fn()" becomes "fn". A doubled quote inside a
+ * quoted key ('') is one quote, written %27 (the router decodes captured
+ * segments once); %27, %28 and %29 count as the quote and parentheses. Other
+ * segments are copied as sent. Returns 0, or -1 when out (outlen bytes) is too
+ * small. Pure.
+ */
+int http_path_normalize(const char *path, char *out, size_t outlen);
 
 /* Decodes one %XX-encoded query value in place; returns its length or -1 if malformed. */
 int http_url_decode(char *s);

@@ -1,6 +1,7 @@
 /* router.c: matching request paths against route tables, and query strings (http.h). */
 #include <ctype.h>
 #include <string.h>
+#include <strings.h>
 
 #include "server/http/http.h"
 
@@ -57,9 +58,10 @@ static bool match_one(const char *pattern, const char *path, struct http_request
             break;
         }
         if (pn == 3 && !memcmp(pseg, "{v}", 3)) {
-            if (sn == 4 && !memcmp(sseg, "beta", 4))
+            /* Graph matches path segments case-insensitively ("/Beta/", ".../Members") */
+            if (sn == 4 && !strncasecmp(sseg, "beta", 4))
                 version = "beta";
-            else if (sn == 4 && !memcmp(sseg, "v1.0", 4))
+            else if (sn == 4 && !strncasecmp(sseg, "v1.0", 4))
                 version = "v1.0";
             else
                 return false;
@@ -72,7 +74,7 @@ static bool match_one(const char *pattern, const char *path, struct http_request
                 return false;
             req->params[nparams++] = scratch + used;
             used += (size_t)sn + 1;
-        } else if (pn != sn || memcmp(pseg, sseg, (size_t)pn)) {
+        } else if (pn != sn || strncasecmp(pseg, sseg, (size_t)pn)) {
             return false;
         }
     }
@@ -98,6 +100,102 @@ enum http_match http_route_match(const struct http_route *routes, size_t nroutes
     }
     req->nparams = 0;
     return path_seen ? HTTP_MATCH_BAD_METHOD : HTTP_MATCH_NO_ROUTE;
+}
+
+/* Appends n bytes to out[*o]; -1 when they do not fit with a NUL. */
+static int put(char *out, size_t outlen, size_t *o, const char *s, size_t n)
+{
+    if (*o + n >= outlen)
+        return -1;
+    memcpy(out + *o, s, n);
+    *o += n;
+    return 0;
+}
+
+/* Reads one byte of a segment at s[*i]: '%27', '%28' and '%29' count as the quote and parentheses they encode. */
+static char seg_byte(const char *s, size_t n, size_t *i)
+{
+    if (s[*i] == '%' && *i + 2 < n && s[*i + 1] == '2' && (s[*i + 2] == '7' || s[*i + 2] == '8' || s[*i + 2] == '9')) {
+        char c = s[*i + 2] == '7' ? '\'' : s[*i + 2] == '8' ? '(' : ')';
+        *i += 3;
+        return c;
+    }
+    return s[(*i)++];
+}
+
+/* Rewrites one segment "name(key)" into "name/key" (see http_path_normalize); 1 if rewritten, 0 if left as is. */
+static int key_segment(const char *seg, size_t n, char *out, size_t outlen, size_t *o)
+{
+    char tmp[1024];
+    size_t tn = 0;
+    for (size_t i = 0; i < n && tn < sizeof tmp;)
+        tmp[tn++] = seg_byte(seg, n, &i);
+    const char *open = memchr(tmp, '(', tn);
+    if (!open || open == tmp || tn >= sizeof tmp || tmp[tn - 1] != ')')
+        return 0;
+    size_t name_len = (size_t)(open - tmp);
+    const char *key = open + 1;
+    size_t klen = tn - name_len - 2;
+    if (memchr(key, '(', klen) || memchr(key, ')', klen) || memchr(key, '=', klen))
+        return 0; /* composite or named keys: not ours to rewrite */
+    size_t start = *o;
+    if (put(out, outlen, o, tmp, name_len))
+        return -1;
+    if (klen == 0) /* a function call "fn()" is the segment "fn" */
+        return 1;
+    if (put(out, outlen, o, "/", 1))
+        return -1;
+    if (klen >= 2 && key[0] == '\'' && key[klen - 1] == '\'') {
+        for (size_t i = 1; i + 1 < klen; i++) {
+            if (key[i] == '\'') {
+                if (key[i + 1] != '\'' || i + 2 >= klen) {
+                    *o = start;
+                    return 0; /* a lone quote inside: not a key literal */
+                }
+                i++;
+                if (put(out, outlen, o, "%27", 3))
+                    return -1;
+            } else if (put(out, outlen, o, key + i, 1)) {
+                return -1;
+            }
+        }
+    } else if (memchr(key, '\'', klen)) {
+        *o = start;
+        return 0;
+    } else if (put(out, outlen, o, key, klen)) {
+        return -1;
+    }
+    if (*o == start + name_len + 1) {
+        *o = start;
+        return 0; /* "name('')": an empty key, left for the router to refuse */
+    }
+    return 1;
+}
+
+int http_path_normalize(const char *path, char *out, size_t outlen)
+{
+    size_t o = 0;
+    const char *p = path;
+    while (*p) {
+        const char *slash = strchr(p + 1, '/');
+        size_t n = slash ? (size_t)(slash - p) : strlen(p);
+        if (*p == '/') {
+            if (put(out, outlen, &o, "/", 1))
+                return -1;
+            p++;
+            n--;
+        }
+        int rc = n ? key_segment(p, n, out, outlen, &o) : 0;
+        if (rc < 0)
+            return -1;
+        if (rc == 0 && put(out, outlen, &o, p, n))
+            return -1;
+        p += n;
+    }
+    if (!outlen)
+        return -1;
+    out[o] = '\0';
+    return 0;
 }
 
 static int hexval(char c)

@@ -41,6 +41,7 @@ struct http_pending {
     uint64_t t0;
     const char *method, *route, *path; /* in the request's pool */
     char tenant[128];
+    char request_id[40];
 };
 
 struct http_server {
@@ -102,6 +103,43 @@ static const char *header(h2o_req_t *req, const h2o_token_t *token)
     return pool_strndup(&req->pool, v.base, v.len);
 }
 
+/* Keeps a client-request-id only when it is short and plain (it is echoed in headers and logs). */
+static const char *client_request_id(h2o_req_t *hreq)
+{
+    static const h2o_iovec_t name = {H2O_STRLIT("client-request-id")};
+    ssize_t i = h2o_find_header_by_str(&hreq->headers, name.base, name.len, -1);
+    if (i < 0)
+        return NULL;
+    h2o_iovec_t v = hreq->headers.entries[i].value;
+    if (!v.len || v.len > 64)
+        return NULL;
+    for (size_t k = 0; k < v.len; k++)
+        if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.:", v.base[k]))
+            return NULL;
+    return pool_strndup(&hreq->pool, v.base, v.len);
+}
+
+static void add_header(h2o_req_t *hreq, const char *name, const char *value)
+{
+    size_t n = strlen(name);
+    char *nv = pool_strndup(&hreq->pool, name, n);
+    char *vv = pool_strndup(&hreq->pool, value, strlen(value));
+    h2o_add_header_by_str(&hreq->pool, &hreq->res.headers, nv, n, 0, NULL, vv, strlen(vv));
+}
+
+/* request-id, client-request-id and, for 429 and 503, Retry-After. */
+static void add_id_headers(h2o_req_t *hreq, int status, const char *request_id, const char *client_id,
+                           int retry_after)
+{
+    add_header(hreq, "request-id", request_id);
+    add_header(hreq, "client-request-id", client_id && client_id[0] ? client_id : request_id);
+    if (status == 429 || status == 503 || retry_after > 0) {
+        char v[16];
+        snprintf(v, sizeof v, "%d", retry_after > 0 ? retry_after : status == 429 ? 1 : 5);
+        add_header(hreq, "retry-after", v);
+    }
+}
+
 static int on_req(h2o_handler_t *self, h2o_req_t *hreq)
 {
     struct http_server *srv = ((struct route_handler *)self)->srv;
@@ -113,6 +151,11 @@ static int on_req(h2o_handler_t *self, h2o_req_t *hreq)
     /* route on the path as sent: the router decodes each captured segment exactly once */
     size_t plen = hreq->query_at != SIZE_MAX ? hreq->query_at : hreq->path.len;
     req.path = pool_strndup(&hreq->pool, hreq->path.base, plen);
+    if (memchr(req.path, '(', plen)) { /* OData key syntax: coll('id') is coll/id */
+        char *norm = h2o_mem_alloc_pool(&hreq->pool, plen * 3 + 1);
+        if (http_path_normalize(req.path, norm, plen * 3 + 1) == 0)
+            req.path = norm;
+    }
     if (hreq->query_at != SIZE_MAX)
         req.query = pool_strndup(&hreq->pool, hreq->path.base + hreq->query_at + 1, hreq->path.len - hreq->query_at - 1);
     else
@@ -122,6 +165,10 @@ static int on_req(h2o_handler_t *self, h2o_req_t *hreq)
     req.impl = hreq;
     req.authorization = header(hreq, H2O_TOKEN_AUTHORIZATION);
     req.if_match = header(hreq, H2O_TOKEN_IF_MATCH);
+    req.client_request_id = client_request_id(hreq);
+    util_uuid(res.request_id, sizeof res.request_id);
+    snprintf(res.client_request_id, sizeof res.client_request_id, "%s",
+             req.client_request_id ? req.client_request_id : res.request_id);
 
     char scratch[2048];
     const struct http_route *route = NULL;
@@ -147,6 +194,7 @@ static int on_req(h2o_handler_t *self, h2o_req_t *hreq)
     }
     hreq->res.status = res.status;
     hreq->res.reason = reason(res.status);
+    add_id_headers(hreq, res.status, res.request_id, res.client_request_id, res.retry_after);
     if (res.status != 204) {
         h2o_add_header(&hreq->pool, &hreq->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, res.content_type,
                        strlen(res.content_type));
@@ -164,7 +212,8 @@ static int on_req(h2o_handler_t *self, h2o_req_t *hreq)
 
     double secs = (double)(util_mono_ns() - t0) / 1e9;
     http_metrics_observe(srv->cfg.metrics, req.method, req.route, res.status, secs);
-    log_request(srv->cfg.log, req.method, req.route, req.path, res.status, secs * 1000.0, req.tenant[0] ? req.tenant : NULL);
+    log_request(srv->cfg.log, req.method, req.route, req.path, res.status, secs * 1000.0, req.tenant[0] ? req.tenant : NULL,
+                res.request_id);
     return 0;
 }
 
@@ -179,7 +228,8 @@ static void pending_observe(struct http_pending *p, int status)
 {
     double secs = (double)(util_mono_ns() - p->t0) / 1e9;
     http_metrics_observe(p->srv->cfg.metrics, p->method, p->route, status, secs);
-    log_request(p->srv->cfg.log, p->method, p->route, p->path, status, secs * 1000.0, p->tenant[0] ? p->tenant : NULL);
+    log_request(p->srv->cfg.log, p->method, p->route, p->path, status, secs * 1000.0, p->tenant[0] ? p->tenant : NULL,
+                p->request_id);
 }
 
 /* Takes a pending request off the server's books; 0 if it was already done. */
@@ -234,6 +284,7 @@ struct http_pending *http_suspend(struct http_request *req, struct http_response
     p->route = req->route;
     p->path = req->path;
     snprintf(p->tenant, sizeof p->tenant, "%s", req->tenant);
+    snprintf(p->request_id, sizeof p->request_id, "%s", res->request_id);
     if (!srv->timeout_ready[seconds]) {
         h2o_timeout_init(srv->ctx.loop, &srv->timeouts[seconds], (uint64_t)seconds * 1000);
         srv->timeout_ready[seconds] = 1;
@@ -253,6 +304,7 @@ void http_pending_finish(struct http_pending *p, int status, const char *body, s
     h2o_req_t *hreq = p->hreq;
     hreq->res.status = status;
     hreq->res.reason = reason(status);
+    add_id_headers(hreq, status, p->request_id, NULL, 0);
     if (status != 204)
         h2o_add_header(&hreq->pool, &hreq->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, H2O_STRLIT("application/json"));
     h2o_send_inline(hreq, status == 204 ? "" : body, status == 204 ? 0 : len);
@@ -477,14 +529,59 @@ void http_server_free(struct http_server *srv)
     free(srv);
 }
 
+/* Copies s into out, writing bytes that are not valid UTF-8 (or are control characters) as \xNN. */
+static void utf8_clean(const char *s, char *out, size_t outlen)
+{
+    size_t o = 0;
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p && o + 5 < outlen) {
+        size_t n = 0;
+        if (*p >= 0x20 && *p < 0x7f)
+            n = 1;
+        else if (*p >= 0xc2 && *p <= 0xdf)
+            n = 2;
+        else if (*p >= 0xe0 && *p <= 0xef)
+            n = 3;
+        else if (*p >= 0xf0 && *p <= 0xf4)
+            n = 4;
+        int ok = n > 0;
+        for (size_t k = 1; ok && k < n; k++)
+            ok = (p[k] & 0xc0) == 0x80;
+        if (ok && n == 3) /* no overlong forms, no surrogates */
+            ok = !(p[0] == 0xe0 && p[1] < 0xa0) && !(p[0] == 0xed && p[1] >= 0xa0);
+        if (ok && n == 4)
+            ok = !(p[0] == 0xf0 && p[1] < 0x90) && !(p[0] == 0xf4 && p[1] >= 0x90);
+        if (!ok) {
+            o += (size_t)snprintf(out + o, outlen - o, "\\x%02x", *p);
+            p++;
+            continue;
+        }
+        if (o + n >= outlen)
+            break;
+        memcpy(out + o, p, n);
+        o += n;
+        p += n;
+    }
+    out[o] = '\0';
+}
+
 void http_error(struct http_response *res, int status, const char *code, const char *fmt, ...)
 {
-    char msg[1024];
+    char raw[1024], msg[1024];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    vsnprintf(raw, sizeof raw, fmt, ap);
     va_end(ap);
-    json_t *o = json_pack("{s:{s:s,s:s}}", "error", "code", code, "message", msg);
+    utf8_clean(raw, msg, sizeof msg);
+    char date[32];
+    util_time_format(util_now_ms(), date, sizeof date);
+    json_t *inner = json_pack("{s:s}", "date", date);
+    if (inner && res->request_id[0]) {
+        json_object_set_new(inner, "request-id", json_string(res->request_id));
+        json_object_set_new(inner, "client-request-id",
+                            json_string(res->client_request_id[0] ? res->client_request_id : res->request_id));
+    }
+    json_t *o = json_pack("{s:{s:s,s:s,s:o*}}", "error", "code", code, "message", msg, "innerError", inner);
     buf_clear(&res->body);
     char *s = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
     if (s)

@@ -110,7 +110,7 @@ static void test_json_over_cap(void **state)
     FILE *f = tmpfile();
     assert_non_null(f);
     lg.out = f;
-    log_request(&lg, "GET", "/x", path, 404, 0.5, NULL);
+    log_request(&lg, "GET", "/x", path, 404, 0.5, NULL, NULL);
     long len = ftell(f);
     assert_true(len > 0 && len < 8192);
     rewind(f);

@@ -108,6 +108,60 @@ static void test_query(void **state)
     assert_int_equal(http_query_get("", "x", v, sizeof v), 0);
 }
 
+static void test_any_case(void **state)
+{
+    (void)state;
+    struct http_request req;
+    char scratch[256];
+    const struct http_route *r = NULL;
+    assert_int_equal(match("GET", "/Beta/Users/Abc", &req, scratch, sizeof scratch, &r), HTTP_MATCH_OK);
+    assert_string_equal(req.version, "beta");
+    assert_string_equal(req.params[0], "Abc"); /* captured values keep their case */
+    assert_int_equal(match("GET", "/V1.0/users/x", &req, scratch, sizeof scratch, &r), HTTP_MATCH_OK);
+    assert_string_equal(req.version, "v1.0");
+    assert_int_equal(match("POST", "/beta/GROUPS/g/Members/$REF", &req, scratch, sizeof scratch, &r), HTTP_MATCH_OK);
+    assert_int_equal(match("GET", "/HEALTHZ", &req, scratch, sizeof scratch, &r), HTTP_MATCH_OK);
+}
+
+static void norm_is(const char *in, const char *want)
+{
+    char out[256];
+    assert_int_equal(http_path_normalize(in, out, sizeof out), 0);
+    assert_string_equal(out, want);
+}
+
+static void test_key_syntax(void **state)
+{
+    (void)state;
+    norm_is("/beta/users('abc')", "/beta/users/abc");
+    norm_is("/beta/users('abc')/", "/beta/users/abc/");
+    norm_is("/beta/deviceAppManagement/androidManagedAppProtections('T_1')/assign",
+            "/beta/deviceAppManagement/androidManagedAppProtections/T_1/assign");
+    norm_is("/beta/users(5b0f)", "/beta/users/5b0f");
+    norm_is("/beta/users(%27a%40b.com%27)", "/beta/users/a%40b.com");
+    norm_is("/beta/users('o''brien')", "/beta/users/o%27brien");
+    norm_is("/beta/users/x/getManagedAppPolicies()", "/beta/users/x/getManagedAppPolicies");
+    norm_is("/beta/users('x')/managedAppRegistrations('r')", "/beta/users/x/managedAppRegistrations/r");
+    /* not key syntax: copied as sent */
+    norm_is("/beta/users/a(b", "/beta/users/a(b");
+    norm_is("/beta/users/(x)", "/beta/users/(x)");
+    norm_is("/beta/users('a'b')", "/beta/users('a'b')");
+    norm_is("/beta/users(id='x')", "/beta/users(id='x')");
+    norm_is("/beta/users('')", "/beta/users('')");
+    norm_is("/", "/");
+    norm_is("", "");
+    char small[8];
+    assert_int_equal(http_path_normalize("/beta/users('abc')", small, sizeof small), -1);
+
+    /* and the normalized path routes like the plain one */
+    char out[256], scratch[256];
+    struct http_request req;
+    const struct http_route *r = NULL;
+    assert_int_equal(http_path_normalize("/beta/users('alice%40contoso.com')", out, sizeof out), 0);
+    assert_int_equal(match("GET", out, &req, scratch, sizeof scratch, &r), HTTP_MATCH_OK);
+    assert_string_equal(req.params[0], "alice@contoso.com");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -115,6 +169,8 @@ int main(void)
         cmocka_unit_test(test_percent_decoding),
         cmocka_unit_test(test_no_match),
         cmocka_unit_test(test_query),
+        cmocka_unit_test(test_any_case),
+        cmocka_unit_test(test_key_syntax),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
