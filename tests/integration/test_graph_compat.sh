@@ -64,6 +64,17 @@ expect_eq "$(jq -r .description <<<"$BODY")" "via key syntax" "the PATCH landed"
 api GET "/beta/deviceAppManagement/androidManagedAppProtections('nope')"
 expect_error 404 "" "collection('missing') is not found"
 
+# ---- 6. the built-in connector reads as live before any device reported ----
+BUILTIN=fc780465-2017-40d4-a0c5-307022471b92
+api GET "/beta/deviceManagement/mobileThreatDefenseConnectors/$BUILTIN"
+expect_eq "$(jq -r .partnerState <<<"$BODY")" available "the built-in connector, no platform on: available, not notSetUp"
+api PATCH "/beta/deviceManagement/mobileThreatDefenseConnectors('$BUILTIN')" '{"iosMobileApplicationManagementEnabled":true}'
+expect_status 200 "turn iOS on through key syntax"
+expect_eq "$(jq -r .partnerState <<<"$BODY")" enabled "the built-in connector with iOS on: enabled"
+api POST /beta/deviceManagement/mobileThreatDefenseConnectors '{"id":"2c7790de-8b02-4814-85cf-e0c59380dee8"}'
+expect_status 201 "a third-party connector"
+expect_eq "$(jq -r .partnerState <<<"$BODY")" notSetUp "a partner never heard from is still notSetUp"
+
 # ---- 9. @odata.type with or without the leading '#' ----
 api POST "/beta/deviceAppManagement/androidManagedAppProtections/$pid/targetApps" \
   '{"apps":[{"mobileAppIdentifier":{"@odata.type":"microsoft.graph.androidMobileAppIdentifier","packageId":"com.microsoft.office.outlook"}}],"appGroupType":"selectedPublicApps"}'

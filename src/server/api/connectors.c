@@ -7,7 +7,9 @@
  * partnerState is computed when served, from lastHeartbeatDateTime and
  * partnerUnresponsivenessThresholdInDays: never heard from = notSetUp; silent
  * longer than the threshold = unresponsive; else enabled when a platform flag
- * is on, available otherwise.
+ * is on, available otherwise. The built-in partner is this server's own
+ * threat side, which runs whenever the connector can be read: before any
+ * device has reported it is available or enabled, never notSetUp.
  *
  * Rule (Intune since "Primary MTD service"): per platform, the connectors
  * enabled for MAM evaluation are at most the built-in one and one other.
@@ -69,11 +71,14 @@ json_t *api_connector_new_doc(const char *partner_id)
 static const char *state_of(const json_t *doc)
 {
     const char *hb = json_string_value(json_object_get(doc, "lastHeartbeatDateTime"));
+    const char *id = json_string_value(json_object_get(doc, "id"));
+    bool builtin = id && !strcasecmp(id, APP_BUILTIN_PARTNER_ID);
     int64_t ms;
-    if (!hb || util_time_parse(hb, &ms))
+    bool heard = hb && !util_time_parse(hb, &ms);
+    if (!heard && !builtin)
         return "notSetUp";
     json_int_t days = json_integer_value(json_object_get(doc, "partnerUnresponsivenessThresholdInDays"));
-    if (days > 0 && util_now_ms() - ms > (int64_t)days * 86400 * 1000)
+    if (heard && days > 0 && util_now_ms() - ms > (int64_t)days * 86400 * 1000)
         return "unresponsive";
     static const char *const flags[] = {"androidEnabled", "iosEnabled", "windowsEnabled", "macEnabled",
                                         "androidMobileApplicationManagementEnabled",
