@@ -125,6 +125,13 @@ expect_eq "$(jq -r .decision.action <<<"$BODY")" block "high: refused without an
 api GET "/beta/deviceAppManagement/managedAppRegistrations"
 expect_eq "$(jq -r '.value[0]["@odata.type"] + " " + .value[0].appIdentifier.packageId' <<<"$BODY")" \
   "#microsoft.graph.androidManagedAppRegistration $OUTLOOK" "registration in Graph's shape"
+regid=$(jq -r '.value[0].id' <<<"$BODY")
+api GET "/beta/deviceAppManagement/managedAppRegistrations/$regid"
+expect_eq "$(jq -r '.id + " " + .appIdentifier.packageId' <<<"$BODY")" "$regid $OUTLOOK" "one registration by id"
+api GET "/beta/deviceAppManagement/managedAppRegistrations('$regid')"
+expect_status 200 "one registration by key syntax"
+api GET "/beta/deviceAppManagement/managedAppRegistrations/nope"
+expect_error 404 managedAppRegistration "a missing registration"
 api GET "/beta/users/$alice/isManagedAppUserBlocked"
 expect_eq "$(jq -r .value <<<"$BODY")" false "not blocked"
 api POST "/beta/users/$alice/wipeAndBlockManagedApps" ""

@@ -320,3 +320,26 @@ void api_registration_list(void *vapp, struct http_request *req, struct http_res
     json_decref(items);
     json_decref(all);
 }
+
+void api_registration_get(void *vapp, struct http_request *req, struct http_response *res)
+{
+    struct app *app = vapp;
+    struct api_auth auth;
+    if (api_authenticate(app, req, res, API_READ, &auth))
+        return;
+    json_t *reg = NULL;
+    int rc = app->store->ops->doc_get(app->store, auth.tenant_id, "managedAppRegistrations", req->params[0], &reg);
+    if (rc) {
+        api_fail(res, rc, "managedAppRegistration");
+        return;
+    }
+    char ctx[512];
+    api_context_url(app, req, "deviceAppManagement/managedAppRegistrations/$entity", ctx, sizeof ctx);
+    json_t *o = json_pack("{s:s}", "@odata.context", ctx);
+    json_t *pub = api_registration_public(reg);
+    json_object_update(o, pub);
+    api_send(res, 200, o);
+    json_decref(pub);
+    json_decref(o);
+    json_decref(reg);
+}

@@ -127,6 +127,7 @@ void api_key_create(void *app, struct http_request *req, struct http_response *r
 void api_key_delete(void *app, struct http_request *req, struct http_response *res);
 void api_effective(void *app, struct http_request *req, struct http_response *res);
 void api_registration_list(void *app, struct http_request *req, struct http_response *res);
+void api_registration_get(void *app, struct http_request *req, struct http_response *res);
 
 /* The device-facing API, enrollment codes, partner keys and the partner API (api/device.c). */
 void api_device_activate(void *app, struct http_request *req, struct http_response *res);

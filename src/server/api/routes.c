@@ -24,6 +24,7 @@ static const struct http_route routes[] = {
     POLICY_ROUTES("targetedManagedAppConfigurations", api_family_appconfig),
     POLICY_ROUTES("managedAppPolicies", api_family_all),
     {"GET", DAM "managedAppRegistrations", api_registration_list, NULL, 0},
+    {"GET", DAM "managedAppRegistrations/{}", api_registration_get, NULL, 0},
 
     {"GET", "/{v}/deviceManagement/mobileThreatDefenseConnectors", api_connector_list, NULL, 0},
     {"POST", "/{v}/deviceManagement/mobileThreatDefenseConnectors", api_connector_create, NULL, 0},
