@@ -4,13 +4,12 @@
 # (fake) activated agent answers "hello", the running app told of a threat by
 # the live connection, the wipe (corporate data deleted, confirmed to the
 # server), and offline launches from the signed ticket.
-# Skipped (exit 0) while the server has no app endpoints.
 source "$(dirname "$0")/lib.sh"
 rg_start
 # POST without a token: 401 once the endpoint exists (a GET answers 405 there, 404 before)
 if [ "$(curl -s -o /dev/null -w '%{http_code}' -X POST "$RG_URL/app/v1/checkin")" != 401 ]; then
-  echo "skipped: app endpoints not there yet"
-  exit 0
+  echo "FAIL: POST /app/v1/checkin without a token does not answer 401: the app endpoints are missing" >&2
+  exit 1
 fi
 APPBIN="$RG_BIN_DIR/riskgate-app"
 DAM=/beta/deviceAppManagement

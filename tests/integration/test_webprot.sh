@@ -11,7 +11,8 @@ source "$(dirname "$0")/lib.sh"
 
 AGENT="$RG_BIN_DIR/riskgate-agent"
 [ -x "$AGENT" ] || { echo "FAIL: $AGENT not built" >&2; exit 1; }
-command -v dig >/dev/null || { echo "skipped: dig not installed (Debian dnsutils)"; exit 0; }
+# dig comes with scripts/install-deps.sh (Debian dnsutils): without it the test fails, never passes
+command -v dig >/dev/null || { echo "FAIL: dig not installed (Debian dnsutils; scripts/install-deps.sh installs it)" >&2; exit 1; }
 HERE=$(cd "$(dirname "$0")" && pwd)
 ST="$RG_TMP/agent"
 LOG="$RG_TMP/agent.log"
