@@ -92,8 +92,10 @@ api POST "$A/$good/targetApps" '{"apps":[],"bogus":1}'
 expect_error 400 bogus "targetApps with an unknown parameter"
 api GET "/beta/deviceAppManagement/managedAppPolicies?\$top=abc"
 expect_error 400 '$top' "bad \$top"
-api GET "/beta/deviceAppManagement/managedAppPolicies?\$filter=startswith(displayName,'A')"
-expect_error 400 '$filter' "unsupported \$filter"
+api GET "/beta/deviceAppManagement/managedAppPolicies?\$filter=displayName%20eq"
+expect_error 400 '$filter' "\$filter syntax error"
+api GET "/beta/deviceAppManagement/managedAppPolicies?\$filter=fooBar%20eq%20'x'"
+expect_error 400 'fooBar' "\$filter on an unknown property"
 api PUT "$A/$good" '{}'
 expect_error 405 "" "unsupported method"
 api GET /beta/deviceAppManagement/nothingHere

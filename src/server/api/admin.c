@@ -66,7 +66,7 @@ void api_tenant_list(void *vapp, struct http_request *req, struct http_response 
         api_fail(res, rc, "tenant list");
         return;
     }
-    api_send_collection(app, req, res, "tenants", all);
+    api_send_collection(app, req, res, "tenants", all, api_coll_tenants());
     json_decref(all);
 }
 
@@ -145,7 +145,7 @@ void api_key_list(void *vapp, struct http_request *req, struct http_response *re
         api_fail(res, rc, "key list");
         return;
     }
-    api_send_collection(app, req, res, "keys", all);
+    api_send_collection(app, req, res, "keys", all, api_coll_keys());
     json_decref(all);
 }
 
@@ -316,7 +316,7 @@ void api_registration_list(void *vapp, struct http_request *req, struct http_res
     json_t *r;
     json_array_foreach(all, i, r)
         json_array_append_new(items, api_registration_public(r));
-    api_send_collection(app, req, res, "deviceAppManagement/managedAppRegistrations", items);
+    api_send_collection(app, req, res, "deviceAppManagement/managedAppRegistrations", items, api_coll_registrations());
     json_decref(items);
     json_decref(all);
 }

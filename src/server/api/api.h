@@ -11,6 +11,7 @@
 #include "common/err.h"
 #include "server/app.h"
 #include "server/http/http.h"
+#include "server/odata/odata.h"
 #include "server/store/store.h"
 
 struct api_auth {
@@ -42,13 +43,37 @@ void api_send(struct http_response *res, int status, const json_t *v);
 void api_fail(struct http_response *res, int rc, const char *what);
 
 /*
- * Answers a collection: applies $filter (displayName eq '...', id eq '...',
- * userPrincipalName eq '...'), $skip and $top (default and maximum page 1000),
- * adds @odata.context (context is the part after "$metadata#") and
- * @odata.nextLink when more remain. items is borrowed.
+ * Parses the request's OData query options against coll (one of the
+ * api_coll_* descriptions, or the caller's own). On success *q is the parsed
+ * query (odata_query_free it) and 0 is returned; otherwise res holds Graph's
+ * 400 naming the option or property, and -1 is returned.
  */
+int api_query(struct http_request *req, struct http_response *res, const struct odata_collection *coll,
+              struct odata_query **q);
+
+/*
+ * Answers a collection held in memory, as Graph does: $filter, $orderby
+ * (items is sorted in place), $skip, $top (default and maximum page 1000),
+ * $select, $count=true (@odata.count); @odata.context (context is the part
+ * after "$metadata#") and @odata.nextLink, rebuilt from the parsed options
+ * only, when more remain. On a route ending in "/$count" the answer is the
+ * number of matching items as text/plain. api_send_query takes a query the
+ * caller parsed with api_query (borrowed); api_send_collection parses it.
+ */
+void api_send_query(struct app *app, struct http_request *req, struct http_response *res, const char *context,
+                    json_t *items, const struct odata_query *q);
 void api_send_collection(struct app *app, struct http_request *req, struct http_response *res, const char *context,
-                         const json_t *items);
+                         json_t *items, const struct odata_collection *coll);
+
+/* The OData descriptions of the in-memory collections (collections.c). */
+const struct odata_collection *api_coll_schema(int kind); /* enum schema_kind; -1 = every policy kind */
+const struct odata_collection *api_coll_directory_objects(void); /* users and groups */
+const struct odata_collection *api_coll_registrations(void);
+const struct odata_collection *api_coll_wipes(void);
+const struct odata_collection *api_coll_tenants(void);
+const struct odata_collection *api_coll_keys(void);
+const struct odata_collection *api_coll_assignments(void);
+const struct odata_collection *api_coll_apps(void);
 
 /* "https://host/beta/$metadata#<what>" into out. */
 void api_context_url(struct app *app, struct http_request *req, const char *what, char *out, size_t outlen);

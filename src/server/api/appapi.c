@@ -913,7 +913,7 @@ void api_user_registrations(void *vapp, struct http_request *req, struct http_re
             if (json_equal(json_object_get(r, "userId"), json_object_get(user, "id")))
                 json_array_append_new(items, api_registration_public(r));
         }
-        api_send_collection(app, req, res, "managedAppRegistrations", items);
+        api_send_collection(app, req, res, "managedAppRegistrations", items, api_coll_registrations());
         json_decref(items);
     }
     json_decref(user);
@@ -932,7 +932,7 @@ void api_wipe_list(void *vapp, struct http_request *req, struct http_response *r
         api_fail(res, rc, "wipe requests");
         return;
     }
-    api_send_collection(app, req, res, "wipeRequests", all);
+    api_send_collection(app, req, res, "wipeRequests", all, api_coll_wipes());
     json_decref(all);
 }
 

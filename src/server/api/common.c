@@ -144,83 +144,38 @@ void api_buf_put_encoded(struct buf *b, const char *s)
     }
 }
 
-/* Parses "$filter" of the form "<prop> eq '<value>'" (value quotes doubled for a quote). */
-static int parse_filter(const char *f, char *prop, size_t plen, char *val, size_t vlen)
+int api_query(struct http_request *req, struct http_response *res, const struct odata_collection *coll,
+              struct odata_query **q)
 {
-    const char *eq = strstr(f, " eq ");
-    if (!eq)
+    struct odata_error err;
+    if (odata_query_parse(req->query, coll, q, &err)) {
+        http_error(res, err.status, err.code, "%s", err.message);
         return -1;
-    size_t n = (size_t)(eq - f);
-    while (n && f[n - 1] == ' ')
-        n--;
-    while (*f == ' ' && n) {
-        f++;
-        n--;
     }
-    if (!n || n >= plen)
-        return -1;
-    memcpy(prop, f, n);
-    prop[n] = '\0';
-    const char *v = eq + 4;
-    while (*v == ' ')
-        v++;
-    if (*v != '\'')
-        return -1;
-    v++;
-    size_t o = 0;
-    for (; *v; v++) {
-        if (*v == '\'') {
-            if (v[1] == '\'') {
-                v++;
-            } else {
-                break;
-            }
-        }
-        if (o + 1 >= vlen)
-            return -1;
-        val[o++] = *v;
-    }
-    if (*v != '\'')
-        return -1;
-    val[o] = '\0';
-    for (v++; *v == ' '; v++)
-        ;
-    return *v ? -1 : 0;
-}
-
-static int parse_count(const char *query, const char *name, long dflt, long max, long *out, struct http_response *res)
-{
-    char v[32];
-    int got = http_query_get(query, name, v, sizeof v);
-    if (got == 0) {
-        *out = dflt;
+    if ((*q)->search) {
+        http_error(res, 400, "BadRequest", "$search is not supported on this collection; use $filter.");
+    } else if ((*q)->skiptoken) {
+        http_error(res, 400, "BadRequest", "$skiptoken: this collection pages with $skip; follow @odata.nextLink.");
+    } else {
         return 0;
     }
-    char *end = NULL;
-    long n = got > 0 ? strtol(v, &end, 10) : -1;
-    if (got < 0 || !v[0] || *end || n < 0) {
-        http_error(res, 400, "BadRequest", "%s: must be a non-negative integer.", name);
-        return -1;
-    }
-    *out = n > max ? max : n;
-    return 0;
+    odata_query_free(*q);
+    *q = NULL;
+    return -1;
 }
 
-void api_send_collection(struct app *app, struct http_request *req, struct http_response *res, const char *context,
-                         const json_t *items)
+/* True on a ".../$count" route: the answer is the count alone. */
+static bool count_route(const struct http_request *req)
 {
-    long top, skip;
-    if (parse_count(req->query, "$top", 1000, 1000, &top, res) || parse_count(req->query, "$skip", 0, 1L << 30, &skip, res))
-        return;
-    char filter[512], prop[64], val[256];
-    int hasf = http_query_get(req->query, "$filter", filter, sizeof filter);
-    if (hasf < 0 || (hasf > 0 && parse_filter(filter, prop, sizeof prop, val, sizeof val))) {
-        http_error(res, 400, "BadRequest",
-                   "$filter: only \"<property> eq '<value>'\" is supported (e.g. displayName eq 'Level 1').");
-        return;
-    }
-    if (hasf > 0 && strspn(prop, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") != strlen(prop)) {
-        http_error(res, 400, "BadRequest", "$filter: '%s' is not a property name.", prop);
+    size_t n = req->route ? strlen(req->route) : 0;
+    return n >= 7 && !strcmp(req->route + n - 7, "/$count");
+}
+
+void api_send_query(struct app *app, struct http_request *req, struct http_response *res, const char *context,
+                    json_t *items, const struct odata_query *q)
+{
+    if (odata_sort(q, items)) {
+        api_fail(res, RG_ENOMEM, "collection");
         return;
     }
     json_t *page = json_array();
@@ -229,37 +184,55 @@ void api_send_collection(struct app *app, struct http_request *req, struct http_
     long matched = 0;
     bool more = false;
     json_array_foreach(items, idx, it) {
-        if (hasf > 0) {
-            const char *s = json_string_value(json_object_get(it, prop));
-            if (!s || strcmp(s, val))
-                continue;
-        }
-        if (matched++ < skip)
+        if (!odata_match(q, it))
             continue;
-        if ((long)json_array_size(page) >= top) {
+        if (matched++ < q->skip)
+            continue;
+        if (q->top >= 0 && (long)json_array_size(page) >= q->top) {
             more = true;
-            break;
+            if (!q->count && !count_route(req))
+                break;
+            continue;
         }
-        json_array_append(page, it);
+        json_array_append_new(page, odata_select(q, it));
+    }
+    if (count_route(req)) {
+        json_decref(page);
+        res->status = 200;
+        res->content_type = "text/plain";
+        buf_clear(&res->body);
+        buf_printf(&res->body, "%ld", matched);
+        return;
     }
     char ctx[512];
     api_context_url(app, req, context, ctx, sizeof ctx);
-    json_t *o = json_pack("{s:s,s:o}", "@odata.context", ctx, "value", page);
+    json_t *o = json_pack("{s:s}", "@odata.context", ctx);
+    if (q->count)
+        json_object_set_new(o, "@odata.count", json_integer(matched));
+    json_object_set_new(o, "value", page);
     if (more) {
-        struct buf next = BUF_INIT(8192);
-        buf_printf(&next, "%s%s?", app->public_url, req->path);
-        if (hasf > 0) {
-            buf_puts(&next, "$filter=");
-            api_buf_put_encoded(&next, filter);
-            buf_puts(&next, "&");
+        struct buf next = BUF_INIT(65536);
+        char base[1024];
+        snprintf(base, sizeof base, "%s%s", app->public_url, req->path);
+        if (odata_next_link(q, base, q->skip + q->top, NULL, &next)) {
+            buf_release(&next);
+            json_decref(o);
+            http_error(res, 400, "BadRequest", "The query is too long to page; narrow $filter or $select.");
+            return;
         }
-        char expand[128];
-        if (http_query_get(req->query, "$expand", expand, sizeof expand) > 0)
-            buf_printf(&next, "$expand=%s&", expand);
-        buf_printf(&next, "$top=%ld&$skip=%ld", top, skip + top);
         json_object_set_new(o, "@odata.nextLink", json_string(buf_str(&next)));
         buf_release(&next);
     }
     api_send(res, 200, o);
     json_decref(o);
+}
+
+void api_send_collection(struct app *app, struct http_request *req, struct http_response *res, const char *context,
+                         json_t *items, const struct odata_collection *coll)
+{
+    struct odata_query *q = NULL;
+    if (api_query(req, res, coll, &q))
+        return;
+    api_send_query(app, req, res, context, items, q);
+    odata_query_free(q);
 }

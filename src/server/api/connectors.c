@@ -162,7 +162,7 @@ void api_connector_list(void *vapp, struct http_request *req, struct http_respon
     json_t *d;
     json_array_foreach(all, i, d)
         json_array_append_new(items, public_doc(d));
-    api_send_collection(app, req, res, "deviceManagement/" COLL, items);
+    api_send_collection(app, req, res, "deviceManagement/" COLL, items, api_coll_schema(SCHEMA_CONNECTOR));
     json_decref(items);
     json_decref(all);
 }

@@ -55,8 +55,40 @@ static json_t *alert_of(const json_t *a)
     return o;
 }
 
+static const struct odata_prop machine_props[] = {
+    {"id", ODATA_T_STRING, 0},           {"computerDnsName", ODATA_T_STRING, 0},
+    {"firstSeen", ODATA_T_DATETIME, 0},  {"lastSeen", ODATA_T_DATETIME, 0},
+    {"osPlatform", ODATA_T_STRING, 0},   {"version", ODATA_T_STRING, 0},
+    {"osBuild", ODATA_T_ANY, 0},         {"healthStatus", ODATA_T_STRING, 0},
+    {"onboardingStatus", ODATA_T_STRING, 0}, {"riskScore", ODATA_T_STRING, 0},
+    {"aadDeviceId", ODATA_T_STRING, 0},  {"exposureLevel", ODATA_T_STRING, 0},
+    {"deviceValue", ODATA_T_STRING, 0},  {"machineTags", ODATA_T_STRINGS, 0},
+    {"threatLevel", ODATA_T_STRING, 0},  {"userPrincipalName", ODATA_T_STRING, 0},
+    {"model", ODATA_T_STRING, 0},        {"manufacturer", ODATA_T_STRING, 0},
+    {"agentVersion", ODATA_T_STRING, 0},
+};
+static const struct odata_collection machines = {machine_props, sizeof machine_props / sizeof machine_props[0],
+                                                 NULL, 0, NULL, 0, false, 1000, 1000};
+
+static const struct odata_prop alert_props[] = {
+    {"id", ODATA_T_STRING, 0},          {"title", ODATA_T_STRING, 0},
+    {"description", ODATA_T_STRING, 0}, {"category", ODATA_T_STRING, 0},
+    {"severity", ODATA_T_STRING, 0},    {"status", ODATA_T_STRING, 0},
+    {"investigationState", ODATA_T_STRING, 0}, {"classification", ODATA_T_STRING, 0},
+    {"determination", ODATA_T_STRING, 0}, {"detectionSource", ODATA_T_STRING, 0},
+    {"threatFamilyName", ODATA_T_STRING, 0}, {"machineId", ODATA_T_STRING, 0},
+    {"computerDnsName", ODATA_T_STRING, 0}, {"alertCreationTime", ODATA_T_DATETIME, 0},
+    {"firstEventTime", ODATA_T_DATETIME, 0}, {"lastEventTime", ODATA_T_DATETIME, 0},
+    {"lastUpdateTime", ODATA_T_DATETIME, 0}, {"resolvedTime", ODATA_T_DATETIME, 0},
+    {"kind", ODATA_T_STRING, 0},        {"relatedUser", ODATA_T_OBJECT, 0},
+    {"evidence", ODATA_T_OBJECTS, 0},   {"comments", ODATA_T_OBJECTS, 0},
+    {"assignedTo", ODATA_T_STRING, 0},
+};
+static const struct odata_collection alerts = {alert_props, sizeof alert_props / sizeof alert_props[0],
+                                               NULL, 0, NULL, 0, false, 1000, 1000};
+
 static void send_list(struct app *app, struct http_request *req, struct http_response *res, const char *coll,
-                      const char *ctx, json_t *(*shape)(const json_t *))
+                      const char *ctx, json_t *(*shape)(const json_t *), const struct odata_collection *oc)
 {
     struct api_auth auth;
     if (api_authenticate(app, req, res, API_READ, &auth))
@@ -72,19 +104,19 @@ static void send_list(struct app *app, struct http_request *req, struct http_res
     json_t *d;
     json_array_foreach(all, i, d)
         json_array_append_new(items, shape(d));
-    api_send_collection(app, req, res, ctx, items);
+    api_send_collection(app, req, res, ctx, items, oc);
     json_decref(items);
     json_decref(all);
 }
 
 void api_machine_list(void *app, struct http_request *req, struct http_response *res)
 {
-    send_list(app, req, res, THREAT_DEVICES, "Machines", machine_of);
+    send_list(app, req, res, THREAT_DEVICES, "Machines", machine_of, &machines);
 }
 
 void api_alert_list(void *app, struct http_request *req, struct http_response *res)
 {
-    send_list(app, req, res, THREAT_ALERTS, "Alerts", alert_of);
+    send_list(app, req, res, THREAT_ALERTS, "Alerts", alert_of, &alerts);
 }
 
 static void get_one(struct app *app, struct http_request *req, struct http_response *res, const char *coll,

@@ -148,7 +148,7 @@ static void list_coll(struct app *app, struct http_request *req, struct http_res
     json_t *d;
     json_array_foreach(all, i, d)
         json_array_append_new(items, public_doc(d));
-    api_send_collection(app, req, res, coll, items);
+    api_send_collection(app, req, res, coll, items, api_coll_schema(!strcmp(coll, "users") ? SCHEMA_USER : SCHEMA_GROUP));
     json_decref(items);
     json_decref(all);
 }
@@ -404,7 +404,7 @@ void api_group_members(void *vapp, struct http_request *req, struct http_respons
             json_decref(u);
         }
     }
-    api_send_collection(app, req, res, "directoryObjects", items);
+    api_send_collection(app, req, res, "directoryObjects", items, api_coll_directory_objects());
     json_decref(items);
     json_decref(g);
 }
@@ -530,7 +530,7 @@ void api_user_policies(void *vapp, struct http_request *req, struct http_respons
                 json_array_append_new(items, api_policy_public(p, false));
         }
         free(gids);
-        api_send_collection(app, req, res, "Collection(microsoft.graph.managedAppPolicy)", items);
+        api_send_collection(app, req, res, "Collection(microsoft.graph.managedAppPolicy)", items, api_coll_schema(-1));
         json_decref(items);
     }
     json_decref(user);

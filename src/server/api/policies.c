@@ -291,13 +291,17 @@ void api_policy_list(void *vapp, struct http_request *req, struct http_response 
     if (api_authenticate(app, req, res, API_READ, &auth))
         return;
     const struct api_family *fam = family(req);
+    struct odata_query *q = NULL;
+    if (api_query(req, res, api_coll_schema(fam->kind), &q))
+        return;
     json_t *all = NULL;
     int rc = app->store->ops->doc_list(app->store, auth.tenant_id, API_POLICY_COLLECTION, &all);
     if (rc) {
+        odata_query_free(q);
         api_fail(res, rc, "policy list");
         return;
     }
-    bool expand = want_expand(req);
+    bool expand = q->nexpand > 0;
     json_t *items = json_array();
     size_t i;
     json_t *d;
@@ -309,7 +313,8 @@ void api_policy_list(void *vapp, struct http_request *req, struct http_response 
     }
     char ctx[128];
     snprintf(ctx, sizeof ctx, "deviceAppManagement/%s", fam->segment);
-    api_send_collection(app, req, res, ctx, items);
+    api_send_query(app, req, res, ctx, items, q);
+    odata_query_free(q);
     json_decref(items);
     json_decref(all);
 }
@@ -582,7 +587,8 @@ static void list_nav(struct app *app, struct http_request *req, struct http_resp
     }
     char ctx[256];
     snprintf(ctx, sizeof ctx, "deviceAppManagement/%s('%s')/%s", family(req)->segment, req->params[0], key);
-    api_send_collection(app, req, res, ctx, items);
+    api_send_collection(app, req, res, ctx, items,
+                        !strcmp(key, "assignments") ? api_coll_assignments() : api_coll_apps());
     json_decref(items);
     json_decref(doc);
 }

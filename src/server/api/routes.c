@@ -9,6 +9,7 @@
 #define DAM "/{v}/deviceAppManagement/"
 #define POLICY_ROUTES(seg, fam)                                                                                        \
     {"GET", DAM seg, api_policy_list, &fam, 0}, {"POST", DAM seg, api_policy_create, &fam, 0},                                \
+        {"GET", DAM seg "/$count", api_policy_list, &fam, 0},                                                              \
         {"GET", DAM seg "/{}", api_policy_get, &fam, 0}, {"PATCH", DAM seg "/{}", api_policy_update, &fam, 0},                \
         {"DELETE", DAM seg "/{}", api_policy_delete, &fam, 0}, {"POST", DAM seg "/{}/assign", api_policy_assign, &fam, 0},    \
         {"GET", DAM seg "/{}/assignments", api_policy_assignments, &fam, 0},                                               \
@@ -24,21 +25,25 @@ static const struct http_route routes[] = {
     POLICY_ROUTES("targetedManagedAppConfigurations", api_family_appconfig),
     POLICY_ROUTES("managedAppPolicies", api_family_all),
     {"GET", DAM "managedAppRegistrations", api_registration_list, NULL, 0},
+    {"GET", DAM "managedAppRegistrations/$count", api_registration_list, NULL, 0},
     {"GET", DAM "managedAppRegistrations/{}", api_registration_get, NULL, 0},
 
     {"GET", "/{v}/deviceManagement/mobileThreatDefenseConnectors", api_connector_list, NULL, 0},
+    {"GET", "/{v}/deviceManagement/mobileThreatDefenseConnectors/$count", api_connector_list, NULL, 0},
     {"POST", "/{v}/deviceManagement/mobileThreatDefenseConnectors", api_connector_create, NULL, 0},
     {"GET", "/{v}/deviceManagement/mobileThreatDefenseConnectors/{}", api_connector_get, NULL, 0},
     {"PATCH", "/{v}/deviceManagement/mobileThreatDefenseConnectors/{}", api_connector_update, NULL, 0},
     {"DELETE", "/{v}/deviceManagement/mobileThreatDefenseConnectors/{}", api_connector_delete, NULL, 0},
 
     {"GET", "/{v}/users", api_user_list, NULL, 0},
+    {"GET", "/{v}/users/$count", api_user_list, NULL, 0},
     {"POST", "/{v}/users", api_user_create, NULL, 0},
     {"GET", "/{v}/users/{}", api_user_get, NULL, 0},
     {"PATCH", "/{v}/users/{}", api_user_update, NULL, 0},
     {"DELETE", "/{v}/users/{}", api_user_delete, NULL, 0},
     {"GET", "/{v}/users/{}/getManagedAppPolicies", api_user_policies, NULL, 0},
     {"GET", "/{v}/users/{}/managedAppRegistrations", api_user_registrations, NULL, 0},
+    {"GET", "/{v}/users/{}/managedAppRegistrations/$count", api_user_registrations, NULL, 0},
     {"POST", "/{v}/users/{}/wipeManagedAppRegistrationsByDeviceTag", api_user_wipe_by_tag, NULL, 0},
     {"POST", "/{v}/users/{}/wipeManagedAppRegistrationByDeviceTag", api_user_wipe_by_tag, NULL, 0},
     {"POST", "/{v}/users/{}/wipeManagedAppRegistrationsByAzureAdDeviceId", api_user_wipe_by_device, NULL, 0},
@@ -46,11 +51,13 @@ static const struct http_route routes[] = {
     {"POST", "/{v}/users/{}/unblockManagedApps", api_user_unblock, NULL, 0},
     {"GET", "/{v}/users/{}/isManagedAppUserBlocked", api_user_is_blocked, NULL, 0},
     {"GET", "/{v}/groups", api_group_list, NULL, 0},
+    {"GET", "/{v}/groups/$count", api_group_list, NULL, 0},
     {"POST", "/{v}/groups", api_group_create, NULL, 0},
     {"GET", "/{v}/groups/{}", api_group_get, NULL, 0},
     {"PATCH", "/{v}/groups/{}", api_group_update, NULL, 0},
     {"DELETE", "/{v}/groups/{}", api_group_delete, NULL, 0},
     {"GET", "/{v}/groups/{}/members", api_group_members, NULL, 0},
+    {"GET", "/{v}/groups/{}/members/$count", api_group_members, NULL, 0},
     {"POST", "/{v}/groups/{}/members/$ref", api_group_member_add, NULL, 0},
     {"DELETE", "/{v}/groups/{}/members/{}/$ref", api_group_member_remove, NULL, 0},
 
