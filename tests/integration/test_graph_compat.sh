@@ -71,6 +71,18 @@ expect_eq "$(jq -r .partnerState <<<"$BODY")" available "the built-in connector,
 api PATCH "/beta/deviceManagement/mobileThreatDefenseConnectors('$BUILTIN')" '{"iosMobileApplicationManagementEnabled":true}'
 expect_status 200 "turn iOS on through key syntax"
 expect_eq "$(jq -r .partnerState <<<"$BODY")" enabled "the built-in connector with iOS on: enabled"
+# the Graph docs' create example and CIPP/Microsoft365DSC: a POST without "id" is Defender's connector
+api POST /beta/deviceManagement/mobileThreatDefenseConnectors/ \
+  '{"@odata.type":"#microsoft.graph.mobileThreatDefenseConnector","androidEnabled":true,"iosEnabled":true,"partnerUnsupportedOsVersionBlocked":true,"partnerUnresponsivenessThresholdInDays":3,"grantMobileThreatDefensePartnerRole":true}'
+expect_status 200 "a connector POST without id sets up the built-in (Defender's) connector"
+expect_eq "$(jq -r .id <<<"$BODY")" "$BUILTIN" "the id-less connector is Defender's well-known id"
+api GET "/beta/deviceManagement/mobileThreatDefenseConnectors/$BUILTIN"
+expect_eq "$(jq -r '[.androidEnabled, .iosMobileApplicationManagementEnabled, .partnerUnresponsivenessThresholdInDays, .grantMobileThreatDefensePartnerRole] | join(",")' <<<"$BODY")" \
+  "true,true,3,true" "its settings were applied and the earlier ones kept"
+api POST /beta/deviceManagement/mobileThreatDefenseConnectors '{"partnerUnresponsivenessThresholdInDays":"x"}'
+expect_error 400 partnerUnresponsivenessThresholdInDays "an id-less POST is still validated"
+api POST /beta/deviceManagement/mobileThreatDefenseConnectors '{"id":"11111111-2222-3333-4444-555555555555"}'
+expect_error 400 id "an unknown partner id"
 api POST /beta/deviceManagement/mobileThreatDefenseConnectors '{"id":"2c7790de-8b02-4814-85cf-e0c59380dee8"}'
 expect_status 201 "a third-party connector"
 expect_eq "$(jq -r .partnerState <<<"$BODY")" notSetUp "a partner never heard from is still notSetUp"

@@ -193,10 +193,29 @@ void api_connector_create(void *vapp, struct http_request *req, struct http_resp
     json_t *body = NULL, *props = NULL, *doc = NULL;
     if (api_parse_body(req, res, &body))
         return;
-    const char *given = json_string_value(json_object_get(body, "id"));
-    const char *id = given ? known_partner(given) : NULL;
+    /* Without "id" (the Graph docs' example, CIPP, Microsoft365DSC) the connector is Microsoft
+       Defender for Endpoint's, whose role riskgated's own threat side plays. Every tenant has it
+       from the start and it cannot be deleted, so such a POST sets it up: its properties are
+       applied as a PATCH would, and the answer is 200 with the connector. */
+    json_t *given_v = json_object_get(body, "id");
+    if (given_v && !json_is_string(given_v) && !json_is_null(given_v)) {
+        http_error(res, 400, "BadRequest", "id: must be a string, the partner's well-known id.");
+        goto out;
+    }
+    const char *given = json_string_value(given_v);
+    if (!given || !given[0]) {
+        static const char builtin[] = APP_BUILTIN_PARTNER_ID;
+        req->params[0] = builtin;
+        req->nparams = 1;
+        json_decref(body);
+        api_connector_update(app, req, res);
+        return;
+    }
+    const char *id = known_partner(given);
     if (!id) {
-        http_error(res, 400, "BadRequest", "id: required, the partner's well-known id (see docs/api.md, connectors).");
+        http_error(res, 400, "BadRequest",
+                   "id: '%s' is not a known partner's id (see docs/api.md, connectors; omit it for the built-in one).",
+                   given);
         goto out;
     }
     struct schema_error err;

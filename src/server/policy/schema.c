@@ -299,6 +299,8 @@ static const struct schema_prop connector_props[] = {
     BOOL_ROW("allowPartnerToCollectIosCertificateMetadata", "false", MERGE_NONE),
     BOOL_ROW("allowPartnerToCollectIosPersonalCertificateMetadata", "false", MERGE_NONE),
     BOOL_ROW("microsoftDefenderForEndpointAttachEnabled", "false", MERGE_NONE),
+    /* Not in Graph's 2024 table; sent and read back by CIPP (docs/research/graph-defender-shapes.md, Q6). */
+    BOOL_ROW("grantMobileThreatDefensePartnerRole", "false", MERGE_NONE),
 };
 
 /* Our minimal directory: the user properties riskgate needs. */
