@@ -32,8 +32,10 @@ api POST "$A" '{"displayName":"x","maximumAllowedDeviceThreatLevel":"severe"}'
 expect_error 400 maximumAllowedDeviceThreatLevel "unknown threat level"
 api POST "$A" '{"displayName":"x","fooBar":true}'
 expect_error 400 fooBar "unknown property"
-api POST "$A" '{"displayName":"x","faceIdBlocked":true}'
-expect_error 400 faceIdBlocked "an iOS-only property on Android"
+api POST "$A" '{"displayName":"x","fooBar":true,"bazQux":1,"minimumPinLength":99}'
+expect_error 400 fooBar "several bad properties: one answer naming the first unknown"
+expect_error 400 bazQux "... the second unknown"
+expect_error 400 minimumPinLength "... and the bad value"
 api POST "$A" '{"displayName":"x","maximumPinRetries":0}'
 expect_error 400 maximumPinRetries "out-of-range number (low)"
 api POST "$A" '{"displayName":"x","maximumPinRetries":70000}'

@@ -14,7 +14,7 @@ apih() {
   STATUS=$(curl "${args[@]}" "$@" "$RG_URL$path")
   BODY=$(cat "$RG_TMP/resp")
 }
-hdr() { tr -d '\r' <"$RG_TMP/hdrs" | awk -v n="$(tr 'A-Z' 'a-z' <<<"$1")" -F': ' 'tolower($1)==n {print $2}' | tail -n1; }
+hdr() { tr -d '\r' <"$RG_TMP/hdrs" | awk -v n="$(tr 'A-Z' 'a-z' <<<"$1")" '{ i = index($0, ": ") } i && tolower(substr($0, 1, i - 1)) == n { print substr($0, i + 2) }' | tail -n1; }
 
 # ---- 1. the version segment and path segments in any case ----
 api POST /beta/deviceAppManagement/androidManagedAppProtections '{"displayName":"Case test"}'
@@ -63,6 +63,34 @@ api GET "/beta/deviceAppManagement/androidManagedAppProtections/$pid"
 expect_eq "$(jq -r .description <<<"$BODY")" "via key syntax" "the PATCH landed"
 api GET "/beta/deviceAppManagement/androidManagedAppProtections('nope')"
 expect_error 404 "" "collection('missing') is not found"
+
+# ---- 3. Graph's tolerance: the other platform's and the portal's own properties ----
+# an Android body as the Intune portal sends it (iOS-only properties and portal-only names in it)
+apih POST /beta/deviceAppManagement/androidManagedAppProtections \
+  '{"displayName":"Portal capture","customBrowserProtocol":"","customDialerAppProtocol":"","exemptedAppProtocols":[],"periodBeforePinResetRequired":false,"pinRequiredInsteadOfBiometric":true,"shareWithBrowserVirtualSetting":"anyApp","minimumPinLength":6,"apps":[],"assignments":[]}'
+expect_status 201 "a portal-captured Android body with iOS and portal-only properties"
+w=$(hdr warning)
+[[ "$w" == *customBrowserProtocol* && "$w" == *shareWithBrowserVirtualSetting* && "$w" == *periodBeforePinResetRequired* ]] && pass \
+  || fail "the Warning header names the ignored properties: '$w'"
+ppid=$(jq -r .id <<<"$BODY")
+api GET "/beta/deviceAppManagement/androidManagedAppProtections/$ppid"
+expect_eq "$(jq -r '[.minimumPinLength, has("customBrowserProtocol"), has("shareWithBrowserVirtualSetting")] | join(",")' <<<"$BODY")" \
+  "6,false,false" "the known properties are kept; the ignored ones are not served (Graph's model has none of them)"
+# Microsoft's Android sample (powershell-intune-samples, AppProtectionPolicy_Add.ps1) sends iOS's appDataEncryptionType
+api POST /beta/deviceAppManagement/androidManagedAppProtections '{"displayName":"MS sample","appDataEncryptionType":"afterDeviceRestart","faceIdBlocked":false}'
+expect_status 201 "Microsoft's Android sample with iOS's appDataEncryptionType"
+apih POST /beta/deviceAppManagement/iosManagedAppProtections '{"displayName":"iOS capture","exemptedAppPackages":[],"customBrowserPackageId":"","pinRequiredInsteadOfBiometric":false}'
+expect_status 201 "an iOS body with Android-only properties"
+[[ "$(hdr warning)" == *exemptedAppPackages* ]] && pass || fail "the iOS Warning names exemptedAppPackages: $(hdr warning)"
+apih PATCH "/beta/deviceAppManagement/androidManagedAppProtections/$ppid" '{"faceIdBlocked":true,"maximumPinRetries":7}'
+expect_status 204 "a PATCH with an iOS-only property (204, as Intune answers)"
+[[ "$(hdr warning)" == *faceIdBlocked* ]] && pass || fail "the PATCH Warning names faceIdBlocked: $(hdr warning)"
+apih PATCH "/beta/deviceAppManagement/androidManagedAppProtections/$ppid" '{"maximumPinRetries":8}'
+expect_eq "$(hdr warning)" "" "no Warning when nothing was ignored"
+api POST /beta/deviceAppManagement/androidManagedAppProtections '{"displayName":"x","fooBar":1,"bazQux":2,"customBrowserProtocol":""}'
+expect_error 400 fooBar "an unknown property is still refused"
+[[ "$(jq -r .error.message <<<"$BODY")" == *bazQux* && "$(jq -r .error.message <<<"$BODY")" != *customBrowserProtocol* ]] && pass \
+  || fail "one 400 names every unknown property and none of the tolerated ones: $BODY"
 
 # ---- 6. the built-in connector reads as live before any device reported ----
 BUILTIN=fc780465-2017-40d4-a0c5-307022471b92

@@ -278,6 +278,17 @@ static void schema_fail(struct http_response *res, const struct schema_error *er
     http_error(res, 400, "BadRequest", "%s", err->message);
 }
 
+/*
+ * Says which properties were accepted and ignored (the other platform's, the portal's own), in a
+ * Warning header (RFC 9111 §5.5's form). The names come from schema's static tables, never from
+ * the request, so the header cannot carry a client's bytes.
+ */
+static void note_ignored(struct http_response *res, const struct schema_error *err)
+{
+    if (err->ignored[0])
+        snprintf(res->warning, sizeof res->warning, "299 riskgated \"accepted and ignored: %s\"", err->ignored);
+}
+
 static int write_doc(struct app *app, const struct api_auth *auth, const char *id, json_t *doc, bool insert)
 {
     return insert ? app->store->ops->doc_insert(app->store, auth->tenant_id, API_POLICY_COLLECTION, id, doc)
@@ -354,6 +365,8 @@ void api_policy_create(void *vapp, struct http_request *req, struct http_respons
         bad = 1;
     else if (nav_apps && !json_is_null(nav_apps) && build_apps(kind, nav_apps, &apps, res))
         bad = 1;
+    if (!bad)
+        note_ignored(res, &err);
     json_decref(nav_assign);
     json_decref(nav_apps);
     if (bad)
@@ -453,6 +466,7 @@ void api_policy_update(void *vapp, struct http_request *req, struct http_respons
         schema_fail(res, &err);
         goto out;
     }
+    note_ignored(res, &err);
     json_object_update(doc, patch);
     touch(doc);
     rc = write_doc(app, &auth, req->params[0], doc, false);

@@ -49,6 +49,7 @@ struct http_response {
     struct buf body;
     char location[512];        /* Location header when non-empty */
     char etag[96];             /* ETag header when non-empty */
+    char warning[600];         /* Warning header when non-empty (trusted text only: it is sent as is) */
     int suspended;             /* set by http_suspend: the server sends nothing now */
     int retry_after;           /* Retry-After seconds; 429 and 503 get one even when 0 */
     char request_id[40];       /* set by the server: the request-id header, in error bodies and the access log */

@@ -207,6 +207,10 @@ static int on_req(h2o_handler_t *self, h2o_req_t *hreq)
         char *v = pool_strndup(&hreq->pool, res.etag, strlen(res.etag));
         h2o_add_header(&hreq->pool, &hreq->res.headers, H2O_TOKEN_ETAG, NULL, v, strlen(v));
     }
+    if (res.warning[0]) {
+        char *v = pool_strndup(&hreq->pool, res.warning, strlen(res.warning));
+        h2o_add_header_by_str(&hreq->pool, &hreq->res.headers, H2O_STRLIT("warning"), 0, NULL, v, strlen(v));
+    }
     h2o_send_inline(hreq, res.status == 204 ? "" : buf_str(&res.body), res.status == 204 ? 0 : res.body.len);
     buf_release(&res.body);
 

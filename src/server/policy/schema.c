@@ -722,6 +722,34 @@ static bool ignored_key(enum schema_kind kind, const char *key)
     return kind == SCHEMA_CONNECTOR && in_list(connector_server_owned, key);
 }
 
+/* Appends item to a sep-separated list in out, cut at a UTF-8 boundary when it does not fit. */
+static void append_list(char *out, size_t outlen, const char *sep, const char *item)
+{
+    size_t n = strlen(out), sl = n ? strlen(sep) : 0, il = strlen(item);
+    if (n + sl >= outlen)
+        return;
+    memcpy(out + n, sep, sl);
+    n += sl;
+    size_t room = outlen - n - 1;
+    memcpy(out + n, item, il < room ? il : room);
+    out[n + (il < room ? il : room)] = '\0';
+    trim_utf8_tail(out);
+}
+
+/* Properties the Intune portal sends in app protection bodies that are no Graph property. */
+static const char *const portal_only[] = {"periodBeforePinResetRequired", "pinRequiredInsteadOfBiometric",
+                                          "shareWithBrowserVirtualSetting", NULL};
+
+/* True for an unknown name Graph accepts and ignores on this kind: the other platform's, the portal's own. */
+static bool tolerated(enum schema_kind kind, const char *key)
+{
+    if (kind != SCHEMA_ANDROID_PROTECTION && kind != SCHEMA_IOS_PROTECTION)
+        return false;
+    if (in_list(portal_only, key))
+        return true;
+    return schema_find(kind == SCHEMA_ANDROID_PROTECTION ? SCHEMA_IOS_PROTECTION : SCHEMA_ANDROID_PROTECTION, key) != NULL;
+}
+
 static int check_odata_type(enum schema_kind kind, const json_t *v, struct schema_error *err)
 {
     const char *s = string_of(v, NULL);
@@ -749,6 +777,7 @@ int schema_validate(enum schema_kind kind, const json_t *in, bool is_patch, json
         err = &dummy;
     err->property[0] = '\0';
     err->message[0] = '\0';
+    err->ignored[0] = '\0';
     if (out)
         *out = NULL;
     if (!valid_kind(kind) || !out) {
@@ -767,14 +796,50 @@ int schema_validate(enum schema_kind kind, const json_t *in, bool is_patch, json
     /* The type first: a body of another kind is reported as that, not as its first unknown property. */
     if ((v = json_object_get(in, "@odata.type")) && (rc = check_odata_type(kind, v, err)) != 0)
         return rc;
+    /* Every problem of the body in one answer: unknown names first, then bad values. */
+    char unknown[512] = "", bad[1024] = "";
+    size_t nunknown = 0;
     json_object_foreach((json_t *)in, key, v) {
         if (ignored_key(kind, key))
             continue;
         const struct schema_prop *p = schema_find(kind, key);
-        if (!p)
-            return fail(err, key, "unknown property of %s", ki->odata_type);
-        if ((rc = check_value(p, v, err)) != 0 || (rc = check_extra(kind, p, v, is_patch, err)) != 0)
-            return rc;
+        char name[101];
+        clip(name, sizeof name, key);
+        if (!p) {
+            if (tolerated(kind, key)) {
+                append_list(err->ignored, sizeof err->ignored, ", ", name);
+            } else {
+                if (!err->property[0])
+                    clip(err->property, sizeof err->property, key);
+                char quoted[104];
+                snprintf(quoted, sizeof quoted, "'%s'", name);
+                append_list(unknown, sizeof unknown, ", ", quoted);
+                nunknown++;
+            }
+            continue;
+        }
+        struct schema_error one = {0};
+        if ((rc = check_value(p, v, &one)) != 0 || (rc = check_extra(kind, p, v, is_patch, &one)) != 0) {
+            if (rc == RG_ENOMEM)
+                return fail_nomem(err);
+            if (!err->property[0])
+                snprintf(err->property, sizeof err->property, "%s", one.property);
+            append_list(bad, sizeof bad, "; ", one.message);
+        }
+    }
+    if (nunknown || bad[0]) {
+        int n = 0;
+        if (nunknown)
+            n = snprintf(err->message, sizeof err->message,
+                         "The propert%s %s %s not exist on type '%s'. Make sure to only use property names that are "
+                         "defined by the type.%s",
+                         nunknown > 1 ? "ies" : "y", unknown, nunknown > 1 ? "do" : "does", ki->odata_type + 1,
+                         bad[0] ? " " : "");
+        if (n >= 0 && (size_t)n < sizeof err->message && bad[0])
+            snprintf(err->message + n, sizeof err->message - (size_t)n, "%s", bad);
+        trim_utf8_tail(err->message);
+        err->ignored[0] = '\0';
+        return RG_EINVAL;
     }
     if (!is_patch) {
         /* Required on POST; empty values were rejected above. */

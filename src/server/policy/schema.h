@@ -74,8 +74,10 @@ struct schema_prop {
 };
 
 struct schema_error {
-    char property[128]; /* offending property name ("" if the body itself is bad) */
-    char message[256];  /* English, names the property, e.g. "minimumPinLength: must be an integer from 4 to 14" */
+    char property[128]; /* the first offending property name ("" if the body itself is bad) */
+    char message[1024]; /* English, names every offending property, e.g. "minimumPinLength: must be an
+                           integer from 4 to 14; pinCharSet: must be one of ..." */
+    char ignored[512];  /* set on success too: the properties accepted and ignored, comma-separated ("" none) */
 };
 
 /* "#microsoft.graph.androidManagedAppProtection", ... Never NULL for a valid kind. */
@@ -100,7 +102,14 @@ const struct schema_prop *schema_find(enum schema_kind kind, const char *name);
  * the table, set to the given value or the parsed default_json; for PATCH, only
  * the given properties. Values are copied as given (strings unaltered).
  *
- * Returns 0, or RG_EINVAL with err filled (property + message). On error *out is NULL.
+ * As Intune does with bodies captured from its portal, app protection bodies
+ * may carry the other platform's properties and the portal's own
+ * (periodBeforePinResetRequired, pinRequiredInsteadOfBiometric,
+ * shareWithBrowserVirtualSetting): they are accepted, not stored, and listed
+ * in err->ignored. Any other unknown property is an error.
+ *
+ * Returns 0, or RG_EINVAL with err filled: every unknown property and every
+ * bad value of the body in one message. On error *out is NULL.
  */
 int schema_validate(enum schema_kind kind, const json_t *in, bool is_patch, json_t **out,
                     struct schema_error *err);
