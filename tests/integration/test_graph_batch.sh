@@ -10,8 +10,8 @@ rg_start
 AP=/deviceAppManagement/androidManagedAppProtections
 CT='"headers":{"Content-Type":"application/json"}'
 # r ID: the response of step ID in the last batch answer
-r() { jq -c --arg id "$1" '.responses[] | select(.id == $id)' <<<"$BODY"; }
-rs() { jq -r --arg id "$1" '.responses[] | select(.id == $id) | .status' <<<"$BODY"; }
+r() { jq -c --arg id "$1" '(.responses // [])[] | select(.id == $id)' <<<"$BODY"; }
+rs() { jq -r --arg id "$1" '(.responses // [])[] | select(.id == $id) | .status' <<<"$BODY"; }
 
 # ---- 1. a mixed batch: create, list users, and the answers per step ----
 api POST /beta/users '{"userPrincipalName":"ann@contoso.com","displayName":"Ann"}'
