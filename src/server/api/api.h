@@ -202,6 +202,9 @@ void api_tenant_settings_update(void *app, struct http_request *req, struct http
 /* Graph's managedAppRegistration shape of a stored registration (new reference). */
 json_t *api_registration_public(const json_t *reg);
 
+/* JSON batching, POST /{v}/$batch (api/batch.c): runs each step through app_routes() as its own request. */
+void api_batch(void *app, struct http_request *req, struct http_response *res);
+
 /* Defender-shaped SOC API (api/defender.c). */
 void api_machine_list(void *app, struct http_request *req, struct http_response *res);
 void api_machine_get(void *app, struct http_request *req, struct http_response *res);

@@ -60,6 +60,7 @@ static const struct http_route routes[] = {
     {"GET", "/{v}/groups/{}/members/$count", api_group_members, NULL, 0},
     {"POST", "/{v}/groups/{}/members/$ref", api_group_member_add, NULL, 0},
     {"DELETE", "/{v}/groups/{}/members/{}/$ref", api_group_member_remove, NULL, 0},
+    {"POST", "/{v}/$batch", api_batch, NULL, 0}, /* JSON batching: each step dispatched through this table */
 
     {"GET", "/riskgate/v1/whoami", api_whoami, NULL, 0},
     {"GET", "/riskgate/v1/tenants", api_tenant_list, NULL, 0},

@@ -40,7 +40,8 @@ struct http_request {
     const char *client_request_id; /* client-request-id header when sent and well-formed, else NULL */
     char tenant[128];          /* set by the handler once authenticated, for logs; "" = none */
     const void *route_arg;     /* the matched route's arg */
-    void *impl;                /* the server's own request (opaque to handlers; http_suspend needs it) */
+    void *impl;                /* the server's own request (opaque to handlers; http_suspend needs it); NULL in a batch step */
+    const struct http_request *parent; /* the $batch request this is a step of, or NULL for a direct request */
 };
 
 struct http_response {
@@ -66,7 +67,8 @@ struct http_response {
  *   - the client goes away or the server shuts down without an answer:
  *     on_cancel runs, and the record must not be used after it returns.
  * Callbacks run on the loop thread. Returns NULL (and answers 503) when the
- * request cannot be suspended.
+ * request cannot be suspended, and NULL with a 400 for a step of a $batch
+ * (req->parent set), which must answer at once.
  */
 struct http_pending;
 struct http_server;
@@ -99,6 +101,17 @@ struct http_route {
  */
 void http_error(struct http_response *res, int status, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+
+/*
+ * Routes req (method, path, query, body and headers filled; params, version
+ * and route are set here) and runs the matched handler into res, or fills res
+ * with 404/405, or 400 when the body is over the route's limit: what the
+ * server does for every request, used also for the steps of a $batch.
+ * scratch (scratch_len bytes) holds the captured segments and must outlive
+ * req's use. The handler may suspend res (direct requests only).
+ */
+void http_dispatch(const struct http_route *routes, size_t nroutes, void *app, struct http_request *req,
+                   struct http_response *res, char *scratch, size_t scratch_len);
 
 /* Result of matching a path against a table. */
 enum http_match { HTTP_MATCH_OK, HTTP_MATCH_NO_ROUTE, HTTP_MATCH_BAD_METHOD };

@@ -140,6 +140,27 @@ static void add_id_headers(h2o_req_t *hreq, int status, const char *request_id, 
     }
 }
 
+void http_dispatch(const struct http_route *routes, size_t nroutes, void *app, struct http_request *req,
+                   struct http_response *res, char *scratch, size_t scratch_len)
+{
+    const struct http_route *route = NULL;
+    switch (http_route_match(routes, nroutes, req, scratch, scratch_len, &route)) {
+    case HTTP_MATCH_OK:
+        if (req->body_len > (route->max_body ? route->max_body : HTTP_MAX_BODY))
+            http_error(res, 400, "requestBodyTooLarge", "The request body is %zu bytes; the limit is %zu bytes.",
+                       req->body_len, route->max_body ? route->max_body : (size_t)HTTP_MAX_BODY);
+        else
+            route->fn(app, req, res);
+        break;
+    case HTTP_MATCH_BAD_METHOD:
+        http_error(res, 405, "MethodNotAllowed", "The method %s is not allowed on %s.", req->method, req->path);
+        break;
+    case HTTP_MATCH_NO_ROUTE:
+        http_error(res, 404, "ResourceNotFound", "Resource not found for the segment '%s'.", req->path);
+        break;
+    }
+}
+
 static int on_req(h2o_handler_t *self, h2o_req_t *hreq)
 {
     struct http_server *srv = ((struct route_handler *)self)->srv;
@@ -171,22 +192,7 @@ static int on_req(h2o_handler_t *self, h2o_req_t *hreq)
              req.client_request_id ? req.client_request_id : res.request_id);
 
     char scratch[2048];
-    const struct http_route *route = NULL;
-    switch (http_route_match(srv->cfg.routes, srv->cfg.nroutes, &req, scratch, sizeof scratch, &route)) {
-    case HTTP_MATCH_OK:
-        if (req.body_len > (route->max_body ? route->max_body : HTTP_MAX_BODY))
-            http_error(&res, 400, "requestBodyTooLarge", "The request body is %zu bytes; the limit is %zu bytes.",
-                       req.body_len, route->max_body ? route->max_body : (size_t)HTTP_MAX_BODY);
-        else
-            route->fn(srv->cfg.app, &req, &res);
-        break;
-    case HTTP_MATCH_BAD_METHOD:
-        http_error(&res, 405, "MethodNotAllowed", "The method %s is not allowed on %s.", req.method, req.path);
-        break;
-    case HTTP_MATCH_NO_ROUTE:
-        http_error(&res, 404, "ResourceNotFound", "Resource not found for the segment '%s'.", req.path);
-        break;
-    }
+    http_dispatch(srv->cfg.routes, srv->cfg.nroutes, srv->cfg.app, &req, &res, scratch, sizeof scratch);
 
     if (res.suspended) {
         buf_release(&res.body);
@@ -270,6 +276,10 @@ static void pending_on_dispose(void *mem)
 struct http_pending *http_suspend(struct http_request *req, struct http_response *res, unsigned seconds,
                                   http_pending_fn on_timeout, http_pending_fn on_cancel, void *data)
 {
+    if (req->parent || !req->impl) { /* a step of a $batch cannot wait: its batch answers all at once */
+        http_error(res, 400, "BadRequest", "This request waits for changes, which cannot be done inside a $batch.");
+        return NULL;
+    }
     h2o_req_t *hreq = req->impl;
     struct http_server *srv = server_of(hreq);
     if (seconds < 1 || seconds > MAX_SUSPEND_SECONDS || srv->stopping) {
