@@ -103,6 +103,10 @@ void api_policy_get(void *app, struct http_request *req, struct http_response *r
 void api_policy_update(void *app, struct http_request *req, struct http_response *res);
 void api_policy_delete(void *app, struct http_request *req, struct http_response *res);
 void api_policy_assign(void *app, struct http_request *req, struct http_response *res);
+/* GET .../{id}/deploymentSummary: managedAppPolicyDeploymentSummary from the registrations it applies to now. */
+void api_policy_deployment_summary(void *app, struct http_request *req, struct http_response *res);
+/* GET /{v}/deviceAppManagement: the singleton. */
+void api_device_app_management(void *app, struct http_request *req, struct http_response *res);
 void api_policy_assignments(void *app, struct http_request *req, struct http_response *res);
 void api_policy_target_apps(void *app, struct http_request *req, struct http_response *res);
 void api_policy_apps(void *app, struct http_request *req, struct http_response *res);

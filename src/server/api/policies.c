@@ -16,6 +16,7 @@
 
 #include "server/api/api.h"
 #include "server/notify.h"
+#include "server/policy/effective.h"
 #include "server/policy/schema.h"
 
 const struct api_family api_family_android = {"androidManagedAppProtections", SCHEMA_ANDROID_PROTECTION};
@@ -615,4 +616,135 @@ void api_policy_assignments(void *app, struct http_request *req, struct http_res
 void api_policy_apps(void *app, struct http_request *req, struct http_response *res)
 {
     list_nav(app, req, res, "apps");
+}
+
+/* ---- deploymentSummary: who the policy reaches, from the registrations ---- */
+
+/* The registration's app identifier in Graph's shape: {"@odata.type", "packageId"|"bundleId"}. */
+static json_t *reg_app_identifier(const json_t *reg)
+{
+    bool ios = !strcmp(json_string_value(json_object_get(reg, "platform")) ? json_string_value(json_object_get(reg, "platform")) : "", "ios");
+    return json_pack("{s:s,s:O}", "@odata.type",
+                     ios ? "#microsoft.graph.iosMobileAppIdentifier" : "#microsoft.graph.androidMobileAppIdentifier",
+                     ios ? "bundleId" : "packageId", json_object_get(reg, "appId"));
+}
+
+/*
+ * managedAppPolicyDeploymentSummary of one policy: the users with a registration the policy
+ * applies to now (its assignments, apps, platform and management level, as check-in decides),
+ * in all and per app. *out is a new reference.
+ */
+static int deployment_summary(struct app *app, const struct api_auth *auth, const json_t *policy, json_t **out)
+{
+    json_t *regs = NULL, *groups_of = json_object(), *users = json_object(), *per_app = json_object();
+    int rc = app->store->ops->doc_list(app->store, auth->tenant_id, "managedAppRegistrations", &regs);
+    size_t i;
+    json_t *r;
+    json_array_foreach(regs, i, r) {
+        if (rc)
+            break;
+        const char *uid = json_string_value(json_object_get(r, "userId"));
+        const char *app_id = json_string_value(json_object_get(r, "appId"));
+        if (!uid || !app_id)
+            continue;
+        json_t *groups = json_object_get(groups_of, uid);
+        if (!groups) {
+            if ((rc = api_user_groups(app, auth->tenant_id, uid, &groups)))
+                break;
+            json_object_set_new(groups_of, uid, groups);
+        }
+        size_t ng = json_array_size(groups);
+        const char **gids = calloc(ng ? ng : 1, sizeof *gids);
+        if (!gids) {
+            rc = RG_ENOMEM;
+            break;
+        }
+        for (size_t g = 0; g < ng; g++)
+            gids[g] = json_string_value(json_array_get(groups, g));
+        const char *plat = json_string_value(json_object_get(r, "platform"));
+        struct effective_query q = {.user_id = uid, .group_ids = gids, .group_count = ng, .app_id = app_id,
+                                    .platform = plat && !strcmp(plat, "ios") ? EFFECTIVE_IOS : EFFECTIVE_ANDROID,
+                                    .management_level = json_string_value(json_object_get(r, "managementLevel"))};
+        if (effective_policy_applies(&q, policy)) {
+            json_object_set_new(users, uid, json_true());
+            json_t *pa = json_object_get(per_app, app_id);
+            if (!pa) {
+                pa = json_pack("{s:o,s:o}", "identifier", reg_app_identifier(r), "users", json_object());
+                json_object_set_new(per_app, app_id, pa);
+            }
+            json_object_set_new(json_object_get(pa, "users"), uid, json_true());
+        }
+        free(gids);
+    }
+    if (!rc) {
+        char now[UTIL_TIME_LEN + 1];
+        util_time_format(util_now_ms(), now, sizeof now);
+        json_t *apps = json_array();
+        const char *k;
+        json_t *pa;
+        json_object_foreach(per_app, k, pa) {
+            json_array_append_new(apps, json_pack("{s:s,s:O,s:I}", "@odata.type",
+                                                  "#microsoft.graph.managedAppPolicyDeploymentSummaryPerApp",
+                                                  "mobileAppIdentifier", json_object_get(pa, "identifier"),
+                                                  "configurationAppliedUserCount",
+                                                  (json_int_t)json_object_size(json_object_get(pa, "users"))));
+        }
+        *out = json_pack("{s:s,s:O,s:O,s:I,s:s,s:o,s:O}", "@odata.type",
+                         "#microsoft.graph.managedAppPolicyDeploymentSummary", "id", json_object_get(policy, "id"),
+                         "displayName", json_object_get(policy, "displayName"), "configurationDeployedUserCount",
+                         (json_int_t)json_object_size(users), "lastRefreshTime", now,
+                         "configurationDeploymentSummaryPerApp", apps, "version", json_object_get(policy, "version"));
+        if (!*out)
+            rc = RG_ENOMEM;
+    }
+    json_decref(regs);
+    json_decref(groups_of);
+    json_decref(users);
+    json_decref(per_app);
+    return rc;
+}
+
+void api_policy_deployment_summary(void *vapp, struct http_request *req, struct http_response *res)
+{
+    struct app *app = vapp;
+    struct api_auth auth;
+    if (api_authenticate(app, req, res, API_READ, &auth))
+        return;
+    json_t *doc = NULL, *sum = NULL;
+    int rc = load(app, &auth, family(req), req->params[0], &doc);
+    if (!rc)
+        rc = deployment_summary(app, &auth, doc, &sum);
+    if (rc) {
+        api_fail(res, rc, "policy");
+    } else {
+        char what[256], ctx[512];
+        snprintf(what, sizeof what, "deviceAppManagement/%s('%s')/deploymentSummary/$entity", family(req)->segment,
+                 req->params[0]);
+        api_context_url(app, req, what, ctx, sizeof ctx);
+        json_t *o = json_pack("{s:s}", "@odata.context", ctx);
+        json_object_update(o, sum);
+        api_send(res, 200, o);
+        json_decref(o);
+    }
+    json_decref(sum);
+    json_decref(doc);
+}
+
+/* GET /deviceAppManagement: the singleton, as Graph's docs give it (no Microsoft Store for Business here). */
+void api_device_app_management(void *vapp, struct http_request *req, struct http_response *res)
+{
+    struct app *app = vapp;
+    struct api_auth auth;
+    if (api_authenticate(app, req, res, API_READ, &auth))
+        return;
+    char ctx[512];
+    api_context_url(app, req, "deviceAppManagement", ctx, sizeof ctx);
+    json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:b,s:n,s:s,s:s}", "@odata.context", ctx, "@odata.type",
+                          "#microsoft.graph.deviceAppManagement", "id", auth.tenant_id,
+                          "microsoftStoreForBusinessLastSuccessfulSyncDateTime", "0001-01-01T00:00:00Z",
+                          "isEnabledForMicrosoftStoreForBusiness", 0, "microsoftStoreForBusinessLanguage",
+                          "microsoftStoreForBusinessLastCompletedApplicationSyncTime", "0001-01-01T00:00:00Z",
+                          "microsoftStoreForBusinessPortalSelection", "none");
+    api_send(res, 200, o);
+    json_decref(o);
 }

@@ -14,10 +14,12 @@
         {"DELETE", DAM seg "/{}", api_policy_delete, &fam, 0}, {"POST", DAM seg "/{}/assign", api_policy_assign, &fam, 0},    \
         {"GET", DAM seg "/{}/assignments", api_policy_assignments, &fam, 0},                                               \
         {"POST", DAM seg "/{}/targetApps", api_policy_target_apps, &fam, 0},                                               \
-        {"GET", DAM seg "/{}/apps", api_policy_apps, &fam, 0}
+        {"GET", DAM seg "/{}/apps", api_policy_apps, &fam, 0},                                                             \
+        {"GET", DAM seg "/{}/deploymentSummary", api_policy_deployment_summary, &fam, 0}
 
 static const struct http_route routes[] = {
     {"GET", "/healthz", api_healthz, NULL, 0},
+    {"GET", "/{v}/deviceAppManagement", api_device_app_management, NULL, 0},
     {"GET", "/metrics", api_metrics, NULL, 0},
 
     POLICY_ROUTES("androidManagedAppProtections", api_family_android),

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Resources real Intune scripts read (issue: Graph/Defender compatibility, item 7): the
+# deviceAppManagement singleton and a policy's deploymentSummary, in the shapes of Graph's docs.
+source "$(dirname "$0")/lib.sh"
+rg_start
+DAM=/beta/deviceAppManagement
+OUTLOOK=com.microsoft.office.outlook
+
+api GET /beta/deviceAppManagement
+expect_status 200 "GET the deviceAppManagement singleton"
+expect_eq "$(jq -r '."@odata.type" + " " + .microsoftStoreForBusinessPortalSelection' <<<"$BODY")" \
+  "#microsoft.graph.deviceAppManagement none" "the singleton's type and properties"
+api GET /beta/deviceAppManagement "" ""
+expect_error 401 "" "the singleton needs a key"
+
+for u in alice bob; do
+  api POST /v1.0/users "{\"userPrincipalName\":\"$u@contoso.com\",\"passwordProfile\":{\"password\":\"correct horse battery\"}}"
+  declare "$u=$(jq -r .id <<<"$BODY")"
+done
+api POST /v1.0/groups '{"displayName":"mobile"}'
+grp=$(jq -r .id <<<"$BODY")
+api POST "/v1.0/groups/$grp/members/\$ref" "{\"@odata.id\":\"https://graph.microsoft.com/v1.0/directoryObjects/$alice\"}"
+api POST "$DAM/androidManagedAppProtections" '{"displayName":"Outlook baseline"}'
+pol=$(jq -r .id <<<"$BODY")
+api POST "$DAM/androidManagedAppProtections/$pol/targetApps" "{\"apps\":[{\"mobileAppIdentifier\":{\"@odata.type\":\"#microsoft.graph.androidMobileAppIdentifier\",\"packageId\":\"$OUTLOOK\"}}]}"
+api POST "$DAM/androidManagedAppProtections/$pol/assign" "{\"assignments\":[{\"target\":{\"@odata.type\":\"#microsoft.graph.groupAssignmentTarget\",\"groupId\":\"$grp\"}}]}"
+
+api GET "$DAM/androidManagedAppProtections/$pol/deploymentSummary"
+expect_status 200 "deploymentSummary before any registration"
+expect_eq "$(jq -r '."@odata.type" + " " + (.configurationDeployedUserCount|tostring) + " " + .displayName' <<<"$BODY")" \
+  "#microsoft.graph.managedAppPolicyDeploymentSummary 0 Outlook baseline" "nobody reached yet"
+
+reg() { jq -nc --arg u "$1" --arg a "$2" '{tenant:"default",userPrincipalName:($u+"@contoso.com"),password:"correct horse battery",app:{appId:$a,platform:"android",appVersion:"1",sdkVersion:"0.1.0",osVersion:"14",agentInstalled:false}}'; }
+api POST /app/v1/register "$(reg alice $OUTLOOK)" ""
+expect_status 201 "alice registers Outlook"
+api POST /app/v1/register "$(reg alice com.example.other)" ""
+expect_status 201 "alice registers an app the policy does not target"
+api POST /app/v1/register "$(reg bob $OUTLOOK)" ""
+expect_status 201 "bob (not in the group) registers Outlook"
+
+api GET "$DAM/androidManagedAppProtections('$pol')/deploymentSummary"
+expect_status 200 "deploymentSummary through key syntax"
+expect_eq "$(jq -r .configurationDeployedUserCount <<<"$BODY")" "1" "only alice's Outlook is reached"
+expect_eq "$(jq -c '[.configurationDeploymentSummaryPerApp[] | {p: .mobileAppIdentifier.packageId, n: .configurationAppliedUserCount}]' <<<"$BODY")" \
+  "[{\"p\":\"$OUTLOOK\",\"n\":1}]" "per app: Outlook, one user"
+[[ "$(jq -r .lastRefreshTime <<<"$BODY")" == 20* ]] && pass || fail "lastRefreshTime is a time: $BODY"
+api GET "$DAM/managedAppPolicies/$pol/deploymentSummary"
+expect_eq "$(jq -r .configurationDeployedUserCount <<<"$BODY")" "1" "the same through managedAppPolicies"
+api GET "$DAM/iosManagedAppProtections/$pol/deploymentSummary"
+expect_error 404 "" "an Android policy is not found among iOS ones"
+api GET "$DAM/androidManagedAppProtections/nope/deploymentSummary"
+expect_error 404 "" "an unknown policy"
+finish
