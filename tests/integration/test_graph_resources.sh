@@ -33,10 +33,13 @@ expect_eq "$(jq -r '."@odata.type" + " " + (.configurationDeployedUserCount|tost
 reg() { jq -nc --arg u "$1" --arg a "$2" '{tenant:"default",userPrincipalName:($u+"@contoso.com"),password:"correct horse battery",app:{appId:$a,platform:"android",appVersion:"1",sdkVersion:"0.1.0",osVersion:"14",agentInstalled:false}}'; }
 api POST /app/v1/register "$(reg alice $OUTLOOK)" ""
 expect_status 201 "alice registers Outlook"
+areg=$(jq -r .registrationId <<<"$BODY")
+atok=$(jq -r .token <<<"$BODY")
 api POST /app/v1/register "$(reg alice com.example.other)" ""
 expect_status 201 "alice registers an app the policy does not target"
 api POST /app/v1/register "$(reg bob $OUTLOOK)" ""
 expect_status 201 "bob (not in the group) registers Outlook"
+breg=$(jq -r .registrationId <<<"$BODY")
 
 api GET "$DAM/androidManagedAppProtections('$pol')/deploymentSummary"
 expect_status 200 "deploymentSummary through key syntax"
@@ -50,4 +53,41 @@ api GET "$DAM/iosManagedAppProtections/$pol/deploymentSummary"
 expect_error 404 "" "an Android policy is not found among iOS ones"
 api GET "$DAM/androidManagedAppProtections/nope/deploymentSummary"
 expect_error 404 "" "an unknown policy"
+
+# ---- a registration's navigation: intendedPolicies, appliedPolicies, operations ----
+R=$DAM/managedAppRegistrations
+api GET "$R/$areg/intendedPolicies"
+expect_status 200 "intendedPolicies"
+expect_eq "$(jq -r '[.value[].id] | join(",")' <<<"$BODY")" "$pol" "the policy is intended for alice's Outlook"
+api GET "$R/$breg/intendedPolicies"
+expect_eq "$(jq '.value | length' <<<"$BODY")" "0" "and not for bob's"
+api GET "$R('$areg')/appliedPolicies"
+expect_eq "$(jq -r '[.value[].id] | join(",")' <<<"$BODY")" "$pol" "applied: unchanged since alice's last sync"
+sleep 1
+api PATCH "$DAM/androidManagedAppProtections/$pol" '{"minimumPinLength":6}'
+api GET "$R/$areg/appliedPolicies"
+expect_eq "$(jq '.value | length' <<<"$BODY")" "0" "a policy changed since the last sync is intended, not applied yet"
+api POST /app/v1/checkin '{"app":{"agentInstalled":false}}' "$atok"
+expect_status 200 "alice's Outlook checks in"
+# the check-in time is written within a second (appcache_flush): wait for it, not for luck
+applied() { api GET "$R/$areg/appliedPolicies"; [ "$(jq -r '[.value[].id] | join(",")' <<<"$BODY")" = "$pol" ]; }
+wait_until 10 applied && pass || fail "after the check-in the change is applied: $BODY"
+api GET "$R/$breg/operations"
+expect_eq "$(jq '.value | length' <<<"$BODY")" "0" "no operations before a wipe"
+api POST "/beta/users/$bob/wipeAndBlockManagedApps" ""
+expect_status 204 "wipe bob's apps"
+api GET "$R/$breg/operations"
+expect_eq "$(jq -r '.value[0] | ."@odata.type" + " " + .state' <<<"$BODY")" "#microsoft.graph.managedAppOperation pending" \
+  "the wipe is a managedAppOperation"
+# Microsoft's Intune user-data export script: users/{id}/managedAppRegistrations?$expand=appliedPolicies,intendedPolicies,operations
+api GET "/beta/users/$alice/managedAppRegistrations?\$expand=appliedPolicies,intendedPolicies,operations&\$filter=appIdentifier/packageId%20eq%20'$OUTLOOK'"
+expect_status 200 "a user's registrations with \$expand and \$filter"
+expect_eq "$(jq -c '[.value[] | [(.intendedPolicies|length), (.appliedPolicies|length), (.operations|length)]]' <<<"$BODY")" "[[1,1,0]]" \
+  "the navigation expanded on the one matching registration"
+api GET "$R?\$expand=intendedPolicies&\$count=true"
+expect_eq "$(jq -r '."@odata.count"' <<<"$BODY")" "3" "every registration, counted"
+api GET "$R/$areg?\$expand=operations,intendedPolicies"
+expect_eq "$(jq -c '[(.intendedPolicies|length), (.operations|length)]' <<<"$BODY")" "[1,0]" "\$expand on one registration"
+api GET "$R?\$expand=bogus"
+expect_error 400 bogus "an unknown navigation in \$expand"
 finish

@@ -305,18 +305,28 @@ void api_registration_list(void *vapp, struct http_request *req, struct http_res
     struct api_auth auth;
     if (api_authenticate(app, req, res, API_READ, &auth))
         return;
+    struct odata_query *q = NULL;
+    if (api_query(req, res, api_coll_registrations(), &q))
+        return;
     json_t *all = NULL;
     int rc = app->store->ops->doc_list(app->store, auth.tenant_id, "managedAppRegistrations", &all);
-    if (rc) {
-        api_fail(res, rc, "registration list");
-        return;
-    }
     json_t *items = json_array();
+    struct api_reg_ctx c;
+    api_reg_ctx_init(&c);
     size_t i;
     json_t *r;
-    json_array_foreach(all, i, r)
-        json_array_append_new(items, api_registration_public(r));
-    api_send_collection(app, req, res, "deviceAppManagement/managedAppRegistrations", items, api_coll_registrations());
+    json_array_foreach(all, i, r) {
+        json_t *pub = api_registration_public(r);
+        json_array_append_new(items, pub);
+        if (!rc)
+            rc = api_reg_expand(app, auth.tenant_id, &c, r, pub, q);
+    }
+    if (rc)
+        api_fail(res, rc, "registration list");
+    else
+        api_send_query(app, req, res, "deviceAppManagement/managedAppRegistrations", items, q);
+    api_reg_ctx_release(&c);
+    odata_query_free(q);
     json_decref(items);
     json_decref(all);
 }
@@ -327,19 +337,28 @@ void api_registration_get(void *vapp, struct http_request *req, struct http_resp
     struct api_auth auth;
     if (api_authenticate(app, req, res, API_READ, &auth))
         return;
+    struct odata_query *q = NULL;
+    if (api_query(req, res, api_coll_registrations(), &q))
+        return;
     json_t *reg = NULL;
     int rc = app->store->ops->doc_get(app->store, auth.tenant_id, "managedAppRegistrations", req->params[0], &reg);
+    json_t *pub = rc ? NULL : api_registration_public(reg);
+    struct api_reg_ctx c;
+    api_reg_ctx_init(&c);
+    if (!rc)
+        rc = api_reg_expand(app, auth.tenant_id, &c, reg, pub, q);
     if (rc) {
         api_fail(res, rc, "managedAppRegistration");
-        return;
+    } else {
+        char ctx[512];
+        api_context_url(app, req, "deviceAppManagement/managedAppRegistrations/$entity", ctx, sizeof ctx);
+        json_t *o = json_pack("{s:s}", "@odata.context", ctx);
+        json_object_update(o, pub);
+        api_send(res, 200, o);
+        json_decref(o);
     }
-    char ctx[512];
-    api_context_url(app, req, "deviceAppManagement/managedAppRegistrations/$entity", ctx, sizeof ctx);
-    json_t *o = json_pack("{s:s}", "@odata.context", ctx);
-    json_t *pub = api_registration_public(reg);
-    json_object_update(o, pub);
-    api_send(res, 200, o);
+    api_reg_ctx_release(&c);
+    odata_query_free(q);
     json_decref(pub);
-    json_decref(o);
     json_decref(reg);
 }

@@ -65,6 +65,26 @@ void api_send_query(struct app *app, struct http_request *req, struct http_respo
 void api_send_collection(struct app *app, struct http_request *req, struct http_response *res, const char *context,
                          json_t *items, const struct odata_collection *coll);
 
+/*
+ * A registration's navigation properties (regnav.c): what one request has loaded to answer them
+ * (the tenant's policies, wipes, and each user's groups), kept across registrations of one list.
+ */
+struct api_reg_ctx {
+    json_t *policies;  /* stored policy documents, or NULL until needed */
+    json_t *wipes;     /* wipe requests, or NULL until needed */
+    json_t *groups_of; /* user id -> array of group ids */
+};
+void api_reg_ctx_init(struct api_reg_ctx *c);
+void api_reg_ctx_release(struct api_reg_ctx *c);
+/* Does the policy apply to the registration now (its user's groups, app, platform, level)? 0 or an RG_ code. */
+int api_reg_applies(struct app *app, const char *tenant_id, struct api_reg_ctx *c, const json_t *reg,
+                    const json_t *policy, bool *applies);
+/* Adds to pub (the registration's public shape) each navigation property q's $expand names. 0 or an RG_ code. */
+int api_reg_expand(struct app *app, const char *tenant_id, struct api_reg_ctx *c, const json_t *reg, json_t *pub,
+                   const struct odata_query *q);
+/* GET managedAppRegistrations/{id}/<nav>; route_arg is "appliedPolicies", "intendedPolicies" or "operations". */
+void api_registration_nav(void *app, struct http_request *req, struct http_response *res);
+
 /* The OData descriptions of the in-memory collections (collections.c). */
 const struct odata_collection *api_coll_schema(int kind); /* enum schema_kind; -1 = every policy kind */
 const struct odata_collection *api_coll_directory_objects(void); /* users and groups */
@@ -74,6 +94,7 @@ const struct odata_collection *api_coll_tenants(void);
 const struct odata_collection *api_coll_keys(void);
 const struct odata_collection *api_coll_assignments(void);
 const struct odata_collection *api_coll_apps(void);
+const struct odata_collection *api_coll_operations(void); /* managedAppOperation */
 
 /* "https://host/beta/$metadata#<what>" into out. */
 void api_context_url(struct app *app, struct http_request *req, const char *what, char *out, size_t outlen);

@@ -900,22 +900,33 @@ void api_user_registrations(void *vapp, struct http_request *req, struct http_re
     struct app *app = vapp;
     struct api_auth auth;
     json_t *user = NULL, *all = NULL;
+    struct odata_query *q = NULL;
     if (load_user(app, req, res, API_READ, &auth, &user))
         return;
-    int rc = app->store->ops->doc_list(app->store, auth.tenant_id, REGS, &all);
-    if (rc) {
-        api_fail(res, rc, "registrations");
-    } else {
-        json_t *items = json_array();
-        size_t i;
-        json_t *r;
-        json_array_foreach(all, i, r) {
-            if (json_equal(json_object_get(r, "userId"), json_object_get(user, "id")))
-                json_array_append_new(items, api_registration_public(r));
-        }
-        api_send_collection(app, req, res, "managedAppRegistrations", items, api_coll_registrations());
-        json_decref(items);
+    if (api_query(req, res, api_coll_registrations(), &q)) {
+        json_decref(user);
+        return;
     }
+    int rc = app->store->ops->doc_list(app->store, auth.tenant_id, REGS, &all);
+    json_t *items = json_array();
+    struct api_reg_ctx c;
+    api_reg_ctx_init(&c);
+    size_t i;
+    json_t *r;
+    json_array_foreach(all, i, r) {
+        if (rc || !json_equal(json_object_get(r, "userId"), json_object_get(user, "id")))
+            continue;
+        json_t *pub = api_registration_public(r);
+        json_array_append_new(items, pub);
+        rc = api_reg_expand(app, auth.tenant_id, &c, r, pub, q);
+    }
+    if (rc)
+        api_fail(res, rc, "registrations");
+    else
+        api_send_query(app, req, res, "managedAppRegistrations", items, q);
+    api_reg_ctx_release(&c);
+    odata_query_free(q);
+    json_decref(items);
     json_decref(user);
     json_decref(all);
 }

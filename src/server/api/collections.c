@@ -136,7 +136,24 @@ static const struct odata_prop registration_props[] = {
     {"appIdentifier", ODATA_T_OBJECT, 0},
     {"version", ODATA_T_STRING, 0},
 };
-static const struct odata_collection registrations = COLL(registration_props);
+static const char *const registration_nav[] = {"appliedPolicies", "intendedPolicies", "operations"};
+static const struct odata_collection registrations = {
+    registration_props, sizeof registration_props / sizeof registration_props[0], registration_nav, 3, NULL, 0, false,
+    1000, 1000};
+
+static const struct odata_prop operation_props[] = {
+    {"id", ODATA_T_STRING, 0},
+    {"displayName", ODATA_T_STRING, 0},
+    {"state", ODATA_T_STRING, 0},
+    {"lastModifiedDateTime", ODATA_T_DATETIME, 0},
+    {"version", ODATA_T_STRING, 0},
+};
+static const struct odata_collection operations = COLL(operation_props);
+
+const struct odata_collection *api_coll_operations(void)
+{
+    return &operations;
+}
 
 static const struct odata_prop wipe_props[] = {
     {"id", ODATA_T_STRING, 0},          {"registrationId", ODATA_T_STRING, 0},

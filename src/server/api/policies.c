@@ -16,7 +16,6 @@
 
 #include "server/api/api.h"
 #include "server/notify.h"
-#include "server/policy/effective.h"
 #include "server/policy/schema.h"
 
 const struct api_family api_family_android = {"androidManagedAppProtections", SCHEMA_ANDROID_PROTECTION};
@@ -636,45 +635,27 @@ static json_t *reg_app_identifier(const json_t *reg)
  */
 static int deployment_summary(struct app *app, const struct api_auth *auth, const json_t *policy, json_t **out)
 {
-    json_t *regs = NULL, *groups_of = json_object(), *users = json_object(), *per_app = json_object();
+    json_t *regs = NULL, *users = json_object(), *per_app = json_object();
+    struct api_reg_ctx c;
+    api_reg_ctx_init(&c);
     int rc = app->store->ops->doc_list(app->store, auth->tenant_id, "managedAppRegistrations", &regs);
     size_t i;
     json_t *r;
     json_array_foreach(regs, i, r) {
-        if (rc)
+        bool applies = false;
+        if (rc || (rc = api_reg_applies(app, auth->tenant_id, &c, r, policy, &applies)))
             break;
+        if (!applies)
+            continue;
         const char *uid = json_string_value(json_object_get(r, "userId"));
         const char *app_id = json_string_value(json_object_get(r, "appId"));
-        if (!uid || !app_id)
-            continue;
-        json_t *groups = json_object_get(groups_of, uid);
-        if (!groups) {
-            if ((rc = api_user_groups(app, auth->tenant_id, uid, &groups)))
-                break;
-            json_object_set_new(groups_of, uid, groups);
+        json_object_set_new(users, uid, json_true());
+        json_t *pa = json_object_get(per_app, app_id);
+        if (!pa) {
+            pa = json_pack("{s:o,s:o}", "identifier", reg_app_identifier(r), "users", json_object());
+            json_object_set_new(per_app, app_id, pa);
         }
-        size_t ng = json_array_size(groups);
-        const char **gids = calloc(ng ? ng : 1, sizeof *gids);
-        if (!gids) {
-            rc = RG_ENOMEM;
-            break;
-        }
-        for (size_t g = 0; g < ng; g++)
-            gids[g] = json_string_value(json_array_get(groups, g));
-        const char *plat = json_string_value(json_object_get(r, "platform"));
-        struct effective_query q = {.user_id = uid, .group_ids = gids, .group_count = ng, .app_id = app_id,
-                                    .platform = plat && !strcmp(plat, "ios") ? EFFECTIVE_IOS : EFFECTIVE_ANDROID,
-                                    .management_level = json_string_value(json_object_get(r, "managementLevel"))};
-        if (effective_policy_applies(&q, policy)) {
-            json_object_set_new(users, uid, json_true());
-            json_t *pa = json_object_get(per_app, app_id);
-            if (!pa) {
-                pa = json_pack("{s:o,s:o}", "identifier", reg_app_identifier(r), "users", json_object());
-                json_object_set_new(per_app, app_id, pa);
-            }
-            json_object_set_new(json_object_get(pa, "users"), uid, json_true());
-        }
-        free(gids);
+        json_object_set_new(json_object_get(pa, "users"), uid, json_true());
     }
     if (!rc) {
         char now[UTIL_TIME_LEN + 1];
@@ -697,8 +678,8 @@ static int deployment_summary(struct app *app, const struct api_auth *auth, cons
         if (!*out)
             rc = RG_ENOMEM;
     }
+    api_reg_ctx_release(&c);
     json_decref(regs);
-    json_decref(groups_of);
     json_decref(users);
     json_decref(per_app);
     return rc;

@@ -29,6 +29,9 @@ static const struct http_route routes[] = {
     {"GET", DAM "managedAppRegistrations", api_registration_list, NULL, 0},
     {"GET", DAM "managedAppRegistrations/$count", api_registration_list, NULL, 0},
     {"GET", DAM "managedAppRegistrations/{}", api_registration_get, NULL, 0},
+    {"GET", DAM "managedAppRegistrations/{}/appliedPolicies", api_registration_nav, "appliedPolicies", 0},
+    {"GET", DAM "managedAppRegistrations/{}/intendedPolicies", api_registration_nav, "intendedPolicies", 0},
+    {"GET", DAM "managedAppRegistrations/{}/operations", api_registration_nav, "operations", 0},
 
     {"GET", "/{v}/deviceManagement/mobileThreatDefenseConnectors", api_connector_list, NULL, 0},
     {"GET", "/{v}/deviceManagement/mobileThreatDefenseConnectors/$count", api_connector_list, NULL, 0},
