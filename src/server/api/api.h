@@ -85,6 +85,15 @@ int api_reg_expand(struct app *app, const char *tenant_id, struct api_reg_ctx *c
 /* GET managedAppRegistrations/{id}/<nav>; route_arg is "appliedPolicies", "intendedPolicies" or "operations". */
 void api_registration_nav(void *app, struct http_request *req, struct http_response *res);
 
+/* Dynamic membership (dyngroups.c). */
+bool api_group_is_dynamic(const json_t *group);
+/* Checks a group document's groupTypes / membershipRule (400 into res, -1) and defaults its processing state. */
+int api_dyngroup_check(json_t *group, struct http_response *res);
+/* Recomputes a dynamic group's "members" from the tenant's users, in place (not when Paused). 0 or an RG_ code. */
+int api_dyngroup_compute(struct app *app, const char *tenant_id, json_t *group);
+/* Re-evaluates every dynamic group for one created or changed user and writes the groups that change. */
+int api_dyngroup_user_changed(struct app *app, const char *tenant_id, const json_t *user);
+
 /* The OData descriptions of the in-memory collections (collections.c). */
 const struct odata_collection *api_coll_schema(int kind); /* enum schema_kind; -1 = every policy kind */
 const struct odata_collection *api_coll_directory_objects(void); /* users and groups */

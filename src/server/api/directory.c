@@ -185,6 +185,28 @@ static int upn_taken(struct app *app, struct api_auth *auth, const char *upn, co
     return taken;
 }
 
+/*
+ * Writes a user or group in one transaction with what dynamic membership makes of it: a
+ * dynamic group's members computed from its rule, or a user's place in every dynamic group.
+ */
+static int write_directory(struct app *app, const char *tenant_id, const char *coll, enum schema_kind kind,
+                           const char *id, json_t *doc, bool insert)
+{
+    struct store *s = app->store;
+    int rc = s->ops->begin(s);
+    if (!rc && kind == SCHEMA_GROUP)
+        rc = api_dyngroup_compute(app, tenant_id, doc);
+    if (!rc)
+        rc = insert ? s->ops->doc_insert(s, tenant_id, coll, id, doc) : s->ops->doc_update(s, tenant_id, coll, id, doc);
+    if (!rc && kind == SCHEMA_USER)
+        rc = api_dyngroup_user_changed(app, tenant_id, doc);
+    if (!rc)
+        rc = s->ops->commit(s);
+    else
+        s->ops->rollback(s);
+    return rc;
+}
+
 static void create(struct app *app, struct http_request *req, struct http_response *res, const char *coll,
                    enum schema_kind kind)
 {
@@ -220,7 +242,11 @@ static void create(struct app *app, struct http_request *req, struct http_respon
         json_object_set_new(doc, "members", json_array());
     if (kind == SCHEMA_USER && pwhash[0])
         json_object_set_new(doc, "passwordHash", json_string(pwhash));
-    int rc = app->store->ops->doc_insert(app->store, auth.tenant_id, coll, id, doc);
+    if (kind == SCHEMA_GROUP && api_dyngroup_check(doc, res)) {
+        json_decref(doc);
+        goto out;
+    }
+    int rc = write_directory(app, auth.tenant_id, coll, kind, id, doc, true);
     if (rc)
         api_fail(res, rc, coll);
     else {
@@ -266,7 +292,9 @@ static void update(struct app *app, struct http_request *req, struct http_respon
     json_object_update(doc, patch);
     if (kind == SCHEMA_USER && pwhash[0])
         json_object_set_new(doc, "passwordHash", json_string(pwhash));
-    rc = app->store->ops->doc_update(app->store, auth.tenant_id, coll, id, doc);
+    if (kind == SCHEMA_GROUP && api_dyngroup_check(doc, res))
+        goto out;
+    rc = write_directory(app, auth.tenant_id, coll, kind, id, doc, false);
     if (rc) {
         api_fail(res, rc, coll);
     } else {
@@ -311,6 +339,10 @@ void api_group_update(void *app, struct http_request *req, struct http_response 
 {
     update(app, req, res, "groups", SCHEMA_GROUP);
 }
+
+#define DYNAMIC_MEMBERS                                                                                               \
+    "members: this group's members are computed from its membershipRule (groupTypes DynamicMembership); "            \
+    "change the rule or the users' properties instead."
 
 /* Removes a user id from a group's member list in place; true if it was there. */
 static bool remove_member(json_t *group, const char *uid)
@@ -444,6 +476,10 @@ void api_group_member_add(void *vapp, struct http_request *req, struct http_resp
         api_fail(res, rc, "group");
         return;
     }
+    if (api_group_is_dynamic(g)) {
+        http_error(res, 400, "BadRequest", DYNAMIC_MEMBERS);
+        goto out;
+    }
     if (api_parse_body(req, res, &body))
         goto out;
     const char *ref = json_string_value(json_object_get(body, "@odata.id"));
@@ -491,7 +527,9 @@ void api_group_member_remove(void *vapp, struct http_request *req, struct http_r
         api_fail(res, rc, "group");
         return;
     }
-    if (!remove_member(g, req->params[1]))
+    if (api_group_is_dynamic(g))
+        http_error(res, 400, "BadRequest", DYNAMIC_MEMBERS);
+    else if (!remove_member(g, req->params[1]))
         api_fail(res, RG_ENOTFOUND, "group member");
     else if ((rc = app->store->ops->doc_update(app->store, auth.tenant_id, "groups", req->params[0], g)))
         api_fail(res, rc, "group");

@@ -34,6 +34,9 @@
 /* managedAppDataTransferLevel, strictest first. */
 static const char *const transfer_level[] = {"none", "managedApps", "allApps", NULL};
 /* managedAppClipboardSharingLevel, strictest first. */
+static const char *const group_types[] = {"DynamicMembership", "Unified", NULL};
+static const char *const rule_processing[] = {"On", "Paused", NULL};
+static const char *const group_visibility[] = {"Public", "Private", "HiddenMembership", NULL};
 static const char *const clipboard_level[] = {"blocked", "managedApps", "managedAppsWithPasteIn", "allApps", NULL};
 /* managedAppPinCharacterSet, strictest first: a PIN with letters and symbols is harder to guess. */
 static const char *const pin_charset[] = {"alphanumericAndSymbol", "numeric", NULL};
@@ -309,6 +312,29 @@ static const struct schema_prop user_props[] = {
     STR_ROW("displayName", NAME_MAX_BYTES, false, "\"\"", MERGE_NONE),
     BOOL_ROW("accountEnabled", "true", MERGE_NONE),
     STR_ROW("mail", NAME_MAX_BYTES, true, "null", MERGE_NONE),
+    /* What dynamic membership rules read (policy/dynrule.h), with Graph's user names and limits. */
+    STR_ROW("givenName", 64, true, "null", MERGE_NONE),
+    STR_ROW("surname", 64, true, "null", MERGE_NONE),
+    STR_ROW("mailNickname", 64, true, "null", MERGE_NONE),
+    STR_ROW("jobTitle", 128, true, "null", MERGE_NONE),
+    STR_ROW("department", 64, true, "null", MERGE_NONE),
+    STR_ROW("companyName", 64, true, "null", MERGE_NONE),
+    STR_ROW("employeeId", 16, true, "null", MERGE_NONE),
+    STR_ROW("employeeType", 64, true, "null", MERGE_NONE),
+    STR_ROW("officeLocation", 128, true, "null", MERGE_NONE),
+    STR_ROW("streetAddress", 1024, true, "null", MERGE_NONE),
+    STR_ROW("city", 128, true, "null", MERGE_NONE),
+    STR_ROW("state", 128, true, "null", MERGE_NONE),
+    STR_ROW("postalCode", 40, true, "null", MERGE_NONE),
+    STR_ROW("country", 128, true, "null", MERGE_NONE),
+    STR_ROW("usageLocation", 2, true, "null", MERGE_NONE),
+    STR_ROW("preferredLanguage", 64, true, "null", MERGE_NONE),
+    STR_ROW("mobilePhone", 64, true, "null", MERGE_NONE),
+    STR_ROW("faxNumber", 64, true, "null", MERGE_NONE),
+    STR_ROW("userType", 64, true, "null", MERGE_NONE),
+    STR_ROW("passwordPolicies", 256, true, "null", MERGE_NONE),
+    STRLIST_ROW("businessPhones", "[]", MERGE_NONE),
+    STRLIST_ROW("otherMails", "[]", MERGE_NONE),
 };
 
 static const struct schema_prop group_props[] = {
@@ -317,6 +343,13 @@ static const struct schema_prop group_props[] = {
     STR_ROW("mailNickname", 64, true, "null", MERGE_NONE), /* Entra: at most 64 characters */
     BOOL_ROW("securityEnabled", "true", MERGE_NONE),
     BOOL_ROW("mailEnabled", "false", MERGE_NONE),
+    /* "DynamicMembership": members computed from membershipRule; "Unified": a Microsoft 365 group. */
+    ENUMLIST_ROW("groupTypes", group_types, "[]", MERGE_NONE),
+    STR_ROW("membershipRule", 12288, true, "null", MERGE_NONE), /* 3072 characters (dynrule.h), in UTF-8 bytes */
+    ENUM_ROW("membershipRuleProcessingState", rule_processing, true, "null", MERGE_NONE),
+    ENUM_ROW("visibility", group_visibility, true, "null", MERGE_NONE),
+    STR_ROW("classification", 256, true, "null", MERGE_NONE),
+    BOOL_NULLABLE_ROW("isAssignableToRole", MERGE_NONE),
 };
 
 struct kind_info {
@@ -340,6 +373,14 @@ static const char *const server_owned[] = {"id",      "createdDateTime", "lastMo
                                            "version", "isAssigned",      "deployedAppCount",
                                            NULL};
 static const char *const connector_server_owned[] = {"lastHeartbeatDateTime", "partnerState", NULL};
+/* Read-only in Graph: a body that carries them (an export replayed) has them ignored, as Graph does. */
+static const char *const directory_read_only[] = {"deletedDateTime", "renewedDateTime", "expirationDateTime",
+                                                  "onPremisesSyncEnabled", "onPremisesLastSyncDateTime",
+                                                  "onPremisesSecurityIdentifier", "onPremisesSamAccountName",
+                                                  "onPremisesDomainName", "onPremisesNetBiosName",
+                                                  "onPremisesProvisioningErrors", "proxyAddresses", "securityIdentifier",
+                                                  "imAddresses", "creationOptions", "resourceBehaviorOptions",
+                                                  "resourceProvisioningOptions", "mail", NULL};
 
 static bool valid_kind(enum schema_kind kind)
 {
@@ -718,6 +759,10 @@ static bool ignored_key(enum schema_kind kind, const char *key)
     if (strstr(key, "@odata.") != NULL) /* "@odata.context", "prop@odata.type", ... */
         return true;
     if (in_list(server_owned, key))
+        return true;
+    if (kind == SCHEMA_GROUP && in_list(directory_read_only, key))
+        return true;
+    if (kind == SCHEMA_USER && strcmp(key, "mail") && in_list(directory_read_only, key))
         return true;
     return kind == SCHEMA_CONNECTOR && in_list(connector_server_owned, key);
 }
