@@ -90,4 +90,31 @@ api GET "$R/$areg?\$expand=operations,intendedPolicies"
 expect_eq "$(jq -c '[(.intendedPolicies|length), (.operations|length)]' <<<"$BODY")" "[1,0]" "\$expand on one registration"
 api GET "$R?\$expand=bogus"
 expect_error 400 bogus "an unknown navigation in \$expand"
+# ---- managedAppStatuses: the reports Microsoft's scripts read ----
+api GET "$DAM/managedAppStatuses"
+expect_eq "$(jq -r '[.value[].id] | sort | join(",")' <<<"$BODY")" "appregistrationsummary,userconfigstatus,userstatus,windowsprotectionreport" \
+  "the four reports, as managedAppStatusRaw"
+cols=DisplayName,UserEmail,ApplicationName,Platform,PolicyName,Bogus
+api GET "$DAM/managedAppStatuses('appregistrationsummary')?fetch=2&policyMode=0&columns=$cols"
+expect_status 200 "appregistrationsummary with fetch and columns (the sample script's request)"
+expect_eq "$(jq -r '[.content.header[].columnName] | join(",")' <<<"$BODY")" "$cols" "the header is the columns asked for"
+expect_eq "$(jq '.content.body | length' <<<"$BODY")" "2" "fetch=2 rows"
+tok=$(jq -r .content.skipToken <<<"$BODY")
+[ -n "$tok" ] && pass || fail "a skipToken when more rows remain: $BODY"
+api GET "$DAM/managedAppStatuses('appregistrationsummary')?fetch=2&columns=$cols&seek=$tok"
+expect_eq "$(jq -r '.content.body | length' <<<"$BODY") $(jq -r .content.skipToken <<<"$BODY")" "1 " "the last page, no skipToken"
+api GET "$DAM/managedAppStatuses('appregistrationsummary')?columns=UserEmail,ApplicationName,PolicyName"
+expect_eq "$(jq -r '[.content.body[].values | select(.[0]=="alice@contoso.com" and .[1]=="'$OUTLOOK'") | .[2]] | join(",")' <<<"$BODY")" \
+  "Outlook baseline" "alice's Outlook row names the policy it gets"
+api GET "$DAM/managedAppStatuses('userstatus')?userId=$alice"
+expect_eq "$(jq -r '[.content.validationStatuses[] | select(.validationName=="Intune License") | .state] | join(",")' <<<"$BODY")" "Pass" \
+  "userstatus: the Intune License check the scripts test"
+api GET "$DAM/managedAppStatuses('userstatus')"
+expect_error 400 userId "userstatus needs userId"
+api GET "$DAM/managedAppStatuses('userconfigstatus')?userId=$alice"
+expect_status 200 "userconfigstatus"
+api GET "$DAM/managedAppStatuses('windowsprotectionreport')"
+expect_eq "$(jq '.content.body | length' <<<"$BODY")" "0" "no Windows apps here"
+api GET "$DAM/managedAppStatuses('nope')"
+expect_error 404 "" "an unknown report"
 finish

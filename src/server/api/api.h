@@ -85,6 +85,10 @@ int api_reg_expand(struct app *app, const char *tenant_id, struct api_reg_ctx *c
 /* GET managedAppRegistrations/{id}/<nav>; route_arg is "appliedPolicies", "intendedPolicies" or "operations". */
 void api_registration_nav(void *app, struct http_request *req, struct http_response *res);
 
+/* deviceAppManagement/managedAppStatuses, the status reports (statuses.c). */
+void api_app_status_list(void *app, struct http_request *req, struct http_response *res);
+void api_app_status_get(void *app, struct http_request *req, struct http_response *res);
+
 /* Dynamic membership (dyngroups.c). */
 bool api_group_is_dynamic(const json_t *group);
 /* Checks a group document's groupTypes / membershipRule (400 into res, -1) and defaults its processing state. */
@@ -104,6 +108,7 @@ const struct odata_collection *api_coll_keys(void);
 const struct odata_collection *api_coll_assignments(void);
 const struct odata_collection *api_coll_apps(void);
 const struct odata_collection *api_coll_operations(void); /* managedAppOperation */
+const struct odata_collection *api_coll_app_statuses(void); /* managedAppStatus */
 
 /* "https://host/beta/$metadata#<what>" into out. */
 void api_context_url(struct app *app, struct http_request *req, const char *what, char *out, size_t outlen);

@@ -150,6 +150,18 @@ static const struct odata_prop operation_props[] = {
 };
 static const struct odata_collection operations = COLL(operation_props);
 
+static const struct odata_prop status_props[] = {
+    {"id", ODATA_T_STRING, 0},
+    {"displayName", ODATA_T_STRING, 0},
+    {"version", ODATA_T_STRING, 0},
+};
+static const struct odata_collection app_statuses = COLL(status_props);
+
+const struct odata_collection *api_coll_app_statuses(void)
+{
+    return &app_statuses;
+}
+
 const struct odata_collection *api_coll_operations(void)
 {
     return &operations;

@@ -26,6 +26,8 @@ static const struct http_route routes[] = {
     POLICY_ROUTES("iosManagedAppProtections", api_family_ios),
     POLICY_ROUTES("targetedManagedAppConfigurations", api_family_appconfig),
     POLICY_ROUTES("managedAppPolicies", api_family_all),
+    {"GET", DAM "managedAppStatuses", api_app_status_list, NULL, 0},
+    {"GET", DAM "managedAppStatuses/{}", api_app_status_get, NULL, 0},
     {"GET", DAM "managedAppRegistrations", api_registration_list, NULL, 0},
     {"GET", DAM "managedAppRegistrations/$count", api_registration_list, NULL, 0},
     {"GET", DAM "managedAppRegistrations/{}", api_registration_get, NULL, 0},
