@@ -10,6 +10,9 @@ RG_URL=
 RG_KEY=
 FAILS=0
 PASSES=0
+SKIPS=0
+# ctest's skip code (SKIP_RETURN_CODE in tests/CMakeLists.txt): only for an optional outside thing.
+RG_SKIP=77
 
 rg_cleanup() {
   if [ -n "$RG_PID" ] && kill -0 "$RG_PID" 2>/dev/null; then kill -9 "$RG_PID" 2>/dev/null || true; fi
@@ -100,15 +103,62 @@ expect_eq() {
   if [ "$1" = "$2" ]; then pass; else fail "$3: expected '$2', got '$1'"; fi
 }
 
-# finish: prints the closing line and exits non-zero on any failure.
+# finish: prints the closing line; exits 1 on any failure, else $RG_SKIP (77, ctest shows the test as
+# skipped) when a part was skipped for want of an optional outside thing, else 0.
 finish() {
-  echo "$(basename "$0"): $PASSES passed, $FAILS failed"
-  [ "$FAILS" -eq 0 ]
+  echo "$(basename "$0"): $PASSES passed, $FAILS failed, $SKIPS skipped"
+  if [ "$FAILS" -ne 0 ]; then return 1; fi
+  if [ "$SKIPS" -ne 0 ]; then return "$RG_SKIP"; fi
+  return 0
 }
 
+# skip_part [--installed] WHAT: part of the test cannot run for want of an outside thing (a tool,
+# root). The rest runs; finish then exits 77 unless something failed. With --installed the thing is
+# one scripts/install-deps.sh installs, so the CI machine has it: under CI=true it is a failure.
+# Never for our own daemon, agent, CLI or endpoints: their absence is a failure.
+skip_part() {
+  local installed=
+  if [ "${1:-}" = --installed ]; then installed=1; shift; fi
+  if [ -n "$installed" ] && [ "${CI:-}" = true ]; then
+    fail "$* (CI=true: scripts/install-deps.sh installs it, so it may not be skipped)"
+    return
+  fi
+  SKIPS=$((SKIPS + 1))
+  echo "SKIPPED: $*"
+}
+
+# need_tool CMD PACKAGE: the test cannot run at all without CMD, which scripts/install-deps.sh
+# installs: exits 77 (skipped), or 1 under CI=true.
+need_tool() {
+  command -v "$1" >/dev/null && return 0
+  if [ "${CI:-}" = true ]; then
+    echo "FAIL: $1 not installed (Debian $2; scripts/install-deps.sh installs it; CI=true forbids skipping)" >&2
+    exit 1
+  fi
+  echo "SKIPPED: $1 not installed (Debian $2; scripts/install-deps.sh installs it)" >&2
+  exit "$RG_SKIP"
+}
+
+# require_endpoint METHOD PATH: fails the test and stops it when riskgated has no such route (404
+# without credentials): a missing endpoint is a router regression, never a reason to skip.
+require_endpoint() {
+  api "$1" "$2" "" ""
+  if [ "$STATUS" = 404 ]; then
+    fail "$1 $2 answers 404: the endpoint is missing"
+    finish || true
+    exit 1
+  fi
+}
+
+# fixtures_dir: the framework policies in the repository (tests/fixtures/intune-app-protection);
+# a missing folder fails the test (the data is part of the repository, never optional).
 fixtures_dir() {
-  local d=${RG_FIXTURES:-}/intune-app-protection
-  if [ -n "${RG_FIXTURES:-}" ] && [ -d "$d" ]; then echo "$d"; fi
+  local d=${RG_FIXTURES:-${RG_SOURCE_DIR:-$(dirname "${BASH_SOURCE[0]}")/../..}/tests/fixtures}/intune-app-protection
+  if ! ls "$d"/*.json >/dev/null 2>&1; then
+    echo "FAIL: fixtures not found ($d): they live in tests/fixtures" >&2
+    exit 1
+  fi
+  echo "$d"
 }
 
 # wait_until SECONDS CMD...: polls CMD every 0.1 s; returns 1 if it never succeeded in time.

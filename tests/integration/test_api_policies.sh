@@ -7,16 +7,10 @@ source "$(dirname "$0")/lib.sh"
 rg_start
 DAM=/beta/deviceAppManagement
 
-# --- import: the framework files if present, else a small policy of our own
+# --- import: the six framework files in tests/fixtures (their absence fails the test)
 FIX=$(fixtures_dir)
-files=()
-if [ -n "$FIX" ]; then
-  files=("$FIX"/*.json)
-else
-  echo "skipped: fixtures not found (framework import round trip)"
-  printf '{"@odata.type":"#microsoft.graph.androidManagedAppProtection","displayName":"own","minimumPinLength":4,"pinRequired":true}' >"$RG_TMP/own.json"
-  files=("$RG_TMP/own.json")
-fi
+files=("$FIX"/*.json)
+[ "${#files[@]}" -eq 6 ] && pass || fail "six framework files in $FIX, found ${#files[@]}"
 declare -A ids
 for f in "${files[@]}"; do
   type=$(jq -r '."@odata.type"' "$f")

@@ -4,13 +4,13 @@
 # Microsoft's framework policies, assignment, target apps, the effective-policy
 # explanation, export/import round trip, and the documented exit codes.
 #
-# ctest sets RG_BIN_DIR (build dir), RG_SOURCE_DIR and RG_FIXTURES (may not exist).
+# ctest sets RG_BIN_DIR (build dir), RG_SOURCE_DIR and RG_FIXTURES (tests/fixtures; its absence fails).
 # Alone: RG_BIN_DIR=build bash tests/integration/test_cli.sh
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 RG_BIN_DIR=${RG_BIN_DIR:-$here/../../build}
-RG_FIXTURES=${RG_FIXTURES:-$here/../../../shared/fixtures}
+RG_FIXTURES=${RG_FIXTURES:-$here/../fixtures}
 DAEMON=$RG_BIN_DIR/riskgated
 CLI=$RG_BIN_DIR/riskgate
 
@@ -84,34 +84,20 @@ has "ada@contoso.com"
 
 step "policies import"
 FIX=$RG_FIXTURES/intune-app-protection
-if [ -d "$FIX" ] && ls "$FIX"/*.json >/dev/null 2>&1; then
-    ok policies import "$FIX"
-    want=$(ls "$FIX"/*.json | wc -l)
-    [ "$(grep -c '^imported .* as T_' "$TMP/out")" -eq "$want" ] || fail "expected $want imported lines: $(cat "$TMP/out")"
-    names=()
-    for f in "$FIX"/*.json; do names+=("$(jq -r .displayName "$f")"); done
-else
-    echo "skipped: fixtures not found ($FIX); importing the test's own policies"
-    FIX=$TMP/fixtures
-    mkdir -p "$FIX"
-    cat >"$FIX/android.json" <<'EOF'
-{"@odata.type": "#microsoft.graph.androidManagedAppProtection", "displayName": "Test Android PIN",
- "pinRequired": true, "minimumPinLength": 6, "saveAsBlocked": true, "appGroupType": "allCoreMicrosoftApps"}
-EOF
-    cat >"$FIX/android-basic.json" <<'EOF'
-{"@odata.type": "#microsoft.graph.androidManagedAppProtection", "displayName": "Test Android basic",
- "pinRequired": true, "minimumPinLength": 4}
-EOF
-    ok policies import "$FIX"
-    [ "$(grep -c '^imported .* as T_' "$TMP/out")" -eq 2 ] || fail "expected 2 imported lines: $(cat "$TMP/out")"
-    # a file without @odata.type needs --platform
-    echo '{"displayName": "Test iOS basic", "pinRequired": true}' >"$TMP/ios.json"
-    code 2 "$CLI" --url "$URL" --token-file "$TMP/admin.key" policies import "$TMP/ios.json"
-    err_has "platform"
-    ok policies import "$TMP/ios.json" --platform ios
-    has "imported Test iOS basic as T_"
-    names=("Test Android PIN" "Test Android basic" "Test iOS basic")
-fi
+ls "$FIX"/*.json >/dev/null 2>&1 || fail "fixtures not found ($FIX): they live in tests/fixtures"
+ok policies import "$FIX"
+want=$(ls "$FIX"/*.json | wc -l)
+[ "$want" -eq 6 ] || fail "six framework files in $FIX, found $want"
+[ "$(grep -c '^imported .* as T_' "$TMP/out")" -eq "$want" ] || fail "expected $want imported lines: $(cat "$TMP/out")"
+names=()
+for f in "$FIX"/*.json; do names+=("$(jq -r .displayName "$f")"); done
+# a file without @odata.type needs --platform
+echo '{"displayName": "Test iOS basic", "pinRequired": true}' >"$TMP/ios.json"
+code 2 "$CLI" --url "$URL" --token-file "$TMP/admin.key" policies import "$TMP/ios.json"
+err_has "platform"
+ok policies import "$TMP/ios.json" --platform ios
+has "imported Test iOS basic as T_"
+names+=("Test iOS basic")
 
 step "policies list"
 ok policies list

@@ -98,6 +98,6 @@ if command -v openssl >/dev/null; then
   expect_eq "$out" '{"status":"ok"}' "healthz over TLS"
   rg_stop
 else
-  echo "skipped: openssl not installed (TLS)"
+  skip_part --installed "TLS: openssl not installed (Debian openssl; scripts/install-deps.sh installs it)"
 fi
 finish

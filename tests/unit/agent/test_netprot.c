@@ -19,6 +19,8 @@
 #include <arpa/inet.h>
 #include <cmocka.h>
 #include <netinet/in.h>
+#include <poll.h>
+#include <stdatomic.h>
 #include <sys/socket.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -330,7 +332,12 @@ static void test_tls_targets(void **state)
     assert_int_equal(o.result, NETPROT_TLS_UNREACHABLE);
     netprot_tls_job_free(job);
     netprot_tls_job_free(NULL);
-    /* freed while it runs: returns promptly (cancelled, or detached), whatever the thread is doing */
+    /*
+     * Freed while it runs: the running check is cancelled and the checks after it never start.
+     * Four targets on a listener that accepts and never speaks TLS: without a cancel the worker
+     * would hold the first connection until the check's timeout (3 s), then connect for the next.
+     * With it, the worker closes the connection it holds and the listener never sees a second one.
+     */
     int lfd = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     socklen_t salen = sizeof sa;
@@ -343,13 +350,51 @@ static void test_tls_targets(void **state)
     for (int i = 0; i < 4; i++)
         assert_int_equal(netprot_tls_parse(spec2, &many[i]), 0);
     assert_int_equal(netprot_tls_job_start(many, 4, NULL, &job), 0);
-    usleep(50000);
+    /* the worker is inside the first check: its connection is here, its ClientHello waits unanswered */
+    struct pollfd lp = {.fd = lfd, .events = POLLIN};
+    assert_int_equal(poll(&lp, 1, 10000), 1); /* a bound, not a measurement */
+    int cfd = accept(lfd, NULL, NULL);
+    assert_true(cfd >= 0);
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     netprot_tls_job_free(job);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     long ms = (long)(t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
-    assert_true(ms < 6000); /* a behaviour bound, not a measurement: without cancel it takes 4 checks x 3 s */
+    assert_true(ms < 2500); /* free does not wait for the check's 3 s timeout (it waits at most ~300 ms) */
+    /* cancelled: the worker let go of the connection it held (EOF after its ClientHello)... */
+    char junk[4096];
+    ssize_t k;
+    struct pollfd cp = {.fd = cfd, .events = POLLIN};
+    do {
+        assert_int_equal(poll(&cp, 1, 10000), 1);
+        k = read(cfd, junk, sizeof junk);
+    } while (k > 0);
+    assert_int_equal(k, 0);
+    /* ...and went no further: the next three checks never connect (each would, at once, after the first) */
+    assert_int_equal(poll(&lp, 1, 500), 0);
+    close(cfd);
+    close(lfd);
+
+    /* a check whose cancel flag is set gives up before its handshake: the peer never gets a ClientHello
+     * (without the flag it would get one and the check would wait 60 s for the answer, then fail here) */
+    lfd = socket(AF_INET, SOCK_STREAM, 0);
+    sa.sin_port = 0;
+    salen = sizeof sa;
+    assert_int_equal(bind(lfd, (struct sockaddr *)&sa, sizeof sa), 0);
+    assert_int_equal(listen(lfd, 4), 0);
+    assert_int_equal(getsockname(lfd, (struct sockaddr *)&sa, &salen), 0);
+    snprintf(spec2, sizeof spec2, "127.0.0.1:%u", (unsigned)ntohs(sa.sin_port));
+    assert_int_equal(netprot_tls_parse(spec2, &t), 0);
+    atomic_int cancel;
+    atomic_init(&cancel, 1);
+    netprot_tls_check(&t, NULL, 60000, &cancel, &o);
+    assert_int_equal(o.result, NETPROT_TLS_UNREACHABLE);
+    if (poll(&(struct pollfd){.fd = lfd, .events = POLLIN}, 1, 1000) == 1) { /* connected before the flag was seen */
+        cfd = accept(lfd, NULL, NULL);
+        assert_true(cfd >= 0);
+        assert_int_equal(read(cfd, junk, sizeof junk), 0);
+        close(cfd);
+    }
     close(lfd);
 }
 

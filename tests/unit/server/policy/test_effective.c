@@ -589,20 +589,19 @@ static void test_targeting_is_not_a_setting(void **state)
     json_decref(eff);
 }
 
-/* ---------- Microsoft's framework policies (shared/fixtures), as published ---------- */
+/* ---------- Microsoft's framework policies (tests/fixtures), as published ---------- */
 
-/* Loads a framework policy and gives it an id and an all-users assignment; NULL without RG_FIXTURES. */
+/* Loads a framework policy from tests/fixtures (RG_FIXTURES, else the folder CMake compiled in)
+ * and gives it an id and an all-users assignment; a missing file fails the test. */
 static json_t *framework(const char *file, const char *id)
 {
     const char *dir = getenv("RG_FIXTURES");
-    if (!dir)
-        return NULL;
+    if (!dir || !*dir)
+        dir = RG_FIXTURES_DIR;
     struct buf path = BUF_INIT(0);
     assert_int_equal(buf_printf(&path, "%s/intune-app-protection/%s", dir, file), 0);
-    if (access(buf_str(&path), R_OK) != 0) { /* a clone without ../shared beside it */
-        buf_release(&path);
-        return NULL;
-    }
+    if (access(buf_str(&path), R_OK) != 0)
+        fail_msg("fixture not found (%s): it lives in tests/fixtures", buf_str(&path));
     json_error_t err;
     json_t *p = json_load_file(buf_str(&path), 0, &err);
     if (!p)
@@ -617,10 +616,6 @@ static void test_framework_fixtures(void **state)
 {
     (void)state;
     json_t *l1 = framework("level-1-enterprise-basic-data-protection-Android.json", "T_1");
-    if (!l1) {
-        print_message("skipped: fixtures not found (RG_FIXTURES)\n");
-        skip();
-    }
     json_t *l2 = framework("level-2-enterprise-enhanced-data-protection-Android.json", "T_2");
     json_t *l3 = framework("level-3-enterprise-high-data-protection-Android.json", "T_3");
     struct effective_query q = android_q;

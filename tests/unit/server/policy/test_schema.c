@@ -1,8 +1,7 @@
 /*
  * test_schema.c: unit tests of server/policy/schema.c: the property tables,
  * and validation of POST/PATCH bodies, including the six Intune framework
- * exports in $RG_FIXTURES/intune-app-protection/ (skipped when the fixtures
- * folder is missing).
+ * exports in tests/fixtures/intune-app-protection/ (a missing fixture fails).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -113,19 +112,18 @@ static const struct fixture fixtures[] = {
     {"level-3-enterprise-high-data-protection-iOS.json", SCHEMA_IOS_PROTECTION},
 };
 
-/* Loads a fixture, or skips the test when the fixtures folder is missing. */
+/* Loads a fixture from the repository's tests/fixtures (RG_FIXTURES, else the folder CMake
+ * compiled in); a missing fixture is a failure, not a skip. */
 static json_t *load_fixture(const char *file)
 {
     const char *root = getenv("RG_FIXTURES");
     if (!root || !*root)
-        root = "../shared/fixtures";
+        root = RG_FIXTURES_DIR;
     char dir[1024], path[1200];
     snprintf(dir, sizeof dir, "%s/intune-app-protection", root);
     struct stat st;
-    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-        print_message("skipped: fixtures not found (%s)\n", dir);
-        skip();
-    }
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+        fail_msg("fixtures not found (%s): they live in tests/fixtures", dir);
     snprintf(path, sizeof path, "%s/%s", dir, file);
     json_error_t jerr;
     json_t *j = json_load_file(path, 0, &jerr);
