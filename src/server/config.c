@@ -28,6 +28,7 @@ static const struct option_def options[] = {
     OPT("tls-cert", tls_cert, "", "PEM certificate chain: serve HTTPS (needs --tls-key)"),
     OPT("tls-key", tls_key, "", "PEM private key for --tls-cert"),
     OPT("public-url", public_url, "", "base URL clients use, for @odata links (default: from --listen)"),
+    OPT("workers", workers, "0", "threads that check passwords off the event loop, 1-64 (0: CPUs, at most 4)"),
 };
 #define NOPTIONS (sizeof options / sizeof options[0])
 
@@ -53,6 +54,14 @@ static int set(struct config *c, const char *name, const char *value, char *err,
             return -1;
         }
         snprintf(field(c, &options[i]), options[i].size, "%s", value);
+        if (!strcmp(name, "workers")) {
+            char *end;
+            long n = strtol(value, &end, 10);
+            if (!*value || *end || n < 0 || n > 64) {
+                snprintf(err, errlen, "--workers: expected 0 (automatic) to 64, got '%s'", value);
+                return -1;
+            }
+        }
         if (!strcmp(name, "log-format")) {
             enum log_format f;
             if (log_format_parse(value, &f)) {

@@ -15,6 +15,7 @@ struct config {
     char tls_cert[4096];
     char tls_key[4096];
     char public_url[256];
+    char workers[8];
 };
 
 /* Fills defaults. */
