@@ -19,6 +19,7 @@
 #include "server/http/http.h"
 #include "server/notify.h"
 #include "server/store/store.h"
+#include "server/ratelimit.h"
 #include "server/work.h"
 
 static volatile sig_atomic_t stop_signal;
@@ -132,12 +133,26 @@ int main(int argc, char **argv)
         appcache_free(app.cache);
         return rc == RG_EINVAL ? 2 : 1;
     }
+    struct ratelimit_rule by_addr, by_acct;
+    ratelimit_rule_parse(cfg.signin_address_limit, &by_addr); /* checked by config_parse_args */
+    ratelimit_rule_parse(cfg.signin_account_limit, &by_acct);
+    if ((rc = ratelimit_new(&by_addr, &by_acct, RATELIMIT_CAPACITY, cfg.trusted_proxy, &app.limits, err, sizeof err))) {
+        fprintf(stderr, "riskgated: %s\n", err);
+        http_server_free(srv);
+        notify_free(app.notify);
+        sign_key_free(app.sign);
+        http_metrics_free(app.metrics);
+        store_close(app.store);
+        appcache_free(app.cache);
+        return rc == RG_EINVAL ? 2 : 1;
+    }
     unsigned nworkers = (unsigned)strtoul(cfg.workers, NULL, 10);
     if (!nworkers)
         nworkers = work_default_threads();
     if (work_pool_new(nworkers, 256, &app.work) || http_server_watch(srv, work_pool_fd(app.work), on_work_done, app.work)) {
         fprintf(stderr, "riskgated: cannot start the worker threads\n");
         work_pool_free(app.work);
+        ratelimit_free(app.limits);
         http_server_free(srv);
         notify_free(app.notify);
         sign_key_free(app.sign);
@@ -170,6 +185,7 @@ int main(int argc, char **argv)
     work_pool_free(app.work);
     app.work = NULL;
     http_server_free(srv);
+    ratelimit_free(app.limits);
     if (appcache_flush(app.cache, app.store))
         log_msg(&lg, LOG_WARN, "shutdown: could not write the last check-in times");
     notify_free(app.notify);

@@ -423,7 +423,7 @@ static void register_signed_in(struct signin *si, struct http_response *res);
 void api_app_register(void *vapp, struct http_request *req, struct http_response *res)
 {
     struct app *app = vapp;
-    json_t *body = NULL, *user = NULL;
+    json_t *body = NULL;
     if (api_parse_body(req, res, &body))
         return;
     const char *tenant = json_string_value(json_object_get(body, "tenant"));
@@ -441,13 +441,9 @@ void api_app_register(void *vapp, struct http_request *req, struct http_response
         http_error(res, 400, "BadRequest", "userPrincipalName: tenant, userPrincipalName and password are required.");
         goto out;
     }
-    char tid[UTIL_UUID_LEN + 1];
-    int rc = app->store->ops->tenant_find(app->store, tenant, tid);
-    if (!rc)
-        api_user_find(app, tid, upn, &user);
     snprintf(req->tenant, sizeof req->tenant, "%s", tenant);
-    /* scrypt on a worker; register_finish runs back on the loop */
-    api_signin_start(app, req, res, pw, body, user, rc ? NULL : tid, tenant, register_signed_in);
+    /* rate limits, then scrypt on a worker; register_signed_in runs back on the loop */
+    api_signin_start(app, req, res, body, tenant, upn, pw, register_signed_in);
     return;
 out:
     json_decref(body);

@@ -289,11 +289,9 @@ void api_device_activate(void *vapp, struct http_request *req, struct http_respo
         }
         snprintf(code_hash, sizeof code_hash, "%s", hash); /* consumed with the activation's writes */
     } else {
-        if (!rc)
-            api_user_find(app, tid, upn, &user);
         snprintf(req->tenant, sizeof req->tenant, "%s", tenant);
-        /* scrypt on a worker; activate_finish runs back on the loop */
-        api_signin_start(app, req, res, pw, body, user, rc ? NULL : tid, tenant, activate_signed_in);
+        /* rate limits, then scrypt on a worker; activate_signed_in runs back on the loop */
+        api_signin_start(app, req, res, body, tenant, upn, pw, activate_signed_in);
         return;
     }
     snprintf(req->tenant, sizeof req->tenant, "%s", tenant);

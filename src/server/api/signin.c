@@ -1,6 +1,7 @@
 /* signin.c: password checks on the worker pool (signin.h). */
 #include "server/api/signin.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +9,7 @@
 #include <openssl/crypto.h>
 
 #include "server/api/api.h"
+#include "server/ratelimit.h"
 #include "server/work.h"
 
 #define SIGNIN_WAIT_SECONDS 30 /* a check still queued after this answers 503 */
@@ -15,6 +17,8 @@
 /* the same work whether or not the user exists */
 static const char dummy_hash[] = "$scrypt$ln=15,r=8,p=1$00000000000000000000000000000000$"
                                  "0000000000000000000000000000000000000000000000000000000000000000";
+
+static void refund(struct signin *s);
 
 static void signin_free(struct signin *s)
 {
@@ -47,6 +51,8 @@ static void answer_unavailable(struct http_pending *p, const char *request_id, c
 static void verify_done(void *arg, int cancelled)
 {
     struct signin *s = arg;
+    if (s->ok)
+        refund(s);
     if (s->pending && cancelled) {
         answer_unavailable(s->pending, s->request_id, s->client_request_id);
     } else if (s->pending) {
@@ -76,25 +82,65 @@ static void on_cancel(void *app, struct http_pending *p, void *data)
     s->pending = NULL;
 }
 
-int api_signin_start(struct app *app, struct http_request *req, struct http_response *res, const char *password,
-                     json_t *body, json_t *user, const char *tid, const char *tenant,
+/* Takes a token for the address and the account; 0, or -1 with res answered 429. */
+static int admit(struct app *app, struct http_response *res, const char *addr_key, const char *acct_key)
+{
+    if (!app->limits)
+        return 0;
+    int64_t now = util_now_ms();
+    int wait = ratelimit_take(app->limits, RATELIMIT_ADDRESS, addr_key, now);
+    const char *what = "this address";
+    if (!wait && (wait = ratelimit_take(app->limits, RATELIMIT_ACCOUNT, acct_key, now))) {
+        ratelimit_give(app->limits, RATELIMIT_ADDRESS, addr_key, now); /* this attempt does not happen */
+        what = "this account";
+    }
+    if (!wait)
+        return 0;
+    http_error(res, 429, "TooManyRequests", "password: too many failed sign-ins from %s; retry in %d seconds.", what,
+               wait);
+    res->retry_after = wait;
+    return -1;
+}
+
+static void refund(struct signin *s)
+{
+    if (!s->app->limits)
+        return;
+    int64_t now = util_now_ms();
+    ratelimit_give(s->app->limits, RATELIMIT_ADDRESS, s->addr_key, now);
+    ratelimit_give(s->app->limits, RATELIMIT_ACCOUNT, s->acct_key, now);
+}
+
+int api_signin_start(struct app *app, struct http_request *req, struct http_response *res, json_t *body,
+                     const char *tenant, const char *upn, const char *password,
                      void (*finish)(struct signin *s, struct http_response *res))
 {
     struct signin *s = calloc(1, sizeof *s);
     if (!s) {
         json_decref(body);
-        json_decref(user);
         api_fail(res, RG_ENOMEM, "sign-in");
         return -1;
     }
     s->app = app;
     s->body = body;
-    s->user = user;
     s->finish = finish;
-    snprintf(s->tid, sizeof s->tid, "%s", tid ? tid : "");
-    snprintf(s->tenant, sizeof s->tenant, "%s", tenant ? tenant : "");
+    if (app->limits)
+        ratelimit_client(app->limits, req->peer, req->forwarded_for, s->addr_key, sizeof s->addr_key);
+    /* accounts by tenant and user name as sent, in lower case: "Alice@x" and "alice@x" are one account */
+    snprintf(s->acct_key, sizeof s->acct_key, "%s\n%s", tenant, upn);
+    for (char *c = s->acct_key; *c; c++)
+        *c = (char)tolower((unsigned char)*c);
+    if (admit(app, res, s->addr_key, s->acct_key)) {
+        signin_free(s);
+        return -1;
+    }
+    snprintf(s->tenant, sizeof s->tenant, "%s", tenant);
+    if (!app->store->ops->tenant_find(app->store, tenant, s->tid))
+        api_user_find(app, s->tid, upn, &s->user);
+    else
+        s->tid[0] = '\0';
     snprintf(s->password, sizeof s->password, "%s", password);
-    const char *h = user ? json_string_value(json_object_get(user, "passwordHash")) : NULL;
+    const char *h = s->user ? json_string_value(json_object_get(s->user, "passwordHash")) : NULL;
     if (h && strlen(h) < sizeof s->hash) {
         memcpy(s->hash, h, strlen(h) + 1);
         s->has_hash = 1;
@@ -102,8 +148,10 @@ int api_signin_start(struct app *app, struct http_request *req, struct http_resp
     snprintf(s->request_id, sizeof s->request_id, "%s", res->request_id);
     snprintf(s->client_request_id, sizeof s->client_request_id, "%s", res->client_request_id);
     if (!app->work) {
-        /* no pool (tests that build an app by hand): check inline */
+        /* no pool (an app built by hand, as in unit tests): check inline */
         verify_run(s);
+        if (s->ok)
+            refund(s);
         s->finish(s, res);
         signin_free(s);
         return 0;
@@ -114,7 +162,7 @@ int api_signin_start(struct app *app, struct http_request *req, struct http_resp
         return -1;
     }
     if (work_submit(app->work, verify_run, verify_done, s)) {
-        /* the request stays suspended: answer it now, as finished */
+        /* too many checks queued: the request is suspended, so answer it as finished */
         answer_unavailable(s->pending, s->request_id, s->client_request_id);
         signin_free(s);
     }

@@ -29,19 +29,23 @@ struct signin {
     char hash[PASSWORD_HASH_LEN];
     int has_hash;
     char request_id[40], client_request_id[72];
+    char addr_key[64], acct_key[400]; /* rate-limit keys: refunded when the sign-in succeeds */
 };
 
 /*
- * Verifies password against user's passwordHash (a dummy hash of the same
- * cost when user is NULL or has none, so timing tells nothing) on a worker,
- * then calls finish(s, res) on the loop; res is sent as the suspended
- * request's answer (status and body). Takes ownership of body and user in
- * every case. Returns 0 (res is suspended), or -1 with res filled (503 when
- * the pool is busy or stopping). finish is not called when the client went
- * away, the wait timed out or the server stopped first (those get 503 or
- * nothing).
+ * Signs a user in by password: checks the rate limits of the client's
+ * address and of the account (429 with Retry-After when over), finds the
+ * tenant and the user, then verifies password against the user's
+ * passwordHash on a worker (a dummy hash of the same cost when there is no
+ * such user, so timing tells nothing) and calls finish(s, res) on the loop;
+ * res is then sent as the suspended request's answer (status and body).
+ * tenant, upn and password are borrowed (copied as needed). Takes ownership
+ * of body in every case. Returns 0 when res was suspended or answered, -1
+ * with res filled (429, or 503 when the pool is busy or stopping). finish is
+ * not called when the client went away, the wait timed out or the server
+ * stopped first (those get 503 or nothing).
  */
-int api_signin_start(struct app *app, struct http_request *req, struct http_response *res, const char *password,
-                     json_t *body, json_t *user, const char *tid, const char *tenant,
+int api_signin_start(struct app *app, struct http_request *req, struct http_response *res, json_t *body,
+                     const char *tenant, const char *upn, const char *password,
                      void (*finish)(struct signin *s, struct http_response *res));
 #endif
