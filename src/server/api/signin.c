@@ -135,9 +135,11 @@ int api_signin_start(struct app *app, struct http_request *req, struct http_resp
         return -1;
     }
     snprintf(s->tenant, sizeof s->tenant, "%s", tenant);
-    if (!app->store->ops->tenant_find(app->store, tenant, s->tid))
-        api_user_find(app, s->tid, upn, &s->user);
-    else
+    if (!app->store->ops->tenant_find(app->store, tenant, s->tid)) {
+        /* by name through the index; a user id works too, as everywhere a user is named */
+        if (app->store->ops->user_find(app->store, s->tid, upn, &s->user) == RG_ENOTFOUND)
+            app->store->ops->doc_get(app->store, s->tid, "users", upn, &s->user);
+    } else
         s->tid[0] = '\0';
     snprintf(s->password, sizeof s->password, "%s", password);
     const char *h = s->user ? json_string_value(json_object_get(s->user, "passwordHash")) : NULL;
