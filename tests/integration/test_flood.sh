@@ -56,4 +56,20 @@ BODY=$(cat "$RG_TMP/resp")
 expect_status 201 "alice again from 127.0.0.2 after the flood (curl --interface)"
 
 rg_stop
+
+# shutdown with password checks queued and running: each suspended sign-in gets an answer, the daemon exits 0
+rg_start --workers 1 --signin-address-limit 1000/1 --signin-account-limit 1000/1
+for i in 1 2 3 4 5 6; do
+  curl -sS -o /dev/null -w '%{http_code}\n' -H 'Content-Type: application/json' \
+    --data-binary '{"tenant":"default","userPrincipalName":"bob@contoso.com","password":"wrong"}' \
+    "$RG_URL/device/v1/activate" >"$RG_TMP/shut.$i" 2>/dev/null &
+done
+sleep 0.3
+rg_stop
+wait
+for i in 1 2 3 4 5 6; do
+  st=$(cat "$RG_TMP/shut.$i")
+  case "$st" in 401 | 503) pass ;; *) fail "sign-in $i during shutdown: expected 401 or 503, got '$st'" ;; esac
+done
+echo "sign-ins answered during shutdown: $(cat "$RG_TMP"/shut.* | sort | uniq -c | tr '\n' ' ')"
 finish
