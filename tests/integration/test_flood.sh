@@ -55,6 +55,14 @@ STATUS=$(curl -sS -o "$RG_TMP/resp" -w '%{http_code}' --interface 127.0.0.2 -H '
 BODY=$(cat "$RG_TMP/resp")
 expect_status 201 "alice again from 127.0.0.2 after the flood (curl --interface)"
 
+# wrong enrollment codes count against the address too (from 127.0.0.3: nothing else used it)
+codes=""
+for i in $(seq 1 11); do
+  codes+=$(curl -sS -o /dev/null -w '%{http_code} ' --interface 127.0.0.3 -H 'Content-Type: application/json' \
+    --data-binary '{"tenant":"default","enrollmentCode":"WRONG-CODE-'"$i"'"}' "$RG_URL/device/v1/activate")
+done
+expect_eq "$codes" "401 401 401 401 401 401 401 401 401 401 429 " "ten wrong enrollment codes, then 429"
+
 rg_stop
 
 # shutdown with password checks queued and running: each suspended sign-in gets an answer, the daemon exits 0

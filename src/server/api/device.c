@@ -278,6 +278,9 @@ void api_device_activate(void *vapp, struct http_request *req, struct http_respo
     char tid[UTIL_UUID_LEN + 1], code_hash[UTIL_SHA256_HEX_LEN + 1] = "";
     int rc = app->store->ops->tenant_find(app->store, tenant, tid);
     if (code) {
+        char addr_key[64];
+        if (api_signin_admit_address(app, req, res, addr_key, sizeof addr_key))
+            goto out;
         char hash[UTIL_SHA256_HEX_LEN + 1];
         util_sha256_hex(code, strlen(code), hash, sizeof hash);
         struct store_cred c;
@@ -288,6 +291,7 @@ void api_device_activate(void *vapp, struct http_request *req, struct http_respo
             goto out;
         }
         snprintf(code_hash, sizeof code_hash, "%s", hash); /* consumed with the activation's writes */
+        api_signin_refund_address(app, addr_key); /* a valid code: only failures count */
     } else {
         snprintf(req->tenant, sizeof req->tenant, "%s", tenant);
         /* rate limits, then scrypt on a worker; activate_signed_in runs back on the loop */

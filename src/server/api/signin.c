@@ -170,3 +170,25 @@ int api_signin_start(struct app *app, struct http_request *req, struct http_resp
     }
     return 0;
 }
+
+int api_signin_admit_address(struct app *app, struct http_request *req, struct http_response *res, char *key,
+                             size_t keylen)
+{
+    key[0] = '\0';
+    if (!app->limits)
+        return 0;
+    ratelimit_client(app->limits, req->peer, req->forwarded_for, key, keylen);
+    int wait = ratelimit_take(app->limits, RATELIMIT_ADDRESS, key, util_now_ms());
+    if (!wait)
+        return 0;
+    http_error(res, 429, "TooManyRequests", "enrollmentCode: too many failed sign-ins from this address; retry in %d seconds.",
+               wait);
+    res->retry_after = wait;
+    return -1;
+}
+
+void api_signin_refund_address(struct app *app, const char *key)
+{
+    if (app->limits && key[0])
+        ratelimit_give(app->limits, RATELIMIT_ADDRESS, key, util_now_ms());
+}

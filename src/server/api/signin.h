@@ -48,4 +48,14 @@ struct signin {
 int api_signin_start(struct app *app, struct http_request *req, struct http_response *res, json_t *body,
                      const char *tenant, const char *upn, const char *password,
                      void (*finish)(struct signin *s, struct http_response *res));
+
+/*
+ * The address limit alone, for sign-ins without a password (one-time
+ * enrollment codes): takes a token for the request's client address into
+ * key (at least 64 bytes). 0, or -1 with res answered 429 and Retry-After.
+ * api_signin_refund_address gives it back when the sign-in succeeded.
+ */
+int api_signin_admit_address(struct app *app, struct http_request *req, struct http_response *res, char *key,
+                             size_t keylen);
+void api_signin_refund_address(struct app *app, const char *key);
 #endif
