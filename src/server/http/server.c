@@ -4,7 +4,9 @@
  * The only file that includes h2o. It turns an h2o request into our
  * struct http_request, routes it, calls the handler, sends the response, and
  * logs and counts it. Handlers run on the loop thread and must not block for
- * long: today they do one short SQLite transaction at most.
+ * long: one short SQLite transaction at most; CPU-heavy work (password
+ * hashing) goes to the worker pool (server/work.h) and the request finishes
+ * through http_suspend, woken by an fd the loop watches (http_server_watch).
  */
 #include <errno.h>
 #include <stddef.h>
