@@ -17,10 +17,10 @@ cd "$ROOT"
 BUILD=${BENCH_BUILD:-build-bench}
 QUICK=${BENCH_QUICK:-0}
 if [ "$QUICK" = 1 ]; then
-  SCALE=0.1 WRK_SECONDS=3 ARM_SECONDS=60 DETECT_SECONDS=30 POLICY_SECONDS=1 DNS_NAMES=100000 DNS_MAX=150
+  SCALE=0.1 WRK_SECONDS=3 ARM_SECONDS=60 DETECT_SECONDS=30 POLICY_SECONDS=1 DNS_NAMES=100000 DNS_MAX=150 FLOOD_SECONDS=5
   OUT=${BENCH_OUT:-$BUILD/bench-quick.json}
 else
-  SCALE=1 WRK_SECONDS=10 ARM_SECONDS=120 DETECT_SECONDS=90 POLICY_SECONDS=3 DNS_NAMES=1000000 DNS_MAX=330
+  SCALE=1 WRK_SECONDS=10 ARM_SECONDS=120 DETECT_SECONDS=90 POLICY_SECONDS=3 DNS_NAMES=1000000 DNS_MAX=330 FLOOD_SECONDS=20
   OUT=${BENCH_OUT:-bench/results/latest.json}
 fi
 export SCALE WRK_SECONDS ARM_SECONDS DETECT_SECONDS BUILD
@@ -93,6 +93,10 @@ if [ -f bench/dns_filter.sh ]; then
 else
   not_run "5 DNS filter" "dns_filter.sh" "bench/dns_filter.sh is missing"
 fi
+
+step "7 Sign-in flood" "flood_bench.sh" $((FLOOD_SECONDS * 2 + 60)) env BUILD="$BUILD" FLOOD_SECONDS="$FLOOD_SECONDS" \
+  bash bench/flood_bench.sh
+grep -q '"group": *"7 ' "$ROWS" || not_run "7 Sign-in flood" "flood_bench.sh" "it printed no row"
 
 # ---- the table ----
 TOTAL=$((SECONDS - T0))

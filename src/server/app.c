@@ -13,22 +13,6 @@
 #include "server/api/api.h"
 #include "server/app.h"
 
-int app_signin_allowed(struct app *app, int64_t now_ms)
-{
-    const double rate = 10.0 / 1000.0, burst = 20.0;
-    if (app->signin_refill_ms == 0)
-        app->signin_tokens = burst;
-    else
-        app->signin_tokens += (double)(now_ms - app->signin_refill_ms) * rate;
-    if (app->signin_tokens > burst)
-        app->signin_tokens = burst;
-    app->signin_refill_ms = now_ms;
-    if (app->signin_tokens < 1.0)
-        return 0;
-    app->signin_tokens -= 1.0;
-    return 1;
-}
-
 int app_tenant_create(struct app *app, const char *name, char *id_out)
 {
     struct store *s = app->store;

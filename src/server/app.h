@@ -13,6 +13,8 @@
 
 struct notify;
 struct appcache;
+struct work_pool;
+struct ratelimit;
 
 struct app {
     struct store *store;          /* owned by main */
@@ -22,13 +24,9 @@ struct app {
     const struct log *log;        /* borrowed */
     struct http_metrics *metrics; /* borrowed */
     char public_url[256];         /* "http://127.0.0.1:8443": base of @odata.context and nextLink */
-    /* password checks (scrypt) run on the event loop: a token bucket bounds their share of it */
-    double signin_tokens;
-    int64_t signin_refill_ms;
+    struct work_pool *work;       /* password checks run here, off the loop (work.h); NULL = inline; owned by main */
+    struct ratelimit *limits;     /* failed sign-ins per address and per account (ratelimit.h); may be NULL; owned by main */
 };
-
-/* Takes one sign-in token (10 a second, bursts of 20); 0 if none is left. */
-int app_signin_allowed(struct app *app, int64_t now_ms);
 
 /*
  * First start against an empty store: creates tenant "default" and one admin

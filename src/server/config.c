@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "server/ratelimit.h"
 
 struct option_def {
     const char *name;   /* flag and config-file key */
@@ -28,6 +29,13 @@ static const struct option_def options[] = {
     OPT("tls-cert", tls_cert, "", "PEM certificate chain: serve HTTPS (needs --tls-key)"),
     OPT("tls-key", tls_key, "", "PEM private key for --tls-cert"),
     OPT("public-url", public_url, "", "base URL clients use, for @odata links (default: from --listen)"),
+    OPT("trusted-proxy", trusted_proxy, "",
+        "CIDR of a reverse proxy whose X-Forwarded-For names the client (repeatable, or comma-separated)"),
+    OPT("signin-address-limit", signin_address_limit, "10/60",
+        "failed sign-ins allowed per client address: N/S, N per S seconds (bursts of N); then 429"),
+    OPT("signin-account-limit", signin_account_limit, "20/300",
+        "failed sign-ins allowed per account (tenant and user): N/S, as above"),
+    OPT("workers", workers, "0", "threads that check passwords off the event loop, 1-64 (0: CPUs, at most 4)"),
 };
 #define NOPTIONS (sizeof options / sizeof options[0])
 
@@ -48,11 +56,31 @@ static int set(struct config *c, const char *name, const char *value, char *err,
     for (size_t i = 0; i < NOPTIONS; i++) {
         if (strcmp(options[i].name, name))
             continue;
-        if (strlen(value) >= options[i].size) {
+        char *dst = field(c, &options[i]);
+        int append = !strcmp(name, "trusted-proxy") && dst[0]; /* repeatable: the values add up */
+        if (strlen(value) + (append ? strlen(dst) + 1 : 0) >= options[i].size) {
             snprintf(err, errlen, "--%s: value too long", name);
             return -1;
         }
-        snprintf(field(c, &options[i]), options[i].size, "%s", value);
+        if (append) {
+            size_t n = strlen(dst);
+            snprintf(dst + n, options[i].size - n, ",%s", value);
+        } else {
+            snprintf(dst, options[i].size, "%s", value);
+        }
+        struct ratelimit_rule rule;
+        if (!strncmp(name, "signin-", 7) && ratelimit_rule_parse(value, &rule)) {
+            snprintf(err, errlen, "--%s: expected N/S (N failed sign-ins per S seconds), got '%s'", name, value);
+            return -1;
+        }
+        if (!strcmp(name, "workers")) {
+            char *end;
+            long n = strtol(value, &end, 10);
+            if (!*value || *end || n < 0 || n > 64) {
+                snprintf(err, errlen, "--workers: expected 0 (automatic) to 64, got '%s'", value);
+                return -1;
+            }
+        }
         if (!strcmp(name, "log-format")) {
             enum log_format f;
             if (log_format_parse(value, &f)) {

@@ -15,6 +15,10 @@ struct config {
     char tls_cert[4096];
     char tls_key[4096];
     char public_url[256];
+    char workers[8];
+    char trusted_proxy[2048];
+    char signin_address_limit[32];
+    char signin_account_limit[32];
 };
 
 /* Fills defaults. */

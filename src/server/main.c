@@ -19,6 +19,8 @@
 #include "server/http/http.h"
 #include "server/notify.h"
 #include "server/store/store.h"
+#include "server/ratelimit.h"
+#include "server/work.h"
 
 static volatile sig_atomic_t stop_signal;
 static volatile int stop_flag;
@@ -27,6 +29,12 @@ static void on_signal(int sig)
 {
     stop_signal = sig;
     stop_flag = 1;
+}
+
+/* On the loop when the worker pool has finished jobs. */
+static void on_work_done(void *pool)
+{
+    work_pool_complete(pool);
 }
 
 /* Once a second on the loop: the deferred lastSyncDateTime writes of check-ins (appcache.h). */
@@ -125,6 +133,34 @@ int main(int argc, char **argv)
         appcache_free(app.cache);
         return rc == RG_EINVAL ? 2 : 1;
     }
+    struct ratelimit_rule by_addr, by_acct;
+    ratelimit_rule_parse(cfg.signin_address_limit, &by_addr); /* checked by config_parse_args */
+    ratelimit_rule_parse(cfg.signin_account_limit, &by_acct);
+    if ((rc = ratelimit_new(&by_addr, &by_acct, RATELIMIT_CAPACITY, cfg.trusted_proxy, &app.limits, err, sizeof err))) {
+        fprintf(stderr, "riskgated: %s\n", err);
+        http_server_free(srv);
+        notify_free(app.notify);
+        sign_key_free(app.sign);
+        http_metrics_free(app.metrics);
+        store_close(app.store);
+        appcache_free(app.cache);
+        return rc == RG_EINVAL ? 2 : 1;
+    }
+    unsigned nworkers = (unsigned)strtoul(cfg.workers, NULL, 10);
+    if (!nworkers)
+        nworkers = work_default_threads();
+    if (work_pool_new(nworkers, 256, &app.work) || http_server_watch(srv, work_pool_fd(app.work), on_work_done, app.work)) {
+        fprintf(stderr, "riskgated: cannot start the worker threads\n");
+        work_pool_free(app.work);
+        ratelimit_free(app.limits);
+        http_server_free(srv);
+        notify_free(app.notify);
+        sign_key_free(app.sign);
+        http_metrics_free(app.metrics);
+        store_close(app.store);
+        appcache_free(app.cache);
+        return 1;
+    }
     const char *scheme = hc.tls_cert ? "https" : "http";
     if (cfg.public_url[0]) {
         snprintf(app.public_url, sizeof app.public_url, "%s", cfg.public_url);
@@ -145,7 +181,11 @@ int main(int argc, char **argv)
 
     rc = http_server_run(srv, &stop_flag);
     log_msg(&lg, LOG_INFO, "shutting down (signal %d)", (int)stop_signal);
+    /* every suspended sign-in was answered by the drain; queued checks are cancelled, running ones finish */
+    work_pool_free(app.work);
+    app.work = NULL;
     http_server_free(srv);
+    ratelimit_free(app.limits);
     if (appcache_flush(app.cache, app.store))
         log_msg(&lg, LOG_WARN, "shutdown: could not write the last check-in times");
     notify_free(app.notify);

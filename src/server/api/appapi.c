@@ -19,6 +19,7 @@
 #include <openssl/sha.h>
 
 #include "common/password.h"
+#include "server/api/signin.h"
 #include "common/sign.h"
 #include "server/api/api.h"
 #include "server/appcache.h"
@@ -417,10 +418,12 @@ static int checkin_tx(struct app *app, const char *tenant_id, json_t *reg, const
 
 /* ---- handlers ---- */
 
+static void register_signed_in(struct signin *si, struct http_response *res);
+
 void api_app_register(void *vapp, struct http_request *req, struct http_response *res)
 {
     struct app *app = vapp;
-    json_t *body = NULL, *user = NULL, *reg = NULL, *checkin = NULL;
+    json_t *body = NULL;
     if (api_parse_body(req, res, &body))
         return;
     const char *tenant = json_string_value(json_object_get(body, "tenant"));
@@ -438,21 +441,25 @@ void api_app_register(void *vapp, struct http_request *req, struct http_response
         http_error(res, 400, "BadRequest", "userPrincipalName: tenant, userPrincipalName and password are required.");
         goto out;
     }
-    if (!app_signin_allowed(app, util_now_ms())) {
-        http_error(res, 429, "TooManyRequests", "password: too many sign-in attempts right now; retry in a second.");
-        goto out;
-    }
-    char tid[UTIL_UUID_LEN + 1];
-    int rc = app->store->ops->tenant_find(app->store, tenant, tid);
-    int found = !rc && !api_user_find(app, tid, upn, &user);
-    const char *h = found ? json_string_value(json_object_get(user, "passwordHash")) : NULL;
-    static const char dummy[] = "$scrypt$ln=15,r=8,p=1$00000000000000000000000000000000$"
-                                "0000000000000000000000000000000000000000000000000000000000000000";
-    if (!(password_verify(pw, h ? h : dummy) && h)) {
-        http_error(res, 401, "Unauthorized", "The sign-in was not accepted: check the organization, user name and password.");
-        goto out;
-    }
     snprintf(req->tenant, sizeof req->tenant, "%s", tenant);
+    /* rate limits, then scrypt on a worker; register_signed_in runs back on the loop */
+    api_signin_start(app, req, res, body, tenant, upn, pw, register_signed_in);
+    return;
+out:
+    json_decref(body);
+}
+
+/* After the password check, on the loop: the registration, its token and the first check-in. */
+static void register_signed_in(struct signin *si, struct http_response *res)
+{
+    struct app *app = si->app;
+    json_t *body = si->body, *user = si->user, *reg = NULL, *checkin = NULL;
+    const char *tenant = si->tenant, *tid = si->tid;
+    int rc;
+    if (!si->ok) {
+        http_error(res, 401, "Unauthorized", "The sign-in was not accepted: check the organization, user name and password.");
+        return;
+    }
     char id[UTIL_UUID_LEN + 1], ts[UTIL_TIME_LEN + 1];
     if (util_uuid(id, sizeof id)) {
         api_fail(res, RG_EIO, "registration");
@@ -496,8 +503,6 @@ void api_app_register(void *vapp, struct http_request *req, struct http_response
     OPENSSL_cleanse(token, strlen(token));
     free(token);
 out:
-    json_decref(body);
-    json_decref(user);
     json_decref(reg);
     json_decref(checkin);
 }

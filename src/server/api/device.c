@@ -18,6 +18,7 @@
 #include <openssl/rand.h>
 
 #include "common/password.h"
+#include "server/api/signin.h"
 #include "server/api/api.h"
 #include "server/appcache.h"
 #include "server/notify.h"
@@ -241,17 +242,22 @@ static int apply_facts(json_t *doc, const json_t *facts, struct http_response *r
     return 0;
 }
 
+static const char activate_denied[] =
+    "The sign-in was not accepted: check the organization, user name and password, or code.";
+static void activate_signed_in(struct signin *s, struct http_response *res);
+static void activate_finish(struct app *app, const char *tenant, const char *tid, json_t *body, json_t *user,
+                            const char *code_hash, struct http_response *res);
+
 void api_device_activate(void *vapp, struct http_request *req, struct http_response *res)
 {
     struct app *app = vapp;
-    json_t *body = NULL, *user = NULL, *doc = NULL;
+    json_t *body = NULL, *user = NULL;
     if (api_parse_body(req, res, &body))
         return;
     const char *tenant = json_string_value(json_object_get(body, "tenant"));
     const char *upn = json_string_value(json_object_get(body, "userPrincipalName"));
     const char *pw = json_string_value(json_object_get(body, "password"));
     const char *code = json_string_value(json_object_get(body, "enrollmentCode"));
-    json_t *facts = json_object_get(body, "device");
     const char *k;
     json_t *v;
     json_object_foreach(body, k, v) {
@@ -271,35 +277,50 @@ void api_device_activate(void *vapp, struct http_request *req, struct http_respo
     }
     char tid[UTIL_UUID_LEN + 1], code_hash[UTIL_SHA256_HEX_LEN + 1] = "";
     int rc = app->store->ops->tenant_find(app->store, tenant, tid);
-    const char *denied = "The sign-in was not accepted: check the organization, user name and password, or code.";
     if (code) {
+        char addr_key[64];
+        if (api_signin_admit_address(app, req, res, addr_key, sizeof addr_key))
+            goto out;
         char hash[UTIL_SHA256_HEX_LEN + 1];
         util_sha256_hex(code, strlen(code), hash, sizeof hash);
         struct store_cred c;
         if (rc || app->store->ops->cred_lookup(app->store, hash, CRED_ENROLL, &c) || strcmp(c.tenant_id, tid) ||
             (c.expires_ms && c.expires_ms < util_now_ms()) ||
             app->store->ops->doc_get(app->store, tid, "users", c.subject_id, &user)) {
-            http_error(res, 401, "Unauthorized", "%s", denied);
+            http_error(res, 401, "Unauthorized", "%s", activate_denied);
             goto out;
         }
         snprintf(code_hash, sizeof code_hash, "%s", hash); /* consumed with the activation's writes */
+        api_signin_refund_address(app, addr_key); /* a valid code: only failures count */
     } else {
-        if (!app_signin_allowed(app, util_now_ms())) {
-            http_error(res, 429, "TooManyRequests", "password: too many sign-in attempts right now; retry in a second.");
-            goto out;
-        }
-        int found = !rc && !api_user_find(app, tid, upn, &user);
-        const char *h = found ? json_string_value(json_object_get(user, "passwordHash")) : NULL;
-        /* the same work whether or not the user exists, so timing tells nothing */
-        static const char dummy[] = "$scrypt$ln=15,r=8,p=1$00000000000000000000000000000000$"
-                                    "0000000000000000000000000000000000000000000000000000000000000000";
-        int ok = password_verify(pw, h ? h : dummy) && h;
-        if (!ok) {
-            http_error(res, 401, "Unauthorized", "%s", denied);
-            goto out;
-        }
+        snprintf(req->tenant, sizeof req->tenant, "%s", tenant);
+        /* rate limits, then scrypt on a worker; activate_signed_in runs back on the loop */
+        api_signin_start(app, req, res, body, tenant, upn, pw, activate_signed_in);
+        return;
     }
     snprintf(req->tenant, sizeof req->tenant, "%s", tenant);
+    activate_finish(app, tenant, tid, body, user, code_hash, res);
+out:
+    json_decref(body);
+    json_decref(user);
+}
+
+static void activate_signed_in(struct signin *s, struct http_response *res)
+{
+    if (!s->ok) {
+        http_error(res, 401, "Unauthorized", "%s", activate_denied);
+        return;
+    }
+    activate_finish(s->app, s->tenant, s->tid, s->body, s->user, "", res);
+}
+
+/* After the user is known to be who they say: the device, its credential and the answer. */
+static void activate_finish(struct app *app, const char *tenant, const char *tid, json_t *body, json_t *user,
+                            const char *code_hash, struct http_response *res)
+{
+    json_t *doc = NULL, *facts = json_object_get(body, "device");
+    const char *denied = activate_denied;
+    int rc;
     if (!json_is_true(json_object_get(user, "accountEnabled"))) {
         http_error(res, 403, "Forbidden", "accountEnabled: this account is disabled; contact your IT administrator.");
         goto out;
@@ -352,8 +373,6 @@ void api_device_activate(void *vapp, struct http_request *req, struct http_respo
     OPENSSL_cleanse(cred, strlen(cred));
     free(cred);
 out:
-    json_decref(body);
-    json_decref(user);
     json_decref(doc);
 }
 

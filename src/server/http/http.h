@@ -38,6 +38,8 @@ struct http_request {
     size_t nparams;
     const char *route;         /* the matched pattern, for logs and metrics */
     const char *client_request_id; /* client-request-id header when sent and well-formed, else NULL */
+    const char *peer;          /* the connection's peer address ("127.0.0.1", "::1"), "" if unknown */
+    const char *forwarded_for; /* X-Forwarded-For header or NULL; trust it only from a trusted proxy (ratelimit.h) */
     char tenant[128];          /* set by the handler once authenticated, for logs; "" = none */
     const void *route_arg;     /* the matched route's arg */
     void *impl;                /* the server's own request (opaque to handlers; http_suspend needs it); NULL in a batch step */
@@ -79,6 +81,12 @@ struct http_pending *http_suspend(struct http_request *req, struct http_response
 void http_pending_finish(struct http_pending *p, int status, const char *body, size_t len);
 /* The data pointer given to http_suspend. */
 void *http_pending_data(const struct http_pending *p);
+/*
+ * Watches fd (e.g. a worker pool's eventfd) on the loop: cb(arg) runs on the
+ * loop thread each time fd is readable, until http_server_free. The server
+ * keeps its own dup of fd. 0, or RG_EIO / RG_ETOOBIG (at most 4 watchers).
+ */
+int http_server_watch(struct http_server *srv, int fd, void (*cb)(void *arg), void *arg);
 /* Number of requests suspended right now (for metrics). */
 size_t http_server_suspended(const struct http_server *srv);
 

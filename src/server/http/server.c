@@ -4,7 +4,9 @@
  * The only file that includes h2o. It turns an h2o request into our
  * struct http_request, routes it, calls the handler, sends the response, and
  * logs and counts it. Handlers run on the loop thread and must not block for
- * long: today they do one short SQLite transaction at most.
+ * long: one short SQLite transaction at most; CPU-heavy work (password
+ * hashing) goes to the worker pool (server/work.h) and the request finishes
+ * through http_suspend, woken by an fd the loop watches (http_server_watch).
  */
 #include <errno.h>
 #include <stddef.h>
@@ -57,6 +59,12 @@ struct http_server {
     size_t npending;
     h2o_timeout_t timeouts[MAX_SUSPEND_SECONDS + 1]; /* one h2o timeout per whole second, made on first use */
     unsigned char timeout_ready[MAX_SUSPEND_SECONDS + 1];
+    struct watcher {
+        h2o_socket_t *sock;
+        void (*cb)(void *arg);
+        void *arg;
+    } watchers[4]; /* fds watched for other threads' completions (http_server_watch) */
+    size_t nwatchers;
 };
 
 struct route_handler {
@@ -117,6 +125,17 @@ static const char *client_request_id(h2o_req_t *hreq)
         if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.:", v.base[k]))
             return NULL;
     return pool_strndup(&hreq->pool, v.base, v.len);
+}
+
+/* The connection's peer address as text, in the request's pool; "" if unknown. */
+static const char *peer_address(h2o_req_t *hreq)
+{
+    struct sockaddr_storage ss;
+    socklen_t sl = hreq->conn->callbacks->get_peername ? hreq->conn->callbacks->get_peername(hreq->conn, (struct sockaddr *)&ss) : 0;
+    char host[NI_MAXHOST];
+    if (!sl || getnameinfo((struct sockaddr *)&ss, sl, host, sizeof host, NULL, 0, NI_NUMERICHOST))
+        return "";
+    return pool_strndup(&hreq->pool, host, strlen(host));
 }
 
 static void add_header(h2o_req_t *hreq, const char *name, const char *value)
@@ -187,6 +206,8 @@ static int on_req(h2o_handler_t *self, h2o_req_t *hreq)
     req.authorization = header(hreq, H2O_TOKEN_AUTHORIZATION);
     req.if_match = header(hreq, H2O_TOKEN_IF_MATCH);
     req.client_request_id = client_request_id(hreq);
+    req.peer = peer_address(hreq);
+    req.forwarded_for = header(hreq, H2O_TOKEN_X_FORWARDED_FOR);
     util_uuid(res.request_id, sizeof res.request_id);
     snprintf(res.client_request_id, sizeof res.client_request_id, "%s",
              req.client_request_id ? req.client_request_id : res.request_id);
@@ -333,6 +354,29 @@ void *http_pending_data(const struct http_pending *p)
 size_t http_server_suspended(const struct http_server *srv)
 {
     return srv->npending;
+}
+
+static void on_watch(h2o_socket_t *sock, const char *err)
+{
+    struct watcher *w = sock->data;
+    if (!err)
+        w->cb(w->arg);
+}
+
+int http_server_watch(struct http_server *srv, int fd, void (*cb)(void *arg), void *arg)
+{
+    if (srv->nwatchers >= sizeof srv->watchers / sizeof srv->watchers[0])
+        return RG_ETOOBIG;
+    int dfd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+    if (dfd < 0)
+        return RG_EIO;
+    struct watcher *w = &srv->watchers[srv->nwatchers++];
+    w->cb = cb;
+    w->arg = arg;
+    w->sock = h2o_evloop_socket_create(srv->ctx.loop, dfd, H2O_SOCKET_FLAG_DONT_READ);
+    w->sock->data = w;
+    h2o_socket_read_start(w->sock, on_watch);
+    return 0;
 }
 
 static void on_accept(h2o_socket_t *listener, const char *err)
@@ -522,6 +566,8 @@ void http_server_free(struct http_server *srv)
         return;
     if (srv->listener)
         h2o_socket_close(srv->listener);
+    for (size_t i = 0; i < srv->nwatchers; i++)
+        h2o_socket_close(srv->watchers[i].sock);
     if (srv->ctx_ready) {
         h2o_evloop_t *loop = srv->ctx.loop;
         for (unsigned i = 0; i <= MAX_SUSPEND_SECONDS; i++)

@@ -38,13 +38,16 @@ static const char *const migrations[] = {
     "CREATE INDEX indicators_by_version ON indicators (tenant_id, version);",
     /* 4: admin lists page by id (keyset) */
     "CREATE INDEX indicators_by_id ON indicators (tenant_id, deleted, id);",
+    /* 5: sign-in finds one user by name without reading the tenant's users */
+    "CREATE INDEX documents_users_by_upn ON documents (tenant_id, lower(json_extract(body, '$.userPrincipalName')))"
+    "  WHERE collection = 'users';",
 };
 
 enum stmt_id {
     S_BEGIN, S_COMMIT, S_ROLLBACK,
     S_TENANT_INSERT, S_TENANT_FIND, S_TENANT_LIST,
     S_KEY_INSERT, S_KEY_LOOKUP, S_KEY_LIST, S_KEY_DELETE, S_KEY_COUNT,
-    S_DOC_INSERT, S_DOC_UPDATE, S_DOC_GET, S_DOC_LIST, S_DOC_DELETE,
+    S_DOC_INSERT, S_DOC_UPDATE, S_DOC_GET, S_DOC_LIST, S_DOC_DELETE, S_USER_BY_UPN,
     S_CRED_INSERT, S_CRED_LOOKUP, S_CRED_DELETE, S_CRED_DELETE_SUBJECT,
     S_IND_VERSION, S_IND_UPSERT, S_IND_ID, S_IND_GET, S_IND_DELETE,
     S_COUNT
@@ -68,6 +71,9 @@ static const char *const stmt_sql[S_COUNT] = {
     [S_DOC_UPDATE] = "UPDATE documents SET body = ?4 WHERE tenant_id = ?1 AND collection = ?2 AND id = ?3",
     [S_DOC_GET] = "SELECT body FROM documents WHERE tenant_id = ?1 AND collection = ?2 AND id = ?3",
     [S_DOC_LIST] = "SELECT body FROM documents WHERE tenant_id = ?1 AND collection = ?2 ORDER BY seq",
+    /* the expression and the collection literal match documents_users_by_upn, so it is used */
+    [S_USER_BY_UPN] = "SELECT body FROM documents WHERE tenant_id = ?1 AND collection = 'users'"
+                      " AND lower(json_extract(body, '$.userPrincipalName')) = lower(?2) LIMIT 1",
     [S_DOC_DELETE] = "DELETE FROM documents WHERE tenant_id = ?1 AND collection = ?2 AND id = ?3",
     [S_CRED_INSERT] = "INSERT INTO credentials (hash, kind, tenant_id, subject_id, expires_at, created_at)"
                       " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -492,6 +498,25 @@ static int sq_doc_get(struct store *s, const char *tenant_id, const char *coll, 
     return rc == SQLITE_DONE ? RG_ENOTFOUND : map_rc(rc);
 }
 
+static int sq_user_find(struct store *s, const char *tenant_id, const char *upn, json_t **out)
+{
+    struct sqlite_store *ss = S(s);
+    sqlite3_stmt *st = prep(ss, S_USER_BY_UPN);
+    bind(st, 1, tenant_id);
+    bind(st, 2, upn);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        json_t *doc = parse_body(st);
+        sqlite3_reset(st);
+        if (!doc)
+            return RG_EIO;
+        *out = doc;
+        return 0;
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? RG_ENOTFOUND : map_rc(rc);
+}
+
 static int sq_doc_list(struct store *s, const char *tenant_id, const char *coll, json_t **out)
 {
     struct sqlite_store *ss = S(s);
@@ -730,6 +755,7 @@ const struct store_ops store_sqlite_ops = {
     .doc_insert = sq_doc_insert,
     .doc_update = sq_doc_update,
     .doc_get = sq_doc_get,
+    .user_find = sq_user_find,
     .doc_list = sq_doc_list,
     .doc_delete = sq_doc_delete,
     .cred_create = sq_cred_create,

@@ -79,6 +79,11 @@ struct store_ops {
     /* Replaces an existing document; RG_ENOTFOUND if absent. */
     int (*doc_update)(struct store *s, const char *tenant_id, const char *coll, const char *id, const json_t *body);
     int (*doc_get)(struct store *s, const char *tenant_id, const char *coll, const char *id, json_t **out);
+    /*
+     * One user of the "users" collection by userPrincipalName (ASCII case
+     * ignored), through an index: never reads the other users. RG_ENOTFOUND.
+     */
+    int (*user_find)(struct store *s, const char *tenant_id, const char *upn, json_t **out);
     /* All documents of a collection, ordered by creation, as a new JSON array. */
     int (*doc_list)(struct store *s, const char *tenant_id, const char *coll, json_t **out);
     int (*doc_delete)(struct store *s, const char *tenant_id, const char *coll, const char *id);

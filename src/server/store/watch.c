@@ -113,6 +113,10 @@ static int w_doc_get(struct store *s, const char *tenant_id, const char *coll, c
 {
     return IN->ops->doc_get(IN, tenant_id, coll, id, out);
 }
+static int w_user_find(struct store *s, const char *tenant_id, const char *upn, json_t **out)
+{
+    return IN->ops->user_find(IN, tenant_id, upn, out);
+}
 static int w_doc_list(struct store *s, const char *tenant_id, const char *coll, json_t **out)
 {
     return IN->ops->doc_list(IN, tenant_id, coll, out);
@@ -184,6 +188,7 @@ static const struct store_ops watch_ops = {
     .doc_insert = w_doc_insert,
     .doc_update = w_doc_update,
     .doc_get = w_doc_get,
+    .user_find = w_user_find,
     .doc_list = w_doc_list,
     .doc_delete = w_doc_delete,
     .cred_create = w_cred_create,
