@@ -23,23 +23,7 @@ int api_user_find(struct app *app, const char *tenant_id, const char *id_or_upn,
     int rc = app->store->ops->doc_get(app->store, tenant_id, "users", id_or_upn, out);
     if (rc != RG_ENOTFOUND || !strchr(id_or_upn, '@'))
         return rc;
-    json_t *all = NULL;
-    rc = app->store->ops->doc_list(app->store, tenant_id, "users", &all);
-    if (rc)
-        return rc;
-    size_t i;
-    json_t *u;
-    rc = RG_ENOTFOUND;
-    json_array_foreach(all, i, u) {
-        const char *upn = json_string_value(json_object_get(u, "userPrincipalName"));
-        if (upn && !strcasecmp(upn, id_or_upn)) {
-            *out = json_incref(u);
-            rc = 0;
-            break;
-        }
-    }
-    json_decref(all);
-    return rc;
+    return app->store->ops->user_find(app->store, tenant_id, id_or_upn, out); /* by index, case ignored */
 }
 
 static bool contains(const json_t *arr, const char *s)
