@@ -238,6 +238,9 @@ static int on_req(h2o_handler_t *self, h2o_req_t *hreq)
         char *v = pool_strndup(&hreq->pool, res.warning, strlen(res.warning));
         h2o_add_header_by_str(&hreq->pool, &hreq->res.headers, H2O_STRLIT("warning"), 0, NULL, v, strlen(v));
     }
+    /* The length, always: without it h2o closes every HTTP/1.1 connection whose status is not 200
+       (its chunked encoder handles 200 only) and answers HTTP/1.0 keep-alive clients with no length. */
+    hreq->res.content_length = res.status == 204 ? 0 : res.body.len;
     h2o_send_inline(hreq, res.status == 204 ? "" : buf_str(&res.body), res.status == 204 ? 0 : res.body.len);
     buf_release(&res.body);
 
@@ -342,6 +345,7 @@ void http_pending_finish(struct http_pending *p, int status, const char *body, s
     add_id_headers(hreq, status, p->request_id, NULL, 0);
     if (status != 204)
         h2o_add_header(&hreq->pool, &hreq->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, H2O_STRLIT("application/json"));
+    hreq->res.content_length = status == 204 ? 0 : len; /* see on_req: keep-alive needs the length */
     h2o_send_inline(hreq, status == 204 ? "" : body, status == 204 ? 0 : len);
     pending_observe(p, status);
 }

@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# HTTP connections (issue: hardening, item 9): keep-alive clients keep their connection whatever
+# the status (201, 4xx), and an HTTP/1.0 keep-alive client gets a length instead of waiting for
+# the server to close. Raw sockets, so nothing in a client library hides what the server sends.
+source "$(dirname "$0")/lib.sh"
+rg_start
+port=${RG_URL##*:}
+
+out=$(python3 - "$port" "$RG_KEY" <<'EOF_PY'
+import socket, sys
+port, key = int(sys.argv[1]), sys.argv[2]
+
+def read_response(f):
+    status = f.readline()
+    if not status:
+        return None, {}, b""
+    headers = {}
+    while True:
+        line = f.readline().rstrip(b"\r\n")
+        if not line:
+            break
+        k, _, v = line.partition(b":")
+        headers[k.strip().lower().decode()] = v.strip().decode()
+    n = int(headers.get("content-length", "-1"))
+    body = f.read(n) if n >= 0 else b""
+    return status.split()[1].decode(), headers, body
+
+def session(version, reqs):
+    s = socket.create_connection(("127.0.0.1", port), timeout=5)
+    f = s.makefile("rb")
+    answers = []
+    for method, path, body in reqs:
+        head = f"{method} {path} HTTP/{version}\r\nHost: x\r\nAuthorization: Bearer {key}\r\nConnection: keep-alive\r\n"
+        if body is not None:
+            head += f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+        s.sendall(head.encode() + b"\r\n" + (body or "").encode())
+        try:
+            st, h, _ = read_response(f)
+        except socket.timeout:
+            st, h = "timeout", {}
+        answers.append(f"{st}/{h.get('connection', '-')}/{'len' if 'content-length' in h else 'nolen'}")
+        if st is None or st == "timeout":
+            break
+    s.close()
+    return " ".join(answers)
+
+print(session("1.1", [("GET", "/beta/nope", None), ("POST", "/beta/groups", '{"displayName":"k"}'),
+                      ("POST", "/beta/groups", '{"nope":1}'), ("GET", "/healthz", None)]))
+print(session("1.0", [("GET", "/healthz", None), ("GET", "/beta/nope", None), ("GET", "/healthz", None)]))
+EOF_PY
+)
+l1=$(sed -n 1p <<<"$out"); l2=$(sed -n 2p <<<"$out")
+expect_eq "$l1" "404/keep-alive/len 201/keep-alive/len 400/keep-alive/len 200/keep-alive/len" \
+  "HTTP/1.1: a 404, a 201 and a 400 keep the connection, with a length"
+expect_eq "$l2" "200/keep-alive/len 404/keep-alive/len 200/keep-alive/len" \
+  "HTTP/1.0 with Connection: keep-alive: a length on every answer, the connection kept"
+finish
