@@ -156,6 +156,22 @@ app GET /beta/deviceAppManagement/managedAppPolicies
 expect_error 401 "" "a registration token on the admin API"
 api POST /app/v1/checkin "" "$CRED"
 expect_error 401 "" "a device credential is not a registration token"
+
+# a disabled account (accountEnabled false) is refused on the app side too, whatever the policy's optional rows say
+api POST /v1.0/users '{"userPrincipalName":"eve@contoso.com","accountEnabled":false,"passwordProfile":{"password":"correct horse battery"}}'
+eve=$(jq -r .id <<<"$BODY")
+api POST "/v1.0/groups/$grp/members/\$ref" "{\"@odata.id\":\"https://graph.microsoft.com/v1.0/directoryObjects/$eve\"}"
+ereg=$(jq '.userPrincipalName = "eve@contoso.com"' <<<"$reg")
+api POST /app/v1/register "$ereg" ""
+expect_error 403 accountEnabled "a disabled account cannot register an app"
+api PATCH "/v1.0/users/$eve" '{"accountEnabled":true}'
+api POST /app/v1/register "$ereg" ""
+expect_status 201 "enabled, eve registers"
+ETOKEN=$(jq -r .token <<<"$BODY")
+api PATCH "/v1.0/users/$eve" '{"accountEnabled":false}'
+api POST /app/v1/checkin '{"app":{"agentInstalled":false}}' "$ETOKEN"
+expect_eq "$(jq -r '.decision.action + " " + .decision.reasonCode' <<<"$BODY")" "block accountDisabled" \
+  "disabled later, eve's check-in is blocked though the policy has no disabledAccount row"
 rg_stop
 if grep -qaF "$TOKEN" "$RG_TMP"/var/riskgate.db* "$RG_TMP/daemon.log"; then fail "the token is stored or logged"; else pass; fi
 finish

@@ -299,6 +299,16 @@ static int build_checkin(struct app *app, const char *tenant_id, json_t *reg, co
         dec = blocked;
         action = "block";
         rc = wipe_queue(app, tenant_id, reg, "userBlocked", &created);
+    } else if (!json_is_true(json_object_get(user, "accountEnabled")) && (!action || strcmp(action, "wipe"))) {
+        /* A disabled account never reaches work data, whatever the policy's optional rows say: the
+           disabledAccount row chooses only between this block and a wipe. */
+        json_t *blocked = json_pack("{s:s,s:s,s:s,s:s,s:s,s:[]}", "action", "block", "reasonCode",
+                                    DECISION_R_ACCOUNT_DISABLED, "title", "Access blocked", "message",
+                                    "Your work or school account is disabled.", "remedy",
+                                    "Contact your IT administrator.", "warnings");
+        json_decref(dec);
+        dec = blocked;
+        action = "block";
     } else if (action && !strcmp(action, "wipe")) {
         rc = wipe_queue(app, tenant_id, reg, json_string_value(json_object_get(dec, "reasonCode")), &created);
     }
@@ -458,6 +468,10 @@ static void register_signed_in(struct signin *si, struct http_response *res)
     int rc;
     if (!si->ok) {
         http_error(res, 401, "Unauthorized", "The sign-in was not accepted: check the organization, user name and password.");
+        return;
+    }
+    if (!json_is_true(json_object_get(user, "accountEnabled"))) { /* as the device side refuses it */
+        http_error(res, 403, "Forbidden", "accountEnabled: this account is disabled; contact your IT administrator.");
         return;
     }
     char id[UTIL_UUID_LEN + 1], ts[UTIL_TIME_LEN + 1];
