@@ -16,7 +16,9 @@
 #include <sqlite3.h>
 
 #include "common/err.h"
+#include "common/buf.h"
 #include "common/util.h"
+#include "server/odata/odata.h"
 #include "server/store/store.h"
 
 static const char *const migrations[] = {
@@ -38,6 +40,10 @@ static const char *const migrations[] = {
     "CREATE INDEX indicators_by_version ON indicators (tenant_id, version);",
     /* 4: admin lists page by id (keyset) */
     "CREATE INDEX indicators_by_id ON indicators (tenant_id, deleted, id);",
+    /* 5: OData $filter on the indexed columns (compared as lower(col) = lower(?)); action holds the name as sent */
+    "CREATE INDEX indicators_by_lvalue ON indicators (tenant_id, deleted, lower(value));"
+    "CREATE INDEX indicators_by_ltype ON indicators (tenant_id, deleted, lower(type));"
+    "CREATE INDEX indicators_by_laction ON indicators (tenant_id, deleted, lower(action));",
 };
 
 enum stmt_id {
@@ -79,7 +85,7 @@ static const char *const stmt_sql[S_COUNT] = {
                      " ON CONFLICT (tenant_id, type, value) DO UPDATE SET action = excluded.action,"
                      " body = excluded.body, version = excluded.version, deleted = 0",
     [S_IND_ID] = "SELECT id FROM indicators WHERE tenant_id = ?1 AND type = ?2 AND value = ?3",
-    [S_IND_GET] = "SELECT body, id, version, deleted FROM indicators WHERE tenant_id = ?1 AND id = ?2 AND deleted = 0",
+    [S_IND_GET] = "SELECT body, id, version, deleted, value FROM indicators WHERE tenant_id = ?1 AND id = ?2 AND deleted = 0",
     [S_IND_DELETE] = "UPDATE indicators SET deleted = 1, version = ?3 WHERE tenant_id = ?1 AND id = ?2 AND deleted = 0",
 };
 
@@ -626,7 +632,11 @@ static int sq_ind_upsert(struct store *s, const char *tenant_id, const char *typ
     return rc == SQLITE_ROW ? 0 : map_rc(rc ? rc : SQLITE_ERROR);
 }
 
-/* An indicator row as JSON: its body plus "id" (a string, as Defender's) and the sync fields. */
+/*
+ * An indicator row as JSON: its body plus "id" (a string, as Defender's) and the
+ * sync fields "_version", "_deleted" and "_value" (the canonical value; the
+ * body's indicatorValue is the one the caller sent).
+ */
 static json_t *ind_row(sqlite3_stmt *st)
 {
     json_t *o = parse_body(st);
@@ -637,6 +647,7 @@ static json_t *ind_row(sqlite3_stmt *st)
     json_object_set_new(o, "id", json_string(id));
     json_object_set_new(o, "_version", json_integer(sqlite3_column_int64(st, 2)));
     json_object_set_new(o, "_deleted", json_boolean(sqlite3_column_int(st, 3)));
+    json_object_set_new(o, "_value", json_string((const char *)sqlite3_column_text(st, 4)));
     return o;
 }
 
@@ -667,34 +678,162 @@ static int sq_ind_delete(struct store *s, const char *tenant_id, int64_t id, int
     return rc < 0 ? rc : rc == 0 ? RG_ENOTFOUND : 0;
 }
 
+/*
+ * How OData reaches an indicator in SQL. The indexed columns (value and type
+ * canonical, action as sent) are compared as lower(col) = lower(?), which the
+ * lower() indexes of migration 5 serve; the rest are read from the body.
+ */
+#define J(p) "json_extract(body,'$." p "')"
+static const struct odata_sql_map ind_map[] = {
+    {"id", "id", ODATA_SQL_NOCASE},
+    {"indicatorValue", "value", 0},
+    {"indicatorType", "type", 0},
+    {"action", "action", 0},
+    {"title", J("title"), 0},
+    {"description", J("description"), 0},
+    {"severity", J("severity"), 0},
+    {"application", J("application"), 0},
+    {"externalId", J("externalId"), 0},
+    {"externalID", J("externalID"), 0},
+    {"sourceType", J("sourceType"), 0},
+    {"source", J("source"), 0},
+    {"createdBy", J("createdBy"), 0},
+    {"createdBySource", J("createdBySource"), 0},
+    {"createdByDisplayName", J("createdByDisplayName"), 0},
+    {"lastUpdatedBy", J("lastUpdatedBy"), 0},
+    {"recommendedActions", J("recommendedActions"), 0},
+    {"educateUrl", J("educateUrl"), 0},
+    {"category", J("category"), 0},
+    {"lookBackPeriod", J("lookBackPeriod"), 0},
+    {"generateAlert", J("generateAlert"), ODATA_SQL_NOCASE},
+    {"creationTimeDateTimeUtc", J("creationTimeDateTimeUtc"), ODATA_SQL_TIME_TEXT},
+    {"lastUpdateTime", J("lastUpdateTime"), ODATA_SQL_TIME_TEXT},
+    {"expirationTime", J("expirationTime"), ODATA_SQL_TIME_TEXT},
+};
+#undef J
+
+/* Binds odata_sql_where's values (strings, integers, reals, booleans as 1/0) from index *idx on. */
+static void bind_json(sqlite3_stmt *st, int *idx, const json_t *binds)
+{
+    size_t i;
+    json_t *v;
+    json_array_foreach(binds, i, v) {
+        int k = (*idx)++;
+        if (json_is_string(v))
+            sqlite3_bind_text(st, k, json_string_value(v), (int)json_string_length(v), SQLITE_TRANSIENT);
+        else if (json_is_integer(v))
+            sqlite3_bind_int64(st, k, json_integer_value(v));
+        else if (json_is_real(v))
+            sqlite3_bind_double(st, k, json_real_value(v));
+        else if (json_is_boolean(v))
+            sqlite3_bind_int(st, k, json_is_true(v));
+        else
+            sqlite3_bind_null(st, k);
+    }
+}
+
+/* The WHERE clause of an indicator query (after "WHERE"), with its binds; keyset skipped when !keyset. */
+static int ind_where(const struct store_ind_query *q, int keyset, struct buf *sql, json_t *binds)
+{
+    int rc = buf_puts(sql, "tenant_id = ?");
+    if (!rc && q->since_version)
+        rc = buf_puts(sql, " AND version > ?");
+    if (!rc && !q->with_deleted)
+        rc = buf_puts(sql, " AND deleted = 0");
+    if (!rc && keyset && q->after_id)
+        rc = buf_puts(sql, " AND id > ?");
+    if (!rc && q->type)
+        rc = buf_puts(sql, " AND type = ?");
+    if (!rc && q->action)
+        rc = buf_puts(sql, " AND action = ?");
+    if (!rc && q->value)
+        rc = buf_puts(sql, " AND value = ?");
+    if (!rc && q->odata) {
+        rc = buf_puts(sql, " AND (");
+        if (!rc)
+            rc = odata_sql_where(q->odata, ind_map, sizeof ind_map / sizeof ind_map[0], sql, binds);
+        if (!rc)
+            rc = buf_puts(sql, ")");
+    }
+    return rc;
+}
+
+static void ind_bind_fixed(sqlite3_stmt *st, int *idx, const char *tenant_id, const struct store_ind_query *q,
+                           int keyset)
+{
+    bind(st, (*idx)++, tenant_id);
+    if (q->since_version)
+        sqlite3_bind_int64(st, (*idx)++, q->since_version);
+    if (keyset && q->after_id)
+        sqlite3_bind_int64(st, (*idx)++, q->after_id);
+    if (q->type)
+        bind(st, (*idx)++, q->type);
+    if (q->action)
+        bind(st, (*idx)++, q->action);
+    if (q->value)
+        bind(st, (*idx)++, q->value);
+}
+
+static int ind_count(struct sqlite_store *ss, const char *tenant_id, const struct store_ind_query *q, int64_t *out)
+{
+    struct buf sql = BUF_INIT(64 * 1024);
+    json_t *binds = json_array();
+    int rc = binds ? buf_puts(&sql, "SELECT COUNT(*) FROM indicators WHERE ") : RG_ENOMEM;
+    if (!rc)
+        rc = ind_where(q, 0, &sql, binds);
+    sqlite3_stmt *st = NULL;
+    if (!rc && sqlite3_prepare_v2(ss->db, buf_str(&sql), -1, &st, NULL) != SQLITE_OK)
+        rc = RG_EIO;
+    if (!rc) {
+        int idx = 1;
+        ind_bind_fixed(st, &idx, tenant_id, q, 0);
+        bind_json(st, &idx, binds);
+        int sr = sqlite3_step(st);
+        if (sr == SQLITE_ROW)
+            *out = sqlite3_column_int64(st, 0);
+        else
+            rc = map_rc(sr);
+    }
+    sqlite3_finalize(st);
+    json_decref(binds);
+    buf_release(&sql);
+    return rc;
+}
+
 static int sq_ind_query(struct store *s, const char *tenant_id, const struct store_ind_query *q, json_t **out)
 {
     struct sqlite_store *ss = S(s);
-    char sql[512];
-    /* fixed clauses, values bound: no text from the request enters the SQL */
-    snprintf(sql, sizeof sql,
-             "SELECT body, id, version, deleted FROM indicators WHERE tenant_id = ?1%s%s%s%s%s%s"
-             " ORDER BY %s LIMIT ?6 OFFSET ?7",
-             q->since_version ? " AND version > ?2" : "", q->with_deleted ? "" : " AND deleted = 0",
-             q->after_id ? " AND id > ?8" : "", q->type ? " AND type = ?3" : "",
-             q->action ? " AND action = ?4" : "", q->value ? " AND value = ?5" : "", q->by_version ? "version" : "id");
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(ss->db, sql, -1, &st, NULL) != SQLITE_OK)
-        return RG_EIO;
-    bind(st, 1, tenant_id);
-    sqlite3_bind_int64(st, 2, q->since_version);
-    if (q->type)
-        bind(st, 3, q->type);
-    if (q->action)
-        bind(st, 4, q->action);
-    if (q->value)
-        bind(st, 5, q->value);
-    sqlite3_bind_int64(st, 6, q->limit);
-    sqlite3_bind_int64(st, 7, q->offset);
-    if (q->after_id)
-        sqlite3_bind_int64(st, 8, q->after_id);
+    /* fixed clauses and odata's placeholders, values bound: no text from the request enters the SQL */
+    struct buf sql = BUF_INIT(64 * 1024);
+    json_t *binds = json_array();
+    int rc = binds ? buf_puts(&sql, "SELECT body, id, version, deleted, value FROM indicators WHERE ") : RG_ENOMEM;
+    if (!rc)
+        rc = ind_where(q, 1, &sql, binds);
+    if (!rc)
+        rc = buf_puts(&sql, " ORDER BY ");
+    if (!rc && q->odata && q->odata->norderby)
+        rc = odata_sql_orderby(q->odata, ind_map, sizeof ind_map / sizeof ind_map[0], "id", &sql);
+    else if (!rc)
+        rc = buf_puts(&sql, q->by_version ? "version" : "id");
+    if (!rc)
+        rc = buf_puts(&sql, " LIMIT ? OFFSET ?");
+    if (!rc && q->count_out)
+        rc = ind_count(ss, tenant_id, q, q->count_out);
+    sqlite3_stmt *st = NULL;
+    if (!rc && sqlite3_prepare_v2(ss->db, buf_str(&sql), -1, &st, NULL) != SQLITE_OK)
+        rc = RG_EIO;
+    buf_release(&sql);
+    if (rc) {
+        json_decref(binds);
+        return rc;
+    }
+    int idx = 1;
+    ind_bind_fixed(st, &idx, tenant_id, q, 1);
+    bind_json(st, &idx, binds);
+    json_decref(binds);
+    sqlite3_bind_int64(st, idx++, q->limit);
+    sqlite3_bind_int64(st, idx++, q->offset);
     json_t *arr = json_array();
-    int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         json_t *o = ind_row(st);
         if (!o) {

@@ -29,6 +29,7 @@
 #include "common/util.h"
 
 struct store;
+struct odata_query;
 
 struct store_key {
     char id[UTIL_UUID_LEN + 1];
@@ -53,6 +54,15 @@ struct store_ind_query {
     int by_version;                    /* order by version (sync) rather than id (admin lists) */
     int64_t after_id;                  /* keyset paging of admin lists: only ids above this */
     int64_t limit, offset;
+    /*
+     * OData $filter and $orderby (borrowed, may be NULL), compiled to SQL by the
+     * backend with its own column map (odata_sql_where/odata_sql_orderby) so the
+     * list is answered from an index. $orderby replaces the id/version order
+     * (id breaks ties). A property the backend cannot map fails the query with
+     * ODATA_ENOTSUP.
+     */
+    const struct odata_query *odata;
+    int64_t *count_out; /* when not NULL, receives the number of matching rows, ignoring limit/offset/after_id */
 };
 
 struct store_ops {
@@ -95,7 +105,8 @@ struct store_ops {
      * Indicators (threat intelligence). Every change takes the tenant's next
      * version (ind_version + 1, the caller's transaction keeps it unique);
      * deletions are tombstones so agents can sync by delta. Rows come back as
-     * their stored body plus "id" (string), "_version" and "_deleted".
+     * their stored body plus "id" (string), "_version", "_deleted" and "_value"
+     * (the canonical value the row is keyed and matched by).
      */
     int (*ind_version)(struct store *s, const char *tenant_id, int64_t *out);
     /* Creates or updates by (type, value); *id_out receives the indicator's id. */
