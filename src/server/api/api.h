@@ -148,6 +148,10 @@ void api_indicator_import(void *app, struct http_request *req, struct http_respo
 void api_indicator_list(void *app, struct http_request *req, struct http_response *res);
 void api_indicator_get(void *app, struct http_request *req, struct http_response *res);
 void api_indicator_delete(void *app, struct http_request *req, struct http_response *res);
+/* POST /api/indicators/BatchDelete {"IndicatorIds":[...]}: 204; 404 (nothing deleted) if an id is unknown. */
+void api_indicator_batch_delete(void *app, struct http_request *req, struct http_response *res);
+/* POST /api/indicators/BatchUpdate {"IndicatorIds":[...], <fields>} or {"Indicators":[...]}: 200 {"value":[...]}. */
+void api_indicator_batch_update(void *app, struct http_request *req, struct http_response *res);
 /*
  * The indicators a device should hold that changed after version since (0: all),
  * scoped by its tags: {"version","full","more","upserts":[...],"removed":[ids]}.

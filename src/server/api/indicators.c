@@ -226,20 +226,22 @@ static int build(const json_t *in, const char *who, json_t **out, char *type_s, 
     }
     char now[UTIL_TIME_LEN + 1], expn[UTIL_TIME_LEN + 1];
     util_time_format(util_now_ms(), now, sizeof now);
-    if (exp) /* one fixed-width UTC form, so $filter and $orderby compare it as text in SQL */
+    if (exp) /* "_expires": one fixed-width UTC form, so $filter and $orderby compare it as text in SQL */
         util_time_format(ms, expn, sizeof expn);
     snprintf(type_s, 32, "%s", intel_type_name(type));
     /* the action as sent (legacy names included) is served and filtered; the sync maps it */
     snprintf(action_s, 32, "%s", aname);
-    json_t *o = json_pack("{s:s,s:s,s:s,s:O?,s:O?,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:o?,s:s,s:s,s:s,s:O?,s:O?,s:b}",
+    json_t *o = json_pack("{s:s,s:s,s:s,s:O?,s:O?,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:O?,s:s,s:s,s:s,s:O?,s:O?,s:b}",
                           "indicatorValue", raw, "indicatorType", type_s, "action", action_s, "application",
                           json_object_get(in, "application"), "externalID", json_object_get(in, "externalID"),
                           "sourceType", "AadApp", "source", who, "createdBySource", who, "createdBy", who,
                           "lastUpdatedBy", who, "creationTimeDateTimeUtc", now, "lastUpdateTime", now,
-                          "expirationTime", exp ? json_string(expn) : NULL, "severity", intel_severity_name(sev),
+                          "expirationTime", json_object_get(in, "expirationTime"), "severity", intel_severity_name(sev),
                           "title", title, "description", desc, "recommendedActions",
                           json_object_get(in, "recommendedActions"), "educateUrl", json_object_get(in, "educateUrl"),
                           "generateAlert", gen);
+    if (exp)
+        json_object_set_new(o, "_expires", json_string(expn));
     json_object_set_new(o, "rbacGroupNames", group_names(json_object_get(in, "rbacGroupNames")));
     json_t *gi = json_object_get(in, "rbacGroupIds");
     json_object_set_new(o, "rbacGroupIds", json_is_array(gi) ? json_deep_copy(gi) : json_array());
@@ -273,6 +275,7 @@ static json_t *public_row(const json_t *row)
     json_object_del(o, "_version");
     json_object_del(o, "_deleted");
     json_object_del(o, "_value");
+    json_object_del(o, "_expires");
     return o;
 }
 
@@ -690,3 +693,182 @@ int api_indicator_sync(struct app *app, const char *tenant_id, json_t *device, i
     return 0;
 }
 
+
+#define BATCH_MAX 500 /* ids per BatchDelete/BatchUpdate, as Defender's */
+
+/*
+ * The "IndicatorIds" of a batch body: 1 to BATCH_MAX ids, strings or integers.
+ * Fills ids (BATCH_MAX entries) and *n; 0, or -1 after answering 400.
+ */
+static int batch_ids(const json_t *body, struct http_response *res, int64_t *ids, size_t *n)
+{
+    json_t *list = json_object_get(body, "IndicatorIds");
+    if (!json_is_array(list) || !json_array_size(list)) {
+        mde_error(res, 400, "InvalidRequestBody", "IndicatorIds: a non-empty array of indicator ids is required.");
+        return -1;
+    }
+    if (json_array_size(list) > BATCH_MAX) {
+        mde_error(res, 400, "MaximumBatchSizeExceeded", "Maximum batch size exceeded. Received: %zu, allowed: %d.",
+                  json_array_size(list), BATCH_MAX);
+        return -1;
+    }
+    size_t i;
+    json_t *v;
+    json_array_foreach(list, i, v) {
+        char num[32];
+        if (json_is_integer(v))
+            snprintf(num, sizeof num, "%lld", (long long)json_integer_value(v));
+        else if (json_is_string(v) && json_string_length(v) < sizeof num)
+            snprintf(num, sizeof num, "%s", json_string_value(v));
+        else
+            num[0] = '\0';
+        if (parse_id(num, &ids[i])) {
+            mde_error(res, 400, "InvalidInput", "IndicatorIds[%zu]: an indicator id (a positive integer) is expected.",
+                      i);
+            return -1;
+        }
+    }
+    *n = json_array_size(list);
+    return 0;
+}
+
+void api_indicator_batch_delete(void *vapp, struct http_request *req, struct http_response *res)
+{
+    struct app *app = vapp;
+    struct api_auth auth;
+    json_t *body = NULL;
+    if (api_authenticate(app, req, res, API_WRITE, &auth) || api_parse_body(req, res, &body))
+        return;
+    int64_t ids[BATCH_MAX], ver = 0;
+    size_t n = 0;
+    if (json_object_size(body) != 1 || !json_object_get(body, "IndicatorIds")) {
+        mde_error(res, 400, "InvalidRequestBody", "IndicatorIds: an array of indicator ids is required (and nothing "
+                                                  "else).");
+        goto out;
+    }
+    if (batch_ids(body, res, ids, &n))
+        goto out;
+    struct store *s = app->store;
+    int rc = s->ops->begin(s);
+    if (!rc)
+        rc = s->ops->ind_version(s, auth.tenant_id, &ver);
+    size_t i;
+    for (i = 0; i < n && !rc; i++)
+        rc = s->ops->ind_delete(s, auth.tenant_id, ids[i], ++ver);
+    if (!rc)
+        rc = s->ops->commit(s);
+    else
+        s->ops->rollback(s);
+    if (rc == RG_ENOTFOUND) /* Defender: 404 when an id is not found; nothing was deleted */
+        mde_error(res, 404, "NotFound", "Indicator %lld was not found.", (long long)ids[i - 1]);
+    else if (rc)
+        api_fail(res, rc, "indicators");
+    else {
+        notify_tenant(app->notify, auth.tenant_id, NOTIFY_INDICATORS);
+        res->status = 204;
+    }
+out:
+    json_decref(body);
+}
+
+/* Fields BatchUpdate may change on listed indicators: not the identity (type and value). */
+static int batch_field_ok(const char *k)
+{
+    return in_list(k, settable) && strcmp(k, "indicatorValue") && strcmp(k, "indicatorType");
+}
+
+void api_indicator_batch_update(void *vapp, struct http_request *req, struct http_response *res)
+{
+    struct app *app = vapp;
+    struct api_auth auth;
+    json_t *body = NULL, *results = NULL;
+    if (api_authenticate(app, req, res, API_WRITE, &auth) || api_parse_body(req, res, &body))
+        return;
+    if (json_object_get(body, "Indicators") && !json_object_get(body, "IndicatorIds")) {
+        /* the swagger's form, {"Indicators":[...]}: whole indicators updated (or added) by type and value */
+        json_decref(body);
+        api_indicator_import(vapp, req, res);
+        return;
+    }
+    int64_t ids[BATCH_MAX], ver = 0;
+    size_t n = 0;
+    if (!json_is_object(body) || batch_ids(body, res, ids, &n)) {
+        if (!json_is_object(body))
+            mde_error(res, 400, "InvalidRequestBody", "IndicatorIds: an object with the ids and the fields to set is "
+                                                      "expected.");
+        goto out;
+    }
+    const char *k;
+    json_t *v;
+    size_t fields = 0;
+    json_object_foreach(body, k, v) {
+        if (!strcmp(k, "IndicatorIds"))
+            continue;
+        if (!batch_field_ok(k)) {
+            mde_error(res, 400, "InvalidRequestBody", "%s: not a property BatchUpdate can set on an indicator.", k);
+            goto out;
+        }
+        fields++;
+    }
+    if (!fields) {
+        mde_error(res, 400, "InvalidRequestBody", "BatchUpdate: at least one property to set is required.");
+        goto out;
+    }
+    struct store *s = app->store;
+    int rc = s->ops->begin(s);
+    if (!rc)
+        rc = s->ops->ind_version(s, auth.tenant_id, &ver);
+    results = json_array();
+    char err[512] = "";
+    size_t i;
+    for (i = 0; i < n && !rc; i++) {
+        json_t *row = NULL, *ind = NULL;
+        rc = s->ops->ind_get(s, auth.tenant_id, ids[i], &row);
+        if (rc)
+            break;
+        json_t *merged = public_row(row);
+        json_decref(row);
+        json_object_foreach(body, k, v) {
+            if (strcmp(k, "IndicatorIds"))
+                json_object_set(merged, k, v);
+        }
+        char type[32], value[INTEL_VALUE_MAX + 1], action[32];
+        if (build(merged, auth.key_id, &ind, type, value, action, err, sizeof err)) {
+            json_decref(merged);
+            rc = RG_EINVAL;
+            break;
+        }
+        json_decref(merged);
+        int64_t id = 0;
+        keep_creation(s, auth.tenant_id, type, value, ind);
+        rc = s->ops->ind_upsert(s, auth.tenant_id, type, value, action, ind, ++ver, &id);
+        json_decref(ind);
+        if (!rc)
+            rc = s->ops->ind_get(s, auth.tenant_id, id, &row);
+        if (!rc) {
+            json_array_append_new(results, public_row(row));
+            json_decref(row);
+        }
+    }
+    if (!rc)
+        rc = s->ops->commit(s);
+    else
+        s->ops->rollback(s);
+    if (rc == RG_EINVAL)
+        mde_error(res, 400, "InvalidRequestBody", "Indicator %lld: %s", (long long)ids[i], err);
+    else if (rc == RG_ENOTFOUND)
+        mde_error(res, 404, "NotFound", "Indicator %lld was not found.", (long long)ids[i]);
+    else if (rc)
+        api_fail(res, rc, "indicators");
+    else {
+        notify_tenant(app->notify, auth.tenant_id, NOTIFY_INDICATORS);
+        char ctx[512];
+        api_context_url(app, req, "Indicators", ctx, sizeof ctx);
+        json_t *o = json_pack("{s:s,s:O}", "@odata.context", ctx, "value", results);
+        api_send(res, 200, o);
+        json_decref(o);
+    }
+out:
+    json_decref(body);
+    json_decref(results);
+}

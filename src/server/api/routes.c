@@ -94,6 +94,8 @@ static const struct http_route routes[] = {
     {"POST", "/api/indicators/import", api_indicator_import, NULL, HTTP_MAX_IMPORT_BODY},
     {"GET", "/api/indicators/{}", api_indicator_get, NULL, 0},
     {"DELETE", "/api/indicators/{}", api_indicator_delete, NULL, 0},
+    {"POST", "/api/indicators/BatchDelete", api_indicator_batch_delete, NULL, HTTP_MAX_IMPORT_BODY},
+    {"POST", "/api/indicators/BatchUpdate", api_indicator_batch_update, NULL, HTTP_MAX_IMPORT_BODY},
     {"GET", "/api/machines", api_machine_list, NULL, 0},
     {"GET", "/api/machines/{}", api_machine_get, NULL, 0},
     {"POST", "/api/machines/{}/tags", api_machine_tags, NULL, 0},

@@ -708,7 +708,7 @@ static const struct odata_sql_map ind_map[] = {
     {"generateAlert", J("generateAlert"), ODATA_SQL_NOCASE},
     {"creationTimeDateTimeUtc", J("creationTimeDateTimeUtc"), ODATA_SQL_TIME_TEXT},
     {"lastUpdateTime", J("lastUpdateTime"), ODATA_SQL_TIME_TEXT},
-    {"expirationTime", J("expirationTime"), ODATA_SQL_TIME_TEXT},
+    {"expirationTime", J("_expires"), ODATA_SQL_TIME_TEXT}, /* util_time_format's form of it, set by the API */
 };
 #undef J
 
