@@ -44,13 +44,7 @@ static int in_list(const char *k, const char *const *list)
     return 0;
 }
 
-/*
- * Defender's error body, {"error":{"code","message","target"}}, target being
- * a fresh correlation id (MDE's /api/ differs from Graph here).
- */
-static void mde_error(struct http_response *res, int status, const char *code, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static void mde_error(struct http_response *res, int status, const char *code, const char *fmt, ...)
+void api_mde_error(struct http_response *res, int status, const char *code, const char *fmt, ...)
 {
     char msg[1024], target[UTIL_UUID_LEN + 1] = "";
     va_list ap;
@@ -298,7 +292,7 @@ void api_indicator_submit(void *vapp, struct http_request *req, struct http_resp
         return;
     char type[32], value[INTEL_VALUE_MAX + 1], action[32], err[512] = "";
     if (build(body, auth.key_id, &ind, type, value, action, err, sizeof err)) {
-        mde_error(res, 400, "InvalidRequestBody", "%s", err);
+        api_mde_error(res, 400, "InvalidRequestBody", "%s", err);
         goto out;
     }
     struct store *s = app->store;
@@ -343,7 +337,7 @@ void api_indicator_import(void *vapp, struct http_request *req, struct http_resp
         return;
     json_t *list = json_object_get(body, "Indicators");
     if (!json_is_array(list) || json_object_size(body) != 1) {
-        mde_error(res, 400, "InvalidRequestBody", "Indicators: an array of indicators is required (and nothing else).");
+        api_mde_error(res, 400, "InvalidRequestBody", "Indicators: an array of indicators is required (and nothing else).");
         goto out;
     }
     struct store *s = app->store;
@@ -454,7 +448,7 @@ void api_indicator_list(void *vapp, struct http_request *req, struct http_respon
     struct odata_query *oq = NULL;
     struct odata_error oe;
     if (odata_query_parse(req->query, &ind_coll, &oq, &oe)) {
-        mde_error(res, oe.status, oe.status == 400 ? "ODataError" : "InternalServerError", "%s", oe.message);
+        api_mde_error(res, oe.status, oe.status == 400 ? "ODataError" : "InternalServerError", "%s", oe.message);
         return;
     }
     struct store_ind_query q = {.limit = oq->top, .offset = oq->skip, .odata = oq};
@@ -465,11 +459,11 @@ void api_indicator_list(void *vapp, struct http_request *req, struct http_respon
         char *end;
         long long v = strtoll(oq->skiptoken, &end, 10);
         if (!oq->skiptoken[0] || *end || v < 0 || oq->norderby) {
-            mde_error(res, 400, "ODataError", "$skiptoken: the token of an @odata.nextLink is expected.");
+            api_mde_error(res, 400, "ODataError", "$skiptoken: the token of an @odata.nextLink is expected.");
             goto out;
         }
         if (oq->skip) {
-            mde_error(res, 400, "ODataError", "$skiptoken: cannot be combined with $skip; follow the nextLink as given.");
+            api_mde_error(res, 400, "ODataError", "$skiptoken: cannot be combined with $skip; follow the nextLink as given.");
             goto out;
         }
         q.after_id = v;
@@ -479,7 +473,7 @@ void api_indicator_list(void *vapp, struct http_request *req, struct http_respon
     json_t *rows = NULL;
     int rc = app->store->ops->ind_query(app->store, auth.tenant_id, &q, &rows);
     if (rc == ODATA_ENOTSUP) {
-        mde_error(res, 400, "ODataError", "$filter/$orderby: this expression cannot be served for indicators (lambda "
+        api_mde_error(res, 400, "ODataError", "$filter/$orderby: this expression cannot be served for indicators (lambda "
                                           "operators and filters on arrays are not supported).");
         goto out;
     }
@@ -704,11 +698,11 @@ static int batch_ids(const json_t *body, struct http_response *res, int64_t *ids
 {
     json_t *list = json_object_get(body, "IndicatorIds");
     if (!json_is_array(list) || !json_array_size(list)) {
-        mde_error(res, 400, "InvalidRequestBody", "IndicatorIds: a non-empty array of indicator ids is required.");
+        api_mde_error(res, 400, "InvalidRequestBody", "IndicatorIds: a non-empty array of indicator ids is required.");
         return -1;
     }
     if (json_array_size(list) > BATCH_MAX) {
-        mde_error(res, 400, "MaximumBatchSizeExceeded", "Maximum batch size exceeded. Received: %zu, allowed: %d.",
+        api_mde_error(res, 400, "MaximumBatchSizeExceeded", "Maximum batch size exceeded. Received: %zu, allowed: %d.",
                   json_array_size(list), BATCH_MAX);
         return -1;
     }
@@ -723,7 +717,7 @@ static int batch_ids(const json_t *body, struct http_response *res, int64_t *ids
         else
             num[0] = '\0';
         if (parse_id(num, &ids[i])) {
-            mde_error(res, 400, "InvalidInput", "IndicatorIds[%zu]: an indicator id (a positive integer) is expected.",
+            api_mde_error(res, 400, "InvalidInput", "IndicatorIds[%zu]: an indicator id (a positive integer) is expected.",
                       i);
             return -1;
         }
@@ -742,7 +736,7 @@ void api_indicator_batch_delete(void *vapp, struct http_request *req, struct htt
     int64_t ids[BATCH_MAX], ver = 0;
     size_t n = 0;
     if (json_object_size(body) != 1 || !json_object_get(body, "IndicatorIds")) {
-        mde_error(res, 400, "InvalidRequestBody", "IndicatorIds: an array of indicator ids is required (and nothing "
+        api_mde_error(res, 400, "InvalidRequestBody", "IndicatorIds: an array of indicator ids is required (and nothing "
                                                   "else).");
         goto out;
     }
@@ -760,7 +754,7 @@ void api_indicator_batch_delete(void *vapp, struct http_request *req, struct htt
     else
         s->ops->rollback(s);
     if (rc == RG_ENOTFOUND) /* Defender: 404 when an id is not found; nothing was deleted */
-        mde_error(res, 404, "NotFound", "Indicator %lld was not found.", (long long)ids[i - 1]);
+        api_mde_error(res, 404, "NotFound", "Indicator %lld was not found.", (long long)ids[i - 1]);
     else if (rc)
         api_fail(res, rc, "indicators");
     else {
@@ -794,7 +788,7 @@ void api_indicator_batch_update(void *vapp, struct http_request *req, struct htt
     size_t n = 0;
     if (!json_is_object(body) || batch_ids(body, res, ids, &n)) {
         if (!json_is_object(body))
-            mde_error(res, 400, "InvalidRequestBody", "IndicatorIds: an object with the ids and the fields to set is "
+            api_mde_error(res, 400, "InvalidRequestBody", "IndicatorIds: an object with the ids and the fields to set is "
                                                       "expected.");
         goto out;
     }
@@ -805,13 +799,13 @@ void api_indicator_batch_update(void *vapp, struct http_request *req, struct htt
         if (!strcmp(k, "IndicatorIds"))
             continue;
         if (!batch_field_ok(k)) {
-            mde_error(res, 400, "InvalidRequestBody", "%s: not a property BatchUpdate can set on an indicator.", k);
+            api_mde_error(res, 400, "InvalidRequestBody", "%s: not a property BatchUpdate can set on an indicator.", k);
             goto out;
         }
         fields++;
     }
     if (!fields) {
-        mde_error(res, 400, "InvalidRequestBody", "BatchUpdate: at least one property to set is required.");
+        api_mde_error(res, 400, "InvalidRequestBody", "BatchUpdate: at least one property to set is required.");
         goto out;
     }
     struct store *s = app->store;
@@ -855,9 +849,9 @@ void api_indicator_batch_update(void *vapp, struct http_request *req, struct htt
     else
         s->ops->rollback(s);
     if (rc == RG_EINVAL)
-        mde_error(res, 400, "InvalidRequestBody", "Indicator %lld: %s", (long long)ids[i], err);
+        api_mde_error(res, 400, "InvalidRequestBody", "Indicator %lld: %s", (long long)ids[i], err);
     else if (rc == RG_ENOTFOUND)
-        mde_error(res, 404, "NotFound", "Indicator %lld was not found.", (long long)ids[i]);
+        api_mde_error(res, 404, "NotFound", "Indicator %lld was not found.", (long long)ids[i]);
     else if (rc)
         api_fail(res, rc, "indicators");
     else {

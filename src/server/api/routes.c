@@ -98,6 +98,7 @@ static const struct http_route routes[] = {
     {"POST", "/api/indicators/BatchUpdate", api_indicator_batch_update, NULL, HTTP_MAX_IMPORT_BODY},
     {"GET", "/api/machines", api_machine_list, NULL, 0},
     {"GET", "/api/machines/{}", api_machine_get, NULL, 0},
+    {"GET", "/api/machines/{}/alerts", api_machine_alerts, NULL, 0},
     {"POST", "/api/machines/{}/tags", api_machine_tags, NULL, 0},
     {"POST", "/api/machines/{}/offboard", api_machine_offboard, NULL, 0},
     {"GET", "/api/alerts", api_alert_list, NULL, 0},

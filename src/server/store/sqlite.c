@@ -851,6 +851,133 @@ static int sq_ind_query(struct store *s, const char *tenant_id, const struct sto
     return 0;
 }
 
+/*
+ * The SQL map of a document query: every property of the collection read
+ * from its body field. Names come from the caller's static odata tables
+ * (trusted text, letters and digits only; anything else is not mapped).
+ */
+static int doc_map(const struct odata_collection *c, struct odata_sql_map **out, char **texts)
+{
+    struct odata_sql_map *m = calloc(c->nprops ? c->nprops : 1, sizeof *m);
+    struct buf t = BUF_INIT(64 * 1024);
+    size_t *offs = calloc(c->nprops ? c->nprops : 1, sizeof *offs);
+    size_t n = 0;
+    int rc = m && offs ? 0 : RG_ENOMEM;
+    for (size_t i = 0; i < c->nprops && !rc; i++) {
+        const char *name = c->props[i].name;
+        if (strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789") != strlen(name))
+            continue;
+        offs[n] = t.len;
+        rc = buf_printf(&t, "json_extract(body,'$.%s')", name);
+        if (!rc)
+            rc = buf_append(&t, "", 1);
+        m[n].prop = name;
+        m[n].flags = c->props[i].type == ODATA_T_DATETIME ? ODATA_SQL_TIME_TEXT
+                     : c->props[i].type == ODATA_T_BOOL   ? ODATA_SQL_NOCASE
+                                                          : 0;
+        n++;
+    }
+    if (rc) {
+        free(m);
+        free(offs);
+        buf_release(&t);
+        return rc;
+    }
+    char *base = buf_detach(&t);
+    for (size_t i = 0; i < n; i++)
+        m[i].expr = base + offs[i];
+    free(offs);
+    *out = m;
+    *texts = base;
+    return (int)n;
+}
+
+static int sq_doc_query(struct store *s, const char *tenant_id, const char *coll, const struct store_doc_query *q,
+                        json_t **out)
+{
+    struct sqlite_store *ss = S(s);
+    struct odata_sql_map *map = NULL;
+    char *texts = NULL;
+    int nmap = 0;
+    if (q->odata) {
+        nmap = doc_map(q->odata->coll, &map, &texts);
+        if (nmap < 0)
+            return nmap;
+    }
+    struct buf where = BUF_INIT(64 * 1024), sql = BUF_INIT(128 * 1024);
+    json_t *binds = json_array();
+    int rc = binds ? buf_puts(&where, "tenant_id = ? AND collection = ?") : RG_ENOMEM;
+    if (!rc && q->eq_field)
+        rc = buf_printf(&where, " AND json_extract(body,'$.%s') = ?", q->eq_field);
+    if (!rc && q->odata) {
+        rc = buf_puts(&where, " AND (");
+        if (!rc)
+            rc = odata_sql_where(q->odata, map, (size_t)nmap, &where, binds);
+        if (!rc)
+            rc = buf_puts(&where, ")");
+    }
+    int64_t count = 0;
+    for (int pass = q->count_out ? 0 : 1; pass < 2 && !rc; pass++) {
+        buf_clear(&sql);
+        rc = buf_printf(&sql, "SELECT %s FROM documents WHERE %s", pass ? "body" : "COUNT(*)", buf_str(&where));
+        if (!rc && pass) {
+            rc = buf_puts(&sql, " ORDER BY ");
+            if (!rc && q->odata && q->odata->norderby)
+                rc = odata_sql_orderby(q->odata, map, (size_t)nmap, "seq", &sql);
+            else if (!rc)
+                rc = buf_puts(&sql, "seq");
+            if (!rc)
+                rc = buf_puts(&sql, " LIMIT ? OFFSET ?");
+        }
+        sqlite3_stmt *st = NULL;
+        if (!rc && sqlite3_prepare_v2(ss->db, buf_str(&sql), -1, &st, NULL) != SQLITE_OK)
+            rc = RG_EIO;
+        if (rc)
+            break;
+        int idx = 1;
+        bind(st, idx++, tenant_id);
+        bind(st, idx++, coll);
+        if (q->eq_field)
+            bind(st, idx++, q->eq_value);
+        bind_json(st, &idx, binds);
+        if (!pass) {
+            int sr = sqlite3_step(st);
+            if (sr == SQLITE_ROW)
+                count = sqlite3_column_int64(st, 0);
+            else
+                rc = map_rc(sr);
+        } else {
+            sqlite3_bind_int64(st, idx++, q->limit);
+            sqlite3_bind_int64(st, idx++, q->offset);
+            json_t *arr = json_array();
+            int sr;
+            while ((sr = sqlite3_step(st)) == SQLITE_ROW) {
+                json_t *doc = parse_body(st);
+                if (!doc) {
+                    sr = SQLITE_CORRUPT;
+                    break;
+                }
+                json_array_append_new(arr, doc);
+            }
+            if (sr != SQLITE_DONE) {
+                json_decref(arr);
+                rc = map_rc(sr);
+            } else {
+                *out = arr;
+            }
+        }
+        sqlite3_finalize(st);
+    }
+    if (!rc && q->count_out)
+        *q->count_out = count;
+    json_decref(binds);
+    buf_release(&where);
+    buf_release(&sql);
+    free(map);
+    free(texts);
+    return rc;
+}
+
 const struct store_ops store_sqlite_ops = {
     .scheme = "sqlite",
     .open = sq_open,
@@ -871,6 +998,7 @@ const struct store_ops store_sqlite_ops = {
     .doc_get = sq_doc_get,
     .doc_list = sq_doc_list,
     .doc_delete = sq_doc_delete,
+    .doc_query = sq_doc_query,
     .cred_create = sq_cred_create,
     .cred_lookup = sq_cred_lookup,
     .cred_delete = sq_cred_delete,

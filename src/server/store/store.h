@@ -65,6 +65,20 @@ struct store_ind_query {
     int64_t *count_out; /* when not NULL, receives the number of matching rows, ignoring limit/offset/after_id */
 };
 
+/*
+ * A query over a collection of documents with OData, answered in SQL: the
+ * backend maps each listed property to its body field (same name) and
+ * compiles $filter/$orderby with odata_sql_where/odata_sql_orderby; without
+ * $orderby, creation order. ODATA_ENOTSUP when the query uses something the
+ * backend cannot compile (the caller may then filter in memory).
+ */
+struct store_doc_query {
+    const struct odata_query *odata;   /* borrowed, may be NULL */
+    const char *eq_field, *eq_value;   /* an extra "body field = value" condition (e.g. machineId), may be NULL */
+    int64_t limit, offset;             /* limit < 0: all */
+    int64_t *count_out;                /* when not NULL, receives the number of matches, ignoring limit/offset */
+};
+
 struct store_ops {
     const char *scheme; /* "sqlite" */
     int (*open)(const char *path, struct store **out, char *err, size_t errlen);
@@ -92,6 +106,9 @@ struct store_ops {
     /* All documents of a collection, ordered by creation, as a new JSON array. */
     int (*doc_list)(struct store *s, const char *tenant_id, const char *coll, json_t **out);
     int (*doc_delete)(struct store *s, const char *tenant_id, const char *coll, const char *id);
+    /* Documents of a collection matching q, as a new JSON array (see struct store_doc_query). */
+    int (*doc_query)(struct store *s, const char *tenant_id, const char *coll, const struct store_doc_query *q,
+                     json_t **out);
 
     /* Credentials by SHA-256 hash and kind ("device", "enrollment", "partner"). */
     int (*cred_create)(struct store *s, const char *hash, const char *kind, const char *tenant_id,
