@@ -235,17 +235,14 @@ static void alert_list(struct app *app, struct http_request *req, struct http_re
         json_array_append_new(items, odata_select(q, o));
         json_decref(o);
     }
-    char path[256];
-    snprintf(path, sizeof path, machine_id ? "/api/machines/%s/alerts" : "/api/alerts", machine_id);
+    struct buf path = BUF_INIT(1024); /* the id percent-encoded: it comes from the request */
+    buf_puts(&path, machine_id ? "/api/machines/" : "/api/alerts");
     if (machine_id) {
-        struct buf enc = BUF_INIT(1024);
-        buf_puts(&enc, "/api/machines/");
-        api_buf_put_encoded(&enc, machine_id);
-        buf_puts(&enc, "/alerts");
-        snprintf(path, sizeof path, "%s", buf_str(&enc));
-        buf_release(&enc);
+        api_buf_put_encoded(&path, machine_id);
+        buf_puts(&path, "/alerts");
     }
-    send_page(app, req, res, "Alerts", path, q, items, (int64_t)json_array_size(rows) > want, count);
+    send_page(app, req, res, "Alerts", buf_str(&path), q, items, (int64_t)json_array_size(rows) > want, count);
+    buf_release(&path);
 out:
     json_decref(rows);
     json_decref(d);
