@@ -2,7 +2,10 @@
  * ind_import.c: `riskgate indicator import FILE|-`. FILE is Defender's
  * indicator CSV template (RFC 4180 quoting: commas, doubled quotes and line
  * breaks inside quoted fields; the header row names the columns, in any
- * order and case) or a plain list of domains and URLs, one per line.
+ * order and case) or a plain list of values, one per line, each line's type
+ * recognised by intel_guess_type: IPv4/IPv6 -> IpAddress, 32/40/64 hex digits
+ * -> FileMd5/FileSha1/FileSha256, a URL with or without scheme -> Url, a bare
+ * domain -> DomainName (--type overrides the guess).
  *
  * The file is streamed: records become indicators as they are read and go to
  * POST /api/indicators/import in batches of at most 10000 (and under the
@@ -20,6 +23,7 @@
 #include "cli/threat_cmds.h"
 #include "common/buf.h"
 #include "common/err.h"
+#include "intel/indicators.h"
 
 #define BATCH_MAX 10000                       /* indicators per request */
 #define BODY_MAX ((1u << 20) - 64u)           /* the server's body limit (1 MiB), with room for the closing "]}" */
@@ -494,7 +498,7 @@ static int import_list(struct import *im, struct lines *in, const char *name, co
             s[--n] = '\0';
         if (!n || *s == '#')
             continue;
-        const char *type = im->type ? im->type : strstr(s, "://") ? "Url" : "DomainName";
+        const char *type = im->type ? im->type : intel_type_name(intel_guess_type(s));
         json_t *o = json_object();
         int bad = set_text(o, "indicatorType", type) | set_text(o, "indicatorValue", s) |
                   set_text(o, "action", im->action ? im->action : "Block") |
@@ -579,7 +583,8 @@ const struct cli_opt ind_import_opts[] = {
     {"action", CLI_VALUE, "ACTION", "the action (list: of every line, default Block; CSV: of rows without one)",
      ind_actions},
     {"title", CLI_VALUE, "TEXT", "the title (list: default \"Imported from FILE\"; CSV: of rows without one)", NULL},
-    {"type", CLI_VALUE, "TYPE", "the indicatorType (list: instead of guessing Url or DomainName; CSV: of rows without one)",
+    {"type", CLI_VALUE, "TYPE", "the indicatorType (list: instead of guessing each line's: IP -> IpAddress, 32/40/64 hex -> FileMd5/FileSha1/"
+             "FileSha256, URL with or without scheme -> Url, else DomainName; CSV: of rows without one)",
      ind_types},
     {"generate-alert", CLI_FLAG, NULL, "raise alerts on matches (needed for Audit; CSV: rows without GenerateAlert)",
      NULL},

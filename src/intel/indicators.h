@@ -177,6 +177,16 @@ int intel_check_action(enum intel_type type, enum intel_action action, bool gene
 int intel_normalize(enum intel_type type, const char *value, char *out, size_t outlen, char *err, size_t errlen);
 
 /*
+ * The type a bare value most likely has (guess.c), for plain-list imports:
+ * an IPv4 or IPv6 address (brackets allowed) -> INTEL_IP; exactly 32, 40 or
+ * 64 hex digits -> INTEL_FILE_MD5, INTEL_FILE_SHA1, INTEL_FILE_SHA256; a
+ * scheme ("://") or a path, query, fragment or port after the host -> INTEL_URL;
+ * anything else -> INTEL_DOMAIN. s: one trimmed line (borrowed). Never fails:
+ * the guess is then checked by intel_normalize like any value.
+ */
+enum intel_type intel_guess_type(const char *s);
+
+/*
  * True if domain (lower case, no trailing dot) is a public suffix on its own, so an
  * indicator for it would match every domain under it. Built-in, deliberately modest
  * list (no download, no file): every single label (the Public Suffix List's default "*"

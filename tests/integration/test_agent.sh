@@ -65,7 +65,7 @@ put_eicar "$RG_TMP/eicar.ref"
 EICAR_SHA256=$(sha256sum "$RG_TMP/eicar.ref" | cut -d' ' -f1) # with its trailing CR LF
 # alerts_for STATUS: how many of the device's alerts have that status (sets N)
 alerts_for() {
-  api GET /api/alerts
+  api GET "/api/alerts?\$expand=evidence"
   N=$(jq --arg d "$DEV" --arg s "$1" '[.value[] | select(.machineId == $d and .status == $s)] | length' <<<"$BODY")
 }
 has_new_alert() { alerts_for New; [ "$N" -ge 1 ]; }
@@ -151,7 +151,7 @@ expect_eq "$(stat -c %a "$ST/agent.sock")" 666 "the socket is mode 0666"
 
 put_eicar "$SCAN/eicar.com"
 if wait_until 6 has_new_alert; then pass; else fail "no alert within 6 s of the EICAR file: $BODY"; fi
-api GET /api/alerts
+api GET "/api/alerts?\$expand=evidence"
 alert=$(jq -c --arg d "$DEV" '[.value[] | select(.machineId == $d and .status == "New")][0]' <<<"$BODY")
 expect_eq "$(jq -r .severity <<<"$alert")" Medium "the EICAR alert is Medium"
 expect_eq "$(jq -r '.evidence[0].sha256' <<<"$alert")" "$EICAR_SHA256" "evidence sha256"
@@ -221,7 +221,7 @@ grep -q "not sent with threat reports" <<<"$AOUT" && pass || fail "status: priva
 put_eicar "$SCAN/private.com"
 ag rescan
 if wait_until 4 has_new_alert; then pass; else fail "no alert with app details excluded"; fi
-api GET /api/alerts
+api GET "/api/alerts?\$expand=evidence"
 alert=$(jq -c --arg d "$DEV" '[.value[] | select(.machineId == $d and .status == "New")][0]' <<<"$BODY")
 jq -e '.evidence[0] | (has("fileName") or has("filePath")) | not' >/dev/null <<<"$alert" && pass \
   || fail "DefenderExcludeAppInReport: no file name or path in the alert: $alert"

@@ -11,11 +11,11 @@ ind '{"indicatorValue":"Evil.Example.COM.","indicatorType":"DomainName","action"
 expect_status 200 "submit a domain indicator"
 dom=$(jq -r .id <<<"$BODY")
 expect_eq "$(jq -r '.indicatorValue + " " + .action + " " + .severity + " " + .sourceType' <<<"$BODY")" \
-  "evil.example.com Block High AadApp" "canonical value and Defender fields"
+  "Evil.Example.COM. Block High AadApp" "value as sent and Defender fields"
 ind '{"indicatorValue":"evil.example.com","indicatorType":"DomainName","action":"Allowed","title":"ok now","description":""}'
 expect_eq "$(jq -r '.id + " " + .action' <<<"$BODY")" "$dom Allowed" "same type and value updates"
 ind '{"indicatorValue":"275A021BBFB6489E54D471899F7DB9D1663FC695EC2FE2A2C4538AABF651FD0F","indicatorType":"FileSha256","action":"AlertAndBlock","title":"eicar","description":"test file"}'
-expect_eq "$(jq -r '.action + " " + (.generateAlert|tostring)' <<<"$BODY")" "BlockAndRemediate true" "legacy AlertAndBlock on a file"
+expect_eq "$(jq -r '.action + " " + (.generateAlert|tostring)' <<<"$BODY")" "AlertAndBlock true" "legacy AlertAndBlock on a file reads back as sent"
 ind '{"indicatorValue":"203.0.113.7","indicatorType":"IpAddress","action":"Block","title":"c2","description":"","rbacGroupNames":["vip"]}'
 expect_status 200 "scoped IP indicator"
 ip=$(jq -r .id <<<"$BODY")

@@ -44,7 +44,7 @@ ag() {
 }
 # alerts KIND STATUS: how many of this device's alerts of a kind have a status
 alerts() {
-  api GET /api/alerts
+  api GET "/api/alerts?\$expand=evidence"
   N=$(jq --arg d "$DEV" --arg k "$1" --arg s "$2" '[.value[] | select(.machineId == $d and .kind == $k and .status == $s)] | length' <<<"$BODY")
 }
 has() { alerts "$1" "$2"; [ "$N" -ge "${3:-1}" ]; }
@@ -157,7 +157,7 @@ grep -q "Network protection: off" <<<"$AOUT" && pass || fail "network status say
 setkeys DefenderNetworkProtectionEnable=1 "${BASE[@]}"
 wait_until 15 has certificate New && pass || fail "no suspicious-certificate alert: $(tail -5 "$LOG")"
 alerts certificate New; expect_eq "$N" 1 "one alert for the test root (the distribution root is not suspicious)"
-api GET /api/alerts
+api GET "/api/alerts?\$expand=evidence"
 expect_eq "$(jq -r --arg d "$DEV" '[.value[] | select(.machineId == $d and .kind == "certificate")][0].severity' <<<"$BODY")" Informational \
   "the certificate alert is Informational"
 wait_until 10 has rogueWifi New && pass || fail "no interception alert for the self-signed endpoint: $(jq -c .networkProtection.tlsChecks "$ST/status.json")"
@@ -201,7 +201,7 @@ grep -q "Certificates: *checked for your organization" <<<"$AOUT" && pass || fai
 grep -q "intercepted" <<<"$AOUT" && pass || fail "status tells about the interception: $AOUT"
 grep -q "open Wi-Fi network (CafeOpen)" <<<"$AOUT" && pass || fail "status tells about the open network: $AOUT"
 # privacy on: no names leave the device
-api GET /api/alerts
+api GET "/api/alerts?\$expand=evidence"
 for secret in CafeOpen 02:00:00:00:00:01 RiskgateTestRoot; do
   grep -qF "$secret" <<<"$BODY" && fail "privacy on: '$secret' is in the alerts" || pass
   jq -c '.threats' "$ST/status.json" | grep -qF "$secret" && fail "privacy on: '$secret' would be sent (status.json threats)" || pass
@@ -251,7 +251,7 @@ setkeys DefenderNetworkProtectionEnable=1 "${BASE[@]}"
 wait_until 10 settings_are DefenderNetworkProtectionPrivacy 0 && pass || fail "privacy off not applied"
 ag network observe --ssid OpenLounge --bssid 02:00:00:00:00:03 --security wep
 wait_until 10 has openNetwork New && pass || fail "WEP network: no alert"
-api GET /api/alerts
+api GET "/api/alerts?\$expand=evidence"
 jq -e '.value[] | select(.kind == "openNetwork" and .status == "New") | .evidence[0].ssid == "OpenLounge" and .evidence[0].bssid == "02:00:00:00:00:03"' <<<"$BODY" >/dev/null \
   && pass || fail "privacy off: the SSID and BSSID are in the alert: $BODY"
 

@@ -103,6 +103,26 @@ expect_eq "$(jq -r .threatLevel <<<"$BODY")" medium "informational phishing does
 api GET "/api/alerts?\$filter=kind%20eq%20'phishing'"
 expect_eq "$(jq -r '.value[0].severity + " " + (.value[0].evidence[0].url // "none")' <<<"$BODY")" "Informational none" \
   "DefenderExcludeURLInReport keeps the URL off the server"
+# OData on alerts (from SQL) and machines, the machine's alerts, $expand=evidence
+api GET "/api/machines/$DEV/alerts?\$orderby=severity%20desc&\$count=true"
+expect_eq "$(jq -r '(."@odata.count"|tostring) + " " + ([.value[].severity] | join(",")) + " " + ([.value[].machineId] | unique | join(","))' <<<"$BODY")" \
+  "2 Medium,Informational $DEV" "/api/machines/{id}/alerts with \$orderby and \$count"
+api GET "/api/machines/00000000-0000-0000-0000-000000000000/alerts"
+expect_error 404 "" "alerts of an unknown machine"
+api GET "/api/alerts?\$filter=severity%20eq%20'Medium'%20and%20machineId%20eq%20'$DEV'"
+expect_eq "$(jq -r '[.value[].id] | join(",")' <<<"$BODY")" "$alert" "\$filter on alerts"
+expect_eq "$(jq -c '.value[0].evidence' <<<"$BODY")" "[]" "no evidence without \$expand"
+api GET "/api/alerts?\$filter=id%20eq%20'$alert'&\$expand=evidence"
+expect_eq "$(jq -r '.value[0].evidence[0] | .entityType + " " + .fileName + " " + .sha256 + " " + .detectionStatus + " " + (.evidenceCreationTime != null | tostring)' <<<"$BODY")" \
+  "File eicar.com 275a021bbfb6489e54d471899f7db9d1663fc695ec2fe2a2c4538aabf651fd0f Detected true" "\$expand=evidence"
+api GET "/api/alerts?\$filter=alertCreationTime%20gt%202020-01-01T00:00:00Z%20and%20not%20(severity%20eq%20'Medium')&\$select=severity"
+expect_eq "$(jq -c '[.value[] | select(.machineId == null) | .severity] | unique' <<<"$BODY")" '["Informational"]' "datetime gt, not and \$select on alerts"
+api GET "/api/alerts?\$filter=colour%20eq%20'red'"
+expect_error 400 colour "unknown property in an alert \$filter"
+api GET "/api/machines?\$filter=id%20eq%20'$DEV'%20and%20riskScore%20eq%20'medium'"
+expect_eq "$(jq -r '[.value[].id] | join(",")' <<<"$BODY")" "$DEV" "\$filter on machines"
+api GET "/api/machines?\$filter=healthStatus%20eq"
+expect_error 400 '$filter' "bad \$filter syntax on machines"
 dev POST /device/v1/detections '{"detections":[{"kind":"malware","key":"sha256:275a021bbfb6489e54d471899f7db9d1663fc695ec2fe2a2c4538aabf651fd0f","state":"resolved"}]}'
 expect_eq "$(jq -r .threatLevel <<<"$BODY")" secured "file gone: secured"
 api GET "/api/alerts/$alert"

@@ -207,11 +207,21 @@ void api_partner_level(void *app, struct http_request *req, struct http_response
 void api_threat_signal(void *app, struct http_request *req, struct http_response *res);
 
 /* Custom indicators (api/indicators.c). */
+/*
+ * Answers with Defender's error body, {"error":{"code","message","target"}},
+ * target a fresh correlation id (MDE's /api/ differs from Graph's here).
+ */
+void api_mde_error(struct http_response *res, int status, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 void api_indicator_submit(void *app, struct http_request *req, struct http_response *res);
 void api_indicator_import(void *app, struct http_request *req, struct http_response *res);
 void api_indicator_list(void *app, struct http_request *req, struct http_response *res);
 void api_indicator_get(void *app, struct http_request *req, struct http_response *res);
 void api_indicator_delete(void *app, struct http_request *req, struct http_response *res);
+/* POST /api/indicators/BatchDelete {"IndicatorIds":[...]}: 204; 404 (nothing deleted) if an id is unknown. */
+void api_indicator_batch_delete(void *app, struct http_request *req, struct http_response *res);
+/* POST /api/indicators/BatchUpdate {"IndicatorIds":[...], <fields>} or {"Indicators":[...]}: 200 {"value":[...]}. */
+void api_indicator_batch_update(void *app, struct http_request *req, struct http_response *res);
 /*
  * The indicators a device should hold that changed after version since (0: all),
  * scoped by its tags: {"version","full","more","upserts":[...],"removed":[ids]}.
@@ -247,6 +257,8 @@ void api_batch(void *app, struct http_request *req, struct http_response *res);
 /* Defender-shaped SOC API (api/defender.c). */
 void api_machine_list(void *app, struct http_request *req, struct http_response *res);
 void api_machine_get(void *app, struct http_request *req, struct http_response *res);
+/* GET /api/machines/{id}/alerts: the machine's alerts, with OData; 404 for an unknown machine. */
+void api_machine_alerts(void *app, struct http_request *req, struct http_response *res);
 void api_machine_tags(void *app, struct http_request *req, struct http_response *res);
 void api_machine_offboard(void *app, struct http_request *req, struct http_response *res);
 void api_alert_list(void *app, struct http_request *req, struct http_response *res);

@@ -4,12 +4,19 @@
  * PATCH status / classification / determination / assignedTo / comment),
  * with the field names of the threat-defense reference §6-8. Admin API keys
  * authenticate, as for Graph; readers may read.
+ *
+ * Lists take OData through the odata module: alerts (millions) are filtered,
+ * ordered, counted and paged in SQL (store doc_query); machines are shaped
+ * from device documents and filtered in memory. Alerts carry "evidence": []
+ * unless $expand=evidence, as Defender's. /api/machines/{id}/alerts lists a
+ * machine's alerts (404 for an unknown machine).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "server/api/api.h"
+#include "server/odata/odata.h"
 #include "server/notify.h"
 #include "server/threat/threat.h"
 
@@ -55,6 +62,8 @@ static json_t *alert_of(const json_t *a)
     return o;
 }
 
+#define LIST_MAX 10000 /* $top ceiling, as Defender's */
+
 static const struct odata_prop machine_props[] = {
     {"id", ODATA_T_STRING, 0},           {"computerDnsName", ODATA_T_STRING, 0},
     {"firstSeen", ODATA_T_DATETIME, 0},  {"lastSeen", ODATA_T_DATETIME, 0},
@@ -65,58 +74,189 @@ static const struct odata_prop machine_props[] = {
     {"deviceValue", ODATA_T_STRING, 0},  {"machineTags", ODATA_T_STRINGS, 0},
     {"threatLevel", ODATA_T_STRING, 0},  {"userPrincipalName", ODATA_T_STRING, 0},
     {"model", ODATA_T_STRING, 0},        {"manufacturer", ODATA_T_STRING, 0},
-    {"agentVersion", ODATA_T_STRING, 0},
+    {"agentVersion", ODATA_T_STRING, 0}, {"rbacGroupId", ODATA_T_ANY, 0},
+    {"lastIpAddress", ODATA_T_STRING, 0},
 };
-static const struct odata_collection machines = {machine_props, sizeof machine_props / sizeof machine_props[0],
-                                                 NULL, 0, NULL, 0, false, 1000, 1000};
+static const struct odata_collection machine_coll = {
+    .props = machine_props, .nprops = sizeof machine_props / sizeof machine_props[0],
+    .reject_unknown = true, .top_default = LIST_MAX, .top_max = LIST_MAX,
+};
 
 static const struct odata_prop alert_props[] = {
-    {"id", ODATA_T_STRING, 0},          {"title", ODATA_T_STRING, 0},
-    {"description", ODATA_T_STRING, 0}, {"category", ODATA_T_STRING, 0},
-    {"severity", ODATA_T_STRING, 0},    {"status", ODATA_T_STRING, 0},
-    {"investigationState", ODATA_T_STRING, 0}, {"classification", ODATA_T_STRING, 0},
-    {"determination", ODATA_T_STRING, 0}, {"detectionSource", ODATA_T_STRING, 0},
-    {"threatFamilyName", ODATA_T_STRING, 0}, {"machineId", ODATA_T_STRING, 0},
-    {"computerDnsName", ODATA_T_STRING, 0}, {"alertCreationTime", ODATA_T_DATETIME, 0},
-    {"firstEventTime", ODATA_T_DATETIME, 0}, {"lastEventTime", ODATA_T_DATETIME, 0},
-    {"lastUpdateTime", ODATA_T_DATETIME, 0}, {"resolvedTime", ODATA_T_DATETIME, 0},
-    {"kind", ODATA_T_STRING, 0},        {"relatedUser", ODATA_T_OBJECT, 0},
-    {"evidence", ODATA_T_OBJECTS, 0},   {"comments", ODATA_T_OBJECTS, 0},
+    {"id", ODATA_T_STRING, 0},
+    {"incidentId", ODATA_T_ANY, 0},
+    {"investigationId", ODATA_T_ANY, 0},
+    {"title", ODATA_T_STRING, 0},
+    {"description", ODATA_T_STRING, 0},
+    {"category", ODATA_T_STRING, 0},
+    {"severity", ODATA_T_STRING, 0},
+    {"status", ODATA_T_STRING, 0},
+    {"investigationState", ODATA_T_STRING, 0},
+    {"classification", ODATA_T_STRING, 0},
+    {"determination", ODATA_T_STRING, 0},
     {"assignedTo", ODATA_T_STRING, 0},
+    {"detectionSource", ODATA_T_STRING, 0},
+    {"threatFamilyName", ODATA_T_STRING, 0},
+    {"machineId", ODATA_T_STRING, 0},
+    {"computerDnsName", ODATA_T_STRING, 0},
+    {"alertCreationTime", ODATA_T_DATETIME, 0},
+    {"firstEventTime", ODATA_T_DATETIME, 0},
+    {"lastEventTime", ODATA_T_DATETIME, 0},
+    {"lastUpdateTime", ODATA_T_DATETIME, 0},
+    {"resolvedTime", ODATA_T_DATETIME, 0},
+    {"kind", ODATA_T_STRING, 0},
+    {"evidence", ODATA_T_OBJECTS, 0},
+    {"relatedUser", ODATA_T_OBJECT, 0},
+    {"comments", ODATA_T_OBJECTS, 0},
 };
-static const struct odata_collection alerts = {alert_props, sizeof alert_props / sizeof alert_props[0],
-                                               NULL, 0, NULL, 0, false, 1000, 1000};
+static const char *const alert_expand[] = {"evidence"};
+static const struct odata_collection alert_coll = {
+    .props = alert_props, .nprops = sizeof alert_props / sizeof alert_props[0],
+    .expand = alert_expand, .nexpand = 1,
+    .reject_unknown = true, .top_default = LIST_MAX, .top_max = LIST_MAX,
+};
 
-static void send_list(struct app *app, struct http_request *req, struct http_response *res, const char *coll,
-                      const char *ctx, json_t *(*shape)(const json_t *), const struct odata_collection *oc)
+static int parse_query(struct http_request *req, struct http_response *res, const struct odata_collection *c,
+                       struct odata_query **q)
 {
-    struct api_auth auth;
-    if (api_authenticate(app, req, res, API_READ, &auth))
-        return;
-    json_t *all = NULL;
-    int rc = app->store->ops->doc_list(app->store, auth.tenant_id, coll, &all);
-    if (rc) {
-        api_fail(res, rc, coll);
-        return;
-    }
-    json_t *items = json_array();
-    size_t i;
-    json_t *d;
-    json_array_foreach(all, i, d)
-        json_array_append_new(items, shape(d));
-    api_send_collection(app, req, res, ctx, items, oc);
-    json_decref(items);
-    json_decref(all);
+    struct odata_error e;
+    if (!odata_query_parse(req->query, c, q, &e))
+        return 0;
+    api_mde_error(res, e.status, e.status == 400 ? "ODataError" : "InternalServerError", "%s", e.message);
+    return -1;
 }
 
-void api_machine_list(void *app, struct http_request *req, struct http_response *res)
+/* @odata.context, @odata.count when asked, value (taken), and the next page's link when more follow. */
+static void send_page(struct app *app, struct http_request *req, struct http_response *res, const char *ctx_what,
+                      const char *path, const struct odata_query *q, json_t *items, int more, int64_t count)
 {
-    send_list(app, req, res, THREAT_DEVICES, "Machines", machine_of, &machines);
+    char ctx[512], base[512];
+    api_context_url(app, req, ctx_what, ctx, sizeof ctx);
+    json_t *o = json_pack("{s:s}", "@odata.context", ctx);
+    if (q->count)
+        json_object_set_new(o, "@odata.count", json_integer(count));
+    json_object_set_new(o, "value", items);
+    if (more) {
+        struct buf next = BUF_INIT(16384);
+        snprintf(base, sizeof base, "%s%s", app->public_url, path);
+        if (!odata_next_link(q, base, q->skip + (q->top < 0 ? 0 : q->top), NULL, &next))
+            json_object_set_new(o, "@odata.nextLink", json_string(buf_str(&next)));
+        buf_release(&next);
+    }
+    api_send(res, 200, o);
+    json_decref(o);
+}
+
+void api_machine_list(void *vapp, struct http_request *req, struct http_response *res)
+{
+    struct app *app = vapp;
+    struct api_auth auth;
+    struct odata_query *q = NULL;
+    json_t *all = NULL;
+    if (api_authenticate(app, req, res, API_READ, &auth) || parse_query(req, res, &machine_coll, &q))
+        return;
+    int rc = app->store->ops->doc_list(app->store, auth.tenant_id, THREAT_DEVICES, &all);
+    if (rc) {
+        api_fail(res, rc, THREAT_DEVICES);
+        goto out;
+    }
+    /* devices are few per tenant next to alerts: shaped, then filtered and ordered in memory */
+    json_t *hits = json_array();
+    size_t i;
+    json_t *d;
+    json_array_foreach(all, i, d) {
+        json_t *m = machine_of(d);
+        if (odata_match(q, m))
+            json_array_append(hits, m);
+        json_decref(m);
+    }
+    odata_sort(q, hits);
+    size_t n = json_array_size(hits), from = (size_t)q->skip < n ? (size_t)q->skip : n;
+    size_t to = q->top < 0 || (size_t)q->top > n - from ? n : from + (size_t)q->top;
+    json_t *items = json_array();
+    for (i = from; i < to; i++)
+        json_array_append_new(items, odata_select(q, json_array_get(hits, i)));
+    send_page(app, req, res, "Machines", "/api/machines", q, items, to < n, (int64_t)n);
+    json_decref(hits);
+out:
+    json_decref(all);
+    odata_query_free(q);
+}
+
+static int expands_evidence(const struct odata_query *q)
+{
+    for (size_t i = 0; i < q->nexpand; i++)
+        if (!strcmp(q->expand[i], "evidence"))
+            return 1;
+    return 0;
+}
+
+/* Alerts from SQL: $filter/$orderby/$top/$skip/$count compiled by the store; machine_id may be NULL. */
+static void alert_list(struct app *app, struct http_request *req, struct http_response *res, const char *machine_id)
+{
+    struct api_auth auth;
+    struct odata_query *q = NULL;
+    json_t *rows = NULL, *d = NULL;
+    if (api_authenticate(app, req, res, API_READ, &auth) || parse_query(req, res, &alert_coll, &q))
+        return;
+    if (machine_id) {
+        int rc = app->store->ops->doc_get(app->store, auth.tenant_id, THREAT_DEVICES, machine_id, &d);
+        if (rc) {
+            if (rc == RG_ENOTFOUND)
+                api_mde_error(res, 404, "ResourceNotFound", "Machine %.128s was not found", machine_id);
+            else
+                api_fail(res, rc, "machine");
+            goto out;
+        }
+    }
+    int64_t count = 0, want = q->top < 0 ? LIST_MAX : q->top;
+    struct store_doc_query dq = {.odata = q, .eq_field = machine_id ? "machineId" : NULL, .eq_value = machine_id,
+                                 .limit = want + 1, .offset = q->skip, .count_out = q->count ? &count : NULL};
+    int rc = app->store->ops->doc_query(app->store, auth.tenant_id, THREAT_ALERTS, &dq, &rows);
+    if (rc == ODATA_ENOTSUP) {
+        api_mde_error(res, 400, "ODataError", "$filter/$orderby: this expression cannot be served for alerts "
+                                              "(lambda operators and nested properties are not supported).");
+        goto out;
+    }
+    if (rc) {
+        api_fail(res, rc, THREAT_ALERTS);
+        goto out;
+    }
+    int expand = expands_evidence(q);
+    json_t *items = json_array();
+    size_t i;
+    json_t *a;
+    json_array_foreach(rows, i, a) {
+        if ((int64_t)i >= want)
+            break;
+        json_t *o = alert_of(a);
+        if (!expand) /* Defender: the evidence only with $expand=evidence */
+            json_object_set_new(o, "evidence", json_array());
+        json_array_append_new(items, odata_select(q, o));
+        json_decref(o);
+    }
+    struct buf path = BUF_INIT(1024); /* the id percent-encoded: it comes from the request */
+    buf_puts(&path, machine_id ? "/api/machines/" : "/api/alerts");
+    if (machine_id) {
+        api_buf_put_encoded(&path, machine_id);
+        buf_puts(&path, "/alerts");
+    }
+    send_page(app, req, res, "Alerts", buf_str(&path), q, items, (int64_t)json_array_size(rows) > want, count);
+    buf_release(&path);
+out:
+    json_decref(rows);
+    json_decref(d);
+    odata_query_free(q);
 }
 
 void api_alert_list(void *app, struct http_request *req, struct http_response *res)
 {
-    send_list(app, req, res, THREAT_ALERTS, "Alerts", alert_of, &alerts);
+    alert_list(app, req, res, NULL);
+}
+
+void api_machine_alerts(void *app, struct http_request *req, struct http_response *res)
+{
+    alert_list(app, req, res, req->params[0]);
 }
 
 static void get_one(struct app *app, struct http_request *req, struct http_response *res, const char *coll,

@@ -4,16 +4,23 @@
  * delta sync, GET /device/v1/indicators?since=N.
  *
  * Values are validated and canonicalized by the intel module (the same code
- * the agent matches with), so what is stored is what matches. No ceiling:
+ * the agent matches with): the store keys, deduplicates and filters by the
+ * canonical value, while the body keeps the value and the action name the
+ * caller sent (an upper-case hash, a URL without its trailing slash, the
+ * legacy AlertAndBlock), which is what reads serve; the sync hands agents the
+ * canonical value and action. Lists take OData ($filter, $orderby, $select,
+ * $top, $skip, $count) and are answered from SQL. No ceiling:
  * indicators have their own table, versioned per tenant; every change takes
  * a new version and deletions stay as tombstones, so an agent asks only for
  * what changed since the version it has.
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "intel/indicators.h"
+#include "server/odata/odata.h"
 #include "server/api/api.h"
 #include "server/notify.h"
 #include "server/threat/threat.h"
@@ -22,9 +29,9 @@
 #define SYNC_PAGE 5000 /* indicators per sync answer (at most ~12 MB of URLs); the agent asks again while "more" */
 
 static const char *const settable[] = {"indicatorValue", "indicatorType", "action", "application", "externalID",
-                                       "expirationTime", "severity", "title", "description", "recommendedActions",
-                                       "rbacGroupNames", "rbacGroupIds", "generateAlert", "educateUrl", "category",
-                                       "mitreTechniques", NULL};
+                                       "externalId", "expirationTime", "severity", "title", "description",
+                                       "recommendedActions", "rbacGroupNames", "rbacGroupIds", "generateAlert",
+                                       "educateUrl", "category", "mitreTechniques", "lookBackPeriod", NULL};
 static const char *const server_owned[] = {"id", "sourceType", "createdBySource", "source", "createdBy",
                                            "createdByDisplayName", "lastUpdatedBy", "creationTimeDateTimeUtc",
                                            "lastUpdateTime", NULL};
@@ -35,6 +42,19 @@ static int in_list(const char *k, const char *const *list)
         if (!strcmp(k, list[i]))
             return 1;
     return 0;
+}
+
+void api_mde_error(struct http_response *res, int status, const char *code, const char *fmt, ...)
+{
+    char msg[1024], target[UTIL_UUID_LEN + 1] = "";
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    util_uuid(target, sizeof target);
+    json_t *o = json_pack("{s:{s:s,s:s,s:s}}", "error", "code", code, "message", msg, "target", target);
+    api_send(res, status, o);
+    json_decref(o);
 }
 
 static int opt_text(const json_t *in, const char *k, size_t max, char *err, size_t errlen)
@@ -49,11 +69,42 @@ static int opt_text(const json_t *in, const char *k, size_t max, char *err, size
     return 0;
 }
 
+/* rbacGroupNames as stored: Defender's table says a comma-separated string, its example an array; both come in. */
+static json_t *group_names(const json_t *v)
+{
+    if (json_is_array(v))
+        return json_deep_copy(v);
+    json_t *a = json_array();
+    const char *s = json_string_value(v);
+    while (s && *s) {
+        size_t n = strcspn(s, ",");
+        size_t b = 0, e = n;
+        while (b < e && s[b] == ' ')
+            b++;
+        while (e > b && s[e - 1] == ' ')
+            e--;
+        if (e > b)
+            json_array_append_new(a, json_stringn(s + b, e - b));
+        s += n + (s[n] == ',');
+    }
+    return a;
+}
+
 static int string_list(const json_t *in, const char *k, char *err, size_t errlen)
 {
     json_t *v = json_object_get(in, k);
     if (!v || json_is_null(v))
         return 0;
+    if (json_is_string(v) && !strcmp(k, "rbacGroupNames")) {
+        json_t *a = group_names(v);
+        int bad = json_array_size(a) > INTEL_SCOPE_MAX_NAMES;
+        size_t i;
+        json_t *e;
+        json_array_foreach(a, i, e) bad |= json_string_length(e) > INTEL_SCOPE_MAX_NAME_LEN;
+        json_decref(a);
+        if (!bad)
+            return 0;
+    }
     if (!json_is_array(v) || json_array_size(v) > INTEL_SCOPE_MAX_NAMES) {
         snprintf(err, errlen, "%s: an array of at most %d strings is expected.", k, INTEL_SCOPE_MAX_NAMES);
         return -1;
@@ -135,7 +186,8 @@ static int build(const json_t *in, const char *who, json_t **out, char *type_s, 
         snprintf(err, errlen, "severity: one of Informational, Low, Medium, High is expected.");
         return RG_EINVAL;
     }
-    static const char *const texts[] = {"application", "externalID", "recommendedActions", "educateUrl", "category"};
+    static const char *const texts[] = {"application", "externalID", "externalId", "recommendedActions", "educateUrl",
+                                        "category"};
     for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++)
         if (opt_text(in, texts[i], 4096, err, errlen))
             return RG_EINVAL;
@@ -154,6 +206,11 @@ static int build(const json_t *in, const char *who, json_t **out, char *type_s, 
     if (string_list(in, "rbacGroupNames", err, errlen) || string_list(in, "rbacGroupIds", err, errlen) ||
         string_list(in, "mitreTechniques", err, errlen))
         return RG_EINVAL;
+    json_t *lb = json_object_get(in, "lookBackPeriod");
+    if (lb && !json_is_null(lb) && !json_is_string(lb) && !json_is_integer(lb)) {
+        snprintf(err, errlen, "lookBackPeriod: a duration (ISO-8601 string such as P30D, or days) is expected.");
+        return RG_EINVAL;
+    }
     const char *exp = json_string_value(json_object_get(in, "expirationTime"));
     int64_t ms;
     if ((json_object_get(in, "expirationTime") && !json_is_null(json_object_get(in, "expirationTime")) && !exp) ||
@@ -161,12 +218,15 @@ static int build(const json_t *in, const char *who, json_t **out, char *type_s, 
         snprintf(err, errlen, "expirationTime: an ISO-8601 UTC time such as 2030-01-01T00:00:00Z is expected.");
         return RG_EINVAL;
     }
-    char now[UTIL_TIME_LEN + 1];
+    char now[UTIL_TIME_LEN + 1], expn[UTIL_TIME_LEN + 1];
     util_time_format(util_now_ms(), now, sizeof now);
+    if (exp) /* "_expires": one fixed-width UTC form, so $filter and $orderby compare it as text in SQL */
+        util_time_format(ms, expn, sizeof expn);
     snprintf(type_s, 32, "%s", intel_type_name(type));
-    snprintf(action_s, 32, "%s", intel_action_name(action));
+    /* the action as sent (legacy names included) is served and filtered; the sync maps it */
+    snprintf(action_s, 32, "%s", aname);
     json_t *o = json_pack("{s:s,s:s,s:s,s:O?,s:O?,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:O?,s:s,s:s,s:s,s:O?,s:O?,s:b}",
-                          "indicatorValue", value, "indicatorType", type_s, "action", action_s, "application",
+                          "indicatorValue", raw, "indicatorType", type_s, "action", action_s, "application",
                           json_object_get(in, "application"), "externalID", json_object_get(in, "externalID"),
                           "sourceType", "AadApp", "source", who, "createdBySource", who, "createdBy", who,
                           "lastUpdatedBy", who, "creationTimeDateTimeUtc", now, "lastUpdateTime", now,
@@ -174,16 +234,15 @@ static int build(const json_t *in, const char *who, json_t **out, char *type_s, 
                           "title", title, "description", desc, "recommendedActions",
                           json_object_get(in, "recommendedActions"), "educateUrl", json_object_get(in, "educateUrl"),
                           "generateAlert", gen);
-    json_object_set_new(o, "rbacGroupNames", json_object_get(in, "rbacGroupNames") && !json_is_null(json_object_get(in, "rbacGroupNames"))
-                                                 ? json_deep_copy(json_object_get(in, "rbacGroupNames"))
-                                                 : json_array());
-    json_object_set_new(o, "rbacGroupIds", json_object_get(in, "rbacGroupIds") && !json_is_null(json_object_get(in, "rbacGroupIds"))
-                                               ? json_deep_copy(json_object_get(in, "rbacGroupIds"))
-                                               : json_array());
-    if (json_object_get(in, "category"))
-        json_object_set(o, "category", json_object_get(in, "category"));
-    if (json_object_get(in, "mitreTechniques"))
-        json_object_set(o, "mitreTechniques", json_object_get(in, "mitreTechniques"));
+    if (exp)
+        json_object_set_new(o, "_expires", json_string(expn));
+    json_object_set_new(o, "rbacGroupNames", group_names(json_object_get(in, "rbacGroupNames")));
+    json_t *gi = json_object_get(in, "rbacGroupIds");
+    json_object_set_new(o, "rbacGroupIds", json_is_array(gi) ? json_deep_copy(gi) : json_array());
+    static const char *const extra[] = {"externalId", "category", "mitreTechniques", "lookBackPeriod"};
+    for (size_t i = 0; i < sizeof extra / sizeof extra[0]; i++)
+        if (json_object_get(in, extra[i]))
+            json_object_set(o, extra[i], json_object_get(in, extra[i]));
     *out = o;
     return 0;
 }
@@ -209,6 +268,8 @@ static json_t *public_row(const json_t *row)
     json_t *o = json_deep_copy(row);
     json_object_del(o, "_version");
     json_object_del(o, "_deleted");
+    json_object_del(o, "_value");
+    json_object_del(o, "_expires");
     return o;
 }
 
@@ -231,7 +292,7 @@ void api_indicator_submit(void *vapp, struct http_request *req, struct http_resp
         return;
     char type[32], value[INTEL_VALUE_MAX + 1], action[32], err[512] = "";
     if (build(body, auth.key_id, &ind, type, value, action, err, sizeof err)) {
-        http_error(res, 400, "BadRequest", "%s", err);
+        api_mde_error(res, 400, "InvalidRequestBody", "%s", err);
         goto out;
     }
     struct store *s = app->store;
@@ -276,7 +337,7 @@ void api_indicator_import(void *vapp, struct http_request *req, struct http_resp
         return;
     json_t *list = json_object_get(body, "Indicators");
     if (!json_is_array(list) || json_object_size(body) != 1) {
-        http_error(res, 400, "BadRequest", "Indicators: an array of indicators is required (and nothing else).");
+        api_mde_error(res, 400, "InvalidRequestBody", "Indicators: an array of indicators is required (and nothing else).");
         goto out;
     }
     struct store *s = app->store;
@@ -325,56 +386,57 @@ out:
     json_decref(results);
 }
 
-/* Parses "$filter": clauses "<prop> eq '<value>'" joined by " and ", on indicatorType, action, indicatorValue. */
-static int parse_filter(char *f, struct store_ind_query *q, char *vbuf, size_t vlen, char *err, size_t errlen)
-{
-    for (char *clause = f; clause;) {
-        char *and = strstr(clause, " and ");
-        if (and)
-            *and = '\0';
-        char prop[32], val[INTEL_VALUE_MAX + 1];
-        int used = 0;
-        if (sscanf(clause, " %31[A-Za-z] eq '%2048[^']'%n", prop, val, &used) != 2 || !used ||
-            clause[used + strspn(clause + used, " ")] != '\0') {
-            snprintf(err, errlen, "$filter: only \"<property> eq '<value>'\" clauses joined by 'and' are supported.");
-            return -1;
-        }
-        if (!strcmp(prop, "indicatorType")) {
-            enum intel_type t;
-            if (intel_type_parse(val, &t)) {
-                snprintf(err, errlen, "$filter: indicatorType '%.64s' is not a Defender indicator type.", val);
-                return -1;
-            }
-            q->type = intel_type_name(t);
-        } else if (!strcmp(prop, "action")) {
-            enum intel_action a;
-            if (intel_action_parse(val, INTEL_TYPE_COUNT, &a, NULL, NULL, 0)) {
-                snprintf(err, errlen, "$filter: action '%.64s' is not a Defender action.", val);
-                return -1;
-            }
-            q->action = intel_action_name(a);
-        } else if (!strcmp(prop, "indicatorValue")) {
-            snprintf(vbuf, vlen, "%s", val);
-            q->value = vbuf;
-        } else {
-            snprintf(err, errlen, "$filter: filtering on '%s' is not supported; use indicatorType, action or "
-                                  "indicatorValue.", prop);
-            return -1;
-        }
-        clause = and ? and + 5 : NULL;
-    }
-    return 0;
-}
+/* The indicator's properties as OData sees them; sqlite.c's ind_map says how each reaches SQL. */
+static const struct odata_prop ind_props[] = {
+    {"id", ODATA_T_STRING, 0},
+    {"indicatorValue", ODATA_T_STRING, 0},
+    {"indicatorType", ODATA_T_STRING, 0},
+    {"action", ODATA_T_STRING, 0},
+    {"application", ODATA_T_STRING, 0},
+    {"externalID", ODATA_T_STRING, 0},
+    {"externalId", ODATA_T_STRING, 0},
+    {"sourceType", ODATA_T_STRING, 0},
+    {"source", ODATA_T_STRING, 0},
+    {"createdBySource", ODATA_T_STRING, 0},
+    {"createdBy", ODATA_T_STRING, 0},
+    {"createdByDisplayName", ODATA_T_STRING, 0},
+    {"lastUpdatedBy", ODATA_T_STRING, 0},
+    {"creationTimeDateTimeUtc", ODATA_T_DATETIME, 0},
+    {"lastUpdateTime", ODATA_T_DATETIME, 0},
+    {"expirationTime", ODATA_T_DATETIME, 0},
+    {"severity", ODATA_T_STRING, 0},
+    {"title", ODATA_T_STRING, 0},
+    {"description", ODATA_T_STRING, 0},
+    {"recommendedActions", ODATA_T_STRING, 0},
+    {"educateUrl", ODATA_T_STRING, 0},
+    {"category", ODATA_T_STRING, 0},
+    {"lookBackPeriod", ODATA_T_ANY, 0},
+    {"generateAlert", ODATA_T_BOOL, 0},
+    {"rbacGroupNames", ODATA_T_STRINGS, 0},
+    {"rbacGroupIds", ODATA_T_STRINGS, 0},
+    {"mitreTechniques", ODATA_T_STRINGS, 0},
+};
+static const struct odata_collection ind_coll = {
+    .props = ind_props,
+    .nprops = sizeof ind_props / sizeof ind_props[0],
+    .reject_unknown = true,
+    .top_default = LIST_MAX,
+    .top_max = LIST_MAX,
+};
 
-/* A lower-cased copy of a filtered indicatorValue matches the canonical forms of hashes and domains. */
-static void canonical_filter_value(struct store_ind_query *q, char *vbuf, size_t vlen)
+/* The list envelope: @odata.context, @odata.count when asked, value, @odata.nextLink when next is not NULL. */
+static json_t *envelope(struct app *app, struct http_request *req, const char *what, json_t *items, const int64_t *count,
+                        const char *next)
 {
-    if (!q->value || !q->type)
-        return;
-    enum intel_type t;
-    char out[INTEL_VALUE_MAX + 1], err[8];
-    if (!intel_type_parse(q->type, &t) && !intel_normalize(t, q->value, out, sizeof out, err, sizeof err))
-        snprintf(vbuf, vlen, "%s", out);
+    char ctx[512];
+    api_context_url(app, req, what, ctx, sizeof ctx);
+    json_t *o = json_pack("{s:s}", "@odata.context", ctx);
+    if (count)
+        json_object_set_new(o, "@odata.count", json_integer(*count));
+    json_object_set_new(o, "value", items);
+    if (next)
+        json_object_set_new(o, "@odata.nextLink", json_string(next));
+    return o;
 }
 
 void api_indicator_list(void *vapp, struct http_request *req, struct http_response *res)
@@ -383,84 +445,71 @@ void api_indicator_list(void *vapp, struct http_request *req, struct http_respon
     struct api_auth auth;
     if (api_authenticate(app, req, res, API_READ, &auth))
         return;
-    char filter[INTEL_VALUE_MAX + 256], vbuf[INTEL_VALUE_MAX + 1], num[32], err[512];
-    struct store_ind_query q = {.limit = LIST_MAX};
-    int hf = http_query_get(req->query, "$filter", filter, sizeof filter);
-    if (hf < 0 || (hf > 0 && parse_filter(filter, &q, vbuf, sizeof vbuf, err, sizeof err))) {
-        http_error(res, 400, "BadRequest", "%s", hf < 0 ? "$filter: malformed." : err);
+    struct odata_query *oq = NULL;
+    struct odata_error oe;
+    if (odata_query_parse(req->query, &ind_coll, &oq, &oe)) {
+        api_mde_error(res, oe.status, oe.status == 400 ? "ODataError" : "InternalServerError", "%s", oe.message);
         return;
     }
-    canonical_filter_value(&q, vbuf, sizeof vbuf);
-    int ht = http_query_get(req->query, "$top", num, sizeof num);
-    char *end;
-    if (ht) {
-        long v = ht > 0 ? strtol(num, &end, 10) : -1;
-        if (ht < 0 || !num[0] || *end || v < 0 || v > LIST_MAX) {
-            http_error(res, 400, "BadRequest", "$top: an integer from 0 to %d is expected.", LIST_MAX);
-            return;
+    struct store_ind_query q = {.limit = oq->top, .offset = oq->skip, .odata = oq};
+    int64_t count = 0;
+    if (oq->count)
+        q.count_out = &count;
+    if (oq->skiptoken) {
+        char *end;
+        long long v = strtoll(oq->skiptoken, &end, 10);
+        if (!oq->skiptoken[0] || *end || v < 0 || oq->norderby) {
+            api_mde_error(res, 400, "ODataError", "$skiptoken: the token of an @odata.nextLink is expected.");
+            goto out;
         }
-        q.limit = v;
-    }
-    int hs = http_query_get(req->query, "$skip", num, sizeof num);
-    if (hs) {
-        long v = hs > 0 ? strtol(num, &end, 10) : -1;
-        if (hs < 0 || !num[0] || *end || v < 0) {
-            http_error(res, 400, "BadRequest", "$skip: a non-negative integer is expected.");
-            return;
-        }
-        q.offset = v;
-    }
-    int hk = http_query_get(req->query, "$skiptoken", num, sizeof num);
-    if (hk) {
-        long long v = hk > 0 ? strtoll(num, &end, 10) : -1;
-        if (hk < 0 || !num[0] || *end || v < 0) {
-            http_error(res, 400, "BadRequest", "$skiptoken: the token of an @odata.nextLink is expected.");
-            return;
+        if (oq->skip) {
+            api_mde_error(res, 400, "ODataError", "$skiptoken: cannot be combined with $skip; follow the nextLink as given.");
+            goto out;
         }
         q.after_id = v;
-        if (q.offset) {
-            http_error(res, 400, "BadRequest", "$skiptoken: cannot be combined with $skip; follow the nextLink as given.");
-            return;
-        }
     }
-    int64_t want = q.limit;
+    int64_t want = q.limit < 0 ? LIST_MAX : q.limit;
     q.limit = want + 1;
     json_t *rows = NULL;
     int rc = app->store->ops->ind_query(app->store, auth.tenant_id, &q, &rows);
+    if (rc == ODATA_ENOTSUP) {
+        api_mde_error(res, 400, "ODataError", "$filter/$orderby: this expression cannot be served for indicators (lambda "
+                                          "operators and filters on arrays are not supported).");
+        goto out;
+    }
     if (rc) {
         api_fail(res, rc, "indicators");
-        return;
+        goto out;
     }
     json_t *items = json_array();
     size_t i;
     json_t *r;
     json_array_foreach(rows, i, r) {
-        if ((int64_t)i < want)
-            json_array_append_new(items, public_row(r));
+        if ((int64_t)i >= want)
+            break;
+        json_t *pub = public_row(r);
+        json_array_append_new(items, odata_select(oq, pub));
+        json_decref(pub);
     }
-    char ctx[512];
-    api_context_url(app, req, "Indicators", ctx, sizeof ctx);
-    json_t *o = json_pack("{s:s,s:o}", "@odata.context", ctx, "value", items);
-    if (want > 0 && (int64_t)json_array_size(rows) > want) {
-        struct buf next = BUF_INIT(8192);
-        buf_printf(&next, "%s/api/indicators?", app->public_url);
-        if (hf > 0) {
-            buf_puts(&next, "$filter=");
-            api_buf_put_encoded(&next, filter);
-            buf_puts(&next, "&");
-        }
-        /* keyset paging: the next page starts after the last id, however deep the list */
-        const char *last = json_string_value(json_object_get(json_array_get(items, json_array_size(items) - 1), "id"));
-        if (q.offset)
-            buf_printf(&next, "$top=%lld&$skip=%lld", (long long)want, (long long)(q.offset + want));
+    struct buf next = BUF_INIT(16384);
+    int more = want > 0 && (int64_t)json_array_size(rows) > want;
+    if (more) {
+        char base[512];
+        snprintf(base, sizeof base, "%s/api/indicators", app->public_url);
+        /* keyset paging without $orderby: the next page starts after the last id, however deep the list */
+        const char *last = json_string_value(json_object_get(json_array_get(rows, want - 1), "id"));
+        if (oq->norderby || oq->skip)
+            rc = odata_next_link(oq, base, oq->skip + want, NULL, &next);
         else
-            buf_printf(&next, "$top=%lld&$skiptoken=%s", (long long)want, last ? last : "0");
-        json_object_set_new(o, "@odata.nextLink", json_string(buf_str(&next)));
-        buf_release(&next);
+            rc = odata_next_link(oq, base, -1, last ? last : "0", &next);
     }
+    json_t *o = envelope(app, req, "Indicators", items, oq->count ? &count : NULL, more && !rc ? buf_str(&next) : NULL);
+    buf_release(&next);
     api_send(res, 200, o);
     json_decref(o);
     json_decref(rows);
+out:
+    odata_query_free(oq);
 }
 
 void api_indicator_get(void *vapp, struct http_request *req, struct http_response *res)
@@ -614,10 +663,18 @@ int api_indicator_sync(struct app *app, const char *tenant_id, json_t *device, i
                 json_array_append(removed, json_object_get(r, "id"));
             continue;
         }
-        json_array_append_new(ups, json_pack("{s:O,s:O,s:O,s:O,s:O,s:O,s:O,s:O}", "id", json_object_get(r, "id"),
+        /* agents match the canonical value and enforce the canonical action, whatever name was sent */
+        enum intel_type t = INTEL_TYPE_COUNT;
+        enum intel_action a;
+        const char *tn = json_string_value(json_object_get(r, "indicatorType"));
+        const char *an = json_string_value(json_object_get(r, "action"));
+        if (tn)
+            intel_type_parse(tn, &t);
+        const char *canon = an && !intel_action_parse(an, t, &a, NULL, NULL, 0) ? intel_action_name(a) : an;
+        json_array_append_new(ups, json_pack("{s:O,s:O,s:O,s:s?,s:O,s:O,s:O,s:O}", "id", json_object_get(r, "id"),
                                              "indicatorType", json_object_get(r, "indicatorType"), "indicatorValue",
-                                             json_object_get(r, "indicatorValue"), "action",
-                                             json_object_get(r, "action"), "severity", json_object_get(r, "severity"),
+                                             json_object_get(r, "_value"), "action", canon,
+                                             "severity", json_object_get(r, "severity"),
                                              "title", json_object_get(r, "title"), "expirationTime",
                                              json_object_get(r, "expirationTime"), "rbacGroupNames",
                                              json_object_get(r, "rbacGroupNames")));
@@ -630,3 +687,182 @@ int api_indicator_sync(struct app *app, const char *tenant_id, json_t *device, i
     return 0;
 }
 
+
+#define BATCH_MAX 500 /* ids per BatchDelete/BatchUpdate, as Defender's */
+
+/*
+ * The "IndicatorIds" of a batch body: 1 to BATCH_MAX ids, strings or integers.
+ * Fills ids (BATCH_MAX entries) and *n; 0, or -1 after answering 400.
+ */
+static int batch_ids(const json_t *body, struct http_response *res, int64_t *ids, size_t *n)
+{
+    json_t *list = json_object_get(body, "IndicatorIds");
+    if (!json_is_array(list) || !json_array_size(list)) {
+        api_mde_error(res, 400, "InvalidRequestBody", "IndicatorIds: a non-empty array of indicator ids is required.");
+        return -1;
+    }
+    if (json_array_size(list) > BATCH_MAX) {
+        api_mde_error(res, 400, "MaximumBatchSizeExceeded", "Maximum batch size exceeded. Received: %zu, allowed: %d.",
+                  json_array_size(list), BATCH_MAX);
+        return -1;
+    }
+    size_t i;
+    json_t *v;
+    json_array_foreach(list, i, v) {
+        char num[32];
+        if (json_is_integer(v))
+            snprintf(num, sizeof num, "%lld", (long long)json_integer_value(v));
+        else if (json_is_string(v) && json_string_length(v) < sizeof num)
+            snprintf(num, sizeof num, "%s", json_string_value(v));
+        else
+            num[0] = '\0';
+        if (parse_id(num, &ids[i])) {
+            api_mde_error(res, 400, "InvalidInput", "IndicatorIds[%zu]: an indicator id (a positive integer) is expected.",
+                      i);
+            return -1;
+        }
+    }
+    *n = json_array_size(list);
+    return 0;
+}
+
+void api_indicator_batch_delete(void *vapp, struct http_request *req, struct http_response *res)
+{
+    struct app *app = vapp;
+    struct api_auth auth;
+    json_t *body = NULL;
+    if (api_authenticate(app, req, res, API_WRITE, &auth) || api_parse_body(req, res, &body))
+        return;
+    int64_t ids[BATCH_MAX], ver = 0;
+    size_t n = 0;
+    if (json_object_size(body) != 1 || !json_object_get(body, "IndicatorIds")) {
+        api_mde_error(res, 400, "InvalidRequestBody", "IndicatorIds: an array of indicator ids is required (and nothing "
+                                                  "else).");
+        goto out;
+    }
+    if (batch_ids(body, res, ids, &n))
+        goto out;
+    struct store *s = app->store;
+    int rc = s->ops->begin(s);
+    if (!rc)
+        rc = s->ops->ind_version(s, auth.tenant_id, &ver);
+    size_t i;
+    for (i = 0; i < n && !rc; i++)
+        rc = s->ops->ind_delete(s, auth.tenant_id, ids[i], ++ver);
+    if (!rc)
+        rc = s->ops->commit(s);
+    else
+        s->ops->rollback(s);
+    if (rc == RG_ENOTFOUND) /* Defender: 404 when an id is not found; nothing was deleted */
+        api_mde_error(res, 404, "NotFound", "Indicator %lld was not found.", (long long)ids[i - 1]);
+    else if (rc)
+        api_fail(res, rc, "indicators");
+    else {
+        notify_tenant(app->notify, auth.tenant_id, NOTIFY_INDICATORS);
+        res->status = 204;
+    }
+out:
+    json_decref(body);
+}
+
+/* Fields BatchUpdate may change on listed indicators: not the identity (type and value). */
+static int batch_field_ok(const char *k)
+{
+    return in_list(k, settable) && strcmp(k, "indicatorValue") && strcmp(k, "indicatorType");
+}
+
+void api_indicator_batch_update(void *vapp, struct http_request *req, struct http_response *res)
+{
+    struct app *app = vapp;
+    struct api_auth auth;
+    json_t *body = NULL, *results = NULL;
+    if (api_authenticate(app, req, res, API_WRITE, &auth) || api_parse_body(req, res, &body))
+        return;
+    if (json_object_get(body, "Indicators") && !json_object_get(body, "IndicatorIds")) {
+        /* the swagger's form, {"Indicators":[...]}: whole indicators updated (or added) by type and value */
+        json_decref(body);
+        api_indicator_import(vapp, req, res);
+        return;
+    }
+    int64_t ids[BATCH_MAX], ver = 0;
+    size_t n = 0;
+    if (!json_is_object(body) || batch_ids(body, res, ids, &n)) {
+        if (!json_is_object(body))
+            api_mde_error(res, 400, "InvalidRequestBody", "IndicatorIds: an object with the ids and the fields to set is "
+                                                      "expected.");
+        goto out;
+    }
+    const char *k;
+    json_t *v;
+    size_t fields = 0;
+    json_object_foreach(body, k, v) {
+        if (!strcmp(k, "IndicatorIds"))
+            continue;
+        if (!batch_field_ok(k)) {
+            api_mde_error(res, 400, "InvalidRequestBody", "%s: not a property BatchUpdate can set on an indicator.", k);
+            goto out;
+        }
+        fields++;
+    }
+    if (!fields) {
+        api_mde_error(res, 400, "InvalidRequestBody", "BatchUpdate: at least one property to set is required.");
+        goto out;
+    }
+    struct store *s = app->store;
+    int rc = s->ops->begin(s);
+    if (!rc)
+        rc = s->ops->ind_version(s, auth.tenant_id, &ver);
+    results = json_array();
+    char err[512] = "";
+    size_t i;
+    for (i = 0; i < n && !rc; i++) {
+        json_t *row = NULL, *ind = NULL;
+        rc = s->ops->ind_get(s, auth.tenant_id, ids[i], &row);
+        if (rc)
+            break;
+        json_t *merged = public_row(row);
+        json_decref(row);
+        json_object_foreach(body, k, v) {
+            if (strcmp(k, "IndicatorIds"))
+                json_object_set(merged, k, v);
+        }
+        char type[32], value[INTEL_VALUE_MAX + 1], action[32];
+        if (build(merged, auth.key_id, &ind, type, value, action, err, sizeof err)) {
+            json_decref(merged);
+            rc = RG_EINVAL;
+            break;
+        }
+        json_decref(merged);
+        int64_t id = 0;
+        keep_creation(s, auth.tenant_id, type, value, ind);
+        rc = s->ops->ind_upsert(s, auth.tenant_id, type, value, action, ind, ++ver, &id);
+        json_decref(ind);
+        if (!rc)
+            rc = s->ops->ind_get(s, auth.tenant_id, id, &row);
+        if (!rc) {
+            json_array_append_new(results, public_row(row));
+            json_decref(row);
+        }
+    }
+    if (!rc)
+        rc = s->ops->commit(s);
+    else
+        s->ops->rollback(s);
+    if (rc == RG_EINVAL)
+        api_mde_error(res, 400, "InvalidRequestBody", "Indicator %lld: %s", (long long)ids[i], err);
+    else if (rc == RG_ENOTFOUND)
+        api_mde_error(res, 404, "NotFound", "Indicator %lld was not found.", (long long)ids[i]);
+    else if (rc)
+        api_fail(res, rc, "indicators");
+    else {
+        notify_tenant(app->notify, auth.tenant_id, NOTIFY_INDICATORS);
+        char ctx[512];
+        api_context_url(app, req, "Indicators", ctx, sizeof ctx);
+        json_t *o = json_pack("{s:s,s:O}", "@odata.context", ctx, "value", results);
+        api_send(res, 200, o);
+        json_decref(o);
+    }
+out:
+    json_decref(body);
+    json_decref(results);
+}

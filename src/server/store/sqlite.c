@@ -16,7 +16,9 @@
 #include <sqlite3.h>
 
 #include "common/err.h"
+#include "common/buf.h"
 #include "common/util.h"
+#include "server/odata/odata.h"
 #include "server/store/store.h"
 
 static const char *const migrations[] = {
@@ -41,6 +43,10 @@ static const char *const migrations[] = {
     /* 5: sign-in finds one user by name without reading the tenant's users */
     "CREATE INDEX documents_users_by_upn ON documents (tenant_id, lower(json_extract(body, '$.userPrincipalName')))"
     "  WHERE collection = 'users';",
+    /* 6: OData $filter on the indexed columns (compared as lower(col) = lower(?)); action holds the name as sent */
+    "CREATE INDEX indicators_by_lvalue ON indicators (tenant_id, deleted, lower(value));"
+    "CREATE INDEX indicators_by_ltype ON indicators (tenant_id, deleted, lower(type));"
+    "CREATE INDEX indicators_by_laction ON indicators (tenant_id, deleted, lower(action));",
 };
 
 enum stmt_id {
@@ -85,7 +91,7 @@ static const char *const stmt_sql[S_COUNT] = {
                      " ON CONFLICT (tenant_id, type, value) DO UPDATE SET action = excluded.action,"
                      " body = excluded.body, version = excluded.version, deleted = 0",
     [S_IND_ID] = "SELECT id FROM indicators WHERE tenant_id = ?1 AND type = ?2 AND value = ?3",
-    [S_IND_GET] = "SELECT body, id, version, deleted FROM indicators WHERE tenant_id = ?1 AND id = ?2 AND deleted = 0",
+    [S_IND_GET] = "SELECT body, id, version, deleted, value FROM indicators WHERE tenant_id = ?1 AND id = ?2 AND deleted = 0",
     [S_IND_DELETE] = "UPDATE indicators SET deleted = 1, version = ?3 WHERE tenant_id = ?1 AND id = ?2 AND deleted = 0",
 };
 
@@ -651,7 +657,11 @@ static int sq_ind_upsert(struct store *s, const char *tenant_id, const char *typ
     return rc == SQLITE_ROW ? 0 : map_rc(rc ? rc : SQLITE_ERROR);
 }
 
-/* An indicator row as JSON: its body plus "id" (a string, as Defender's) and the sync fields. */
+/*
+ * An indicator row as JSON: its body plus "id" (a string, as Defender's) and the
+ * sync fields "_version", "_deleted" and "_value" (the canonical value; the
+ * body's indicatorValue is the one the caller sent).
+ */
 static json_t *ind_row(sqlite3_stmt *st)
 {
     json_t *o = parse_body(st);
@@ -662,6 +672,7 @@ static json_t *ind_row(sqlite3_stmt *st)
     json_object_set_new(o, "id", json_string(id));
     json_object_set_new(o, "_version", json_integer(sqlite3_column_int64(st, 2)));
     json_object_set_new(o, "_deleted", json_boolean(sqlite3_column_int(st, 3)));
+    json_object_set_new(o, "_value", json_string((const char *)sqlite3_column_text(st, 4)));
     return o;
 }
 
@@ -692,34 +703,162 @@ static int sq_ind_delete(struct store *s, const char *tenant_id, int64_t id, int
     return rc < 0 ? rc : rc == 0 ? RG_ENOTFOUND : 0;
 }
 
+/*
+ * How OData reaches an indicator in SQL. The indexed columns (value and type
+ * canonical, action as sent) are compared as lower(col) = lower(?), which the
+ * lower() indexes of migration 6 serve; the rest are read from the body.
+ */
+#define J(p) "json_extract(body,'$." p "')"
+static const struct odata_sql_map ind_map[] = {
+    {"id", "id", ODATA_SQL_NOCASE},
+    {"indicatorValue", "value", 0},
+    {"indicatorType", "type", 0},
+    {"action", "action", 0},
+    {"title", J("title"), 0},
+    {"description", J("description"), 0},
+    {"severity", J("severity"), 0},
+    {"application", J("application"), 0},
+    {"externalId", J("externalId"), 0},
+    {"externalID", J("externalID"), 0},
+    {"sourceType", J("sourceType"), 0},
+    {"source", J("source"), 0},
+    {"createdBy", J("createdBy"), 0},
+    {"createdBySource", J("createdBySource"), 0},
+    {"createdByDisplayName", J("createdByDisplayName"), 0},
+    {"lastUpdatedBy", J("lastUpdatedBy"), 0},
+    {"recommendedActions", J("recommendedActions"), 0},
+    {"educateUrl", J("educateUrl"), 0},
+    {"category", J("category"), 0},
+    {"lookBackPeriod", J("lookBackPeriod"), 0},
+    {"generateAlert", J("generateAlert"), ODATA_SQL_NOCASE},
+    {"creationTimeDateTimeUtc", J("creationTimeDateTimeUtc"), ODATA_SQL_TIME_TEXT},
+    {"lastUpdateTime", J("lastUpdateTime"), ODATA_SQL_TIME_TEXT},
+    {"expirationTime", J("_expires"), ODATA_SQL_TIME_TEXT}, /* util_time_format's form of it, set by the API */
+};
+#undef J
+
+/* Binds odata_sql_where's values (strings, integers, reals, booleans as 1/0) from index *idx on. */
+static void bind_json(sqlite3_stmt *st, int *idx, const json_t *binds)
+{
+    size_t i;
+    json_t *v;
+    json_array_foreach(binds, i, v) {
+        int k = (*idx)++;
+        if (json_is_string(v))
+            sqlite3_bind_text(st, k, json_string_value(v), (int)json_string_length(v), SQLITE_TRANSIENT);
+        else if (json_is_integer(v))
+            sqlite3_bind_int64(st, k, json_integer_value(v));
+        else if (json_is_real(v))
+            sqlite3_bind_double(st, k, json_real_value(v));
+        else if (json_is_boolean(v))
+            sqlite3_bind_int(st, k, json_is_true(v));
+        else
+            sqlite3_bind_null(st, k);
+    }
+}
+
+/* The WHERE clause of an indicator query (after "WHERE"), with its binds; keyset skipped when !keyset. */
+static int ind_where(const struct store_ind_query *q, int keyset, struct buf *sql, json_t *binds)
+{
+    int rc = buf_puts(sql, "tenant_id = ?");
+    if (!rc && q->since_version)
+        rc = buf_puts(sql, " AND version > ?");
+    if (!rc && !q->with_deleted)
+        rc = buf_puts(sql, " AND deleted = 0");
+    if (!rc && keyset && q->after_id)
+        rc = buf_puts(sql, " AND id > ?");
+    if (!rc && q->type)
+        rc = buf_puts(sql, " AND type = ?");
+    if (!rc && q->action)
+        rc = buf_puts(sql, " AND action = ?");
+    if (!rc && q->value)
+        rc = buf_puts(sql, " AND value = ?");
+    if (!rc && q->odata) {
+        rc = buf_puts(sql, " AND (");
+        if (!rc)
+            rc = odata_sql_where(q->odata, ind_map, sizeof ind_map / sizeof ind_map[0], sql, binds);
+        if (!rc)
+            rc = buf_puts(sql, ")");
+    }
+    return rc;
+}
+
+static void ind_bind_fixed(sqlite3_stmt *st, int *idx, const char *tenant_id, const struct store_ind_query *q,
+                           int keyset)
+{
+    bind(st, (*idx)++, tenant_id);
+    if (q->since_version)
+        sqlite3_bind_int64(st, (*idx)++, q->since_version);
+    if (keyset && q->after_id)
+        sqlite3_bind_int64(st, (*idx)++, q->after_id);
+    if (q->type)
+        bind(st, (*idx)++, q->type);
+    if (q->action)
+        bind(st, (*idx)++, q->action);
+    if (q->value)
+        bind(st, (*idx)++, q->value);
+}
+
+static int ind_count(struct sqlite_store *ss, const char *tenant_id, const struct store_ind_query *q, int64_t *out)
+{
+    struct buf sql = BUF_INIT(64 * 1024);
+    json_t *binds = json_array();
+    int rc = binds ? buf_puts(&sql, "SELECT COUNT(*) FROM indicators WHERE ") : RG_ENOMEM;
+    if (!rc)
+        rc = ind_where(q, 0, &sql, binds);
+    sqlite3_stmt *st = NULL;
+    if (!rc && sqlite3_prepare_v2(ss->db, buf_str(&sql), -1, &st, NULL) != SQLITE_OK)
+        rc = RG_EIO;
+    if (!rc) {
+        int idx = 1;
+        ind_bind_fixed(st, &idx, tenant_id, q, 0);
+        bind_json(st, &idx, binds);
+        int sr = sqlite3_step(st);
+        if (sr == SQLITE_ROW)
+            *out = sqlite3_column_int64(st, 0);
+        else
+            rc = map_rc(sr);
+    }
+    sqlite3_finalize(st);
+    json_decref(binds);
+    buf_release(&sql);
+    return rc;
+}
+
 static int sq_ind_query(struct store *s, const char *tenant_id, const struct store_ind_query *q, json_t **out)
 {
     struct sqlite_store *ss = S(s);
-    char sql[512];
-    /* fixed clauses, values bound: no text from the request enters the SQL */
-    snprintf(sql, sizeof sql,
-             "SELECT body, id, version, deleted FROM indicators WHERE tenant_id = ?1%s%s%s%s%s%s"
-             " ORDER BY %s LIMIT ?6 OFFSET ?7",
-             q->since_version ? " AND version > ?2" : "", q->with_deleted ? "" : " AND deleted = 0",
-             q->after_id ? " AND id > ?8" : "", q->type ? " AND type = ?3" : "",
-             q->action ? " AND action = ?4" : "", q->value ? " AND value = ?5" : "", q->by_version ? "version" : "id");
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(ss->db, sql, -1, &st, NULL) != SQLITE_OK)
-        return RG_EIO;
-    bind(st, 1, tenant_id);
-    sqlite3_bind_int64(st, 2, q->since_version);
-    if (q->type)
-        bind(st, 3, q->type);
-    if (q->action)
-        bind(st, 4, q->action);
-    if (q->value)
-        bind(st, 5, q->value);
-    sqlite3_bind_int64(st, 6, q->limit);
-    sqlite3_bind_int64(st, 7, q->offset);
-    if (q->after_id)
-        sqlite3_bind_int64(st, 8, q->after_id);
+    /* fixed clauses and odata's placeholders, values bound: no text from the request enters the SQL */
+    struct buf sql = BUF_INIT(64 * 1024);
+    json_t *binds = json_array();
+    int rc = binds ? buf_puts(&sql, "SELECT body, id, version, deleted, value FROM indicators WHERE ") : RG_ENOMEM;
+    if (!rc)
+        rc = ind_where(q, 1, &sql, binds);
+    if (!rc)
+        rc = buf_puts(&sql, " ORDER BY ");
+    if (!rc && q->odata && q->odata->norderby)
+        rc = odata_sql_orderby(q->odata, ind_map, sizeof ind_map / sizeof ind_map[0], "id", &sql);
+    else if (!rc)
+        rc = buf_puts(&sql, q->by_version ? "version" : "id");
+    if (!rc)
+        rc = buf_puts(&sql, " LIMIT ? OFFSET ?");
+    if (!rc && q->count_out)
+        rc = ind_count(ss, tenant_id, q, q->count_out);
+    sqlite3_stmt *st = NULL;
+    if (!rc && sqlite3_prepare_v2(ss->db, buf_str(&sql), -1, &st, NULL) != SQLITE_OK)
+        rc = RG_EIO;
+    buf_release(&sql);
+    if (rc) {
+        json_decref(binds);
+        return rc;
+    }
+    int idx = 1;
+    ind_bind_fixed(st, &idx, tenant_id, q, 1);
+    bind_json(st, &idx, binds);
+    json_decref(binds);
+    sqlite3_bind_int64(st, idx++, q->limit);
+    sqlite3_bind_int64(st, idx++, q->offset);
     json_t *arr = json_array();
-    int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         json_t *o = ind_row(st);
         if (!o) {
@@ -735,6 +874,133 @@ static int sq_ind_query(struct store *s, const char *tenant_id, const struct sto
     }
     *out = arr;
     return 0;
+}
+
+/*
+ * The SQL map of a document query: every property of the collection read
+ * from its body field. Names come from the caller's static odata tables
+ * (trusted text, letters and digits only; anything else is not mapped).
+ */
+static int doc_map(const struct odata_collection *c, struct odata_sql_map **out, char **texts)
+{
+    struct odata_sql_map *m = calloc(c->nprops ? c->nprops : 1, sizeof *m);
+    struct buf t = BUF_INIT(64 * 1024);
+    size_t *offs = calloc(c->nprops ? c->nprops : 1, sizeof *offs);
+    size_t n = 0;
+    int rc = m && offs ? 0 : RG_ENOMEM;
+    for (size_t i = 0; i < c->nprops && !rc; i++) {
+        const char *name = c->props[i].name;
+        if (strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789") != strlen(name))
+            continue;
+        offs[n] = t.len;
+        rc = buf_printf(&t, "json_extract(body,'$.%s')", name);
+        if (!rc)
+            rc = buf_append(&t, "", 1);
+        m[n].prop = name;
+        m[n].flags = c->props[i].type == ODATA_T_DATETIME ? ODATA_SQL_TIME_TEXT
+                     : c->props[i].type == ODATA_T_BOOL   ? ODATA_SQL_NOCASE
+                                                          : 0;
+        n++;
+    }
+    if (rc) {
+        free(m);
+        free(offs);
+        buf_release(&t);
+        return rc;
+    }
+    char *base = buf_detach(&t);
+    for (size_t i = 0; i < n; i++)
+        m[i].expr = base + offs[i];
+    free(offs);
+    *out = m;
+    *texts = base;
+    return (int)n;
+}
+
+static int sq_doc_query(struct store *s, const char *tenant_id, const char *coll, const struct store_doc_query *q,
+                        json_t **out)
+{
+    struct sqlite_store *ss = S(s);
+    struct odata_sql_map *map = NULL;
+    char *texts = NULL;
+    int nmap = 0;
+    if (q->odata) {
+        nmap = doc_map(q->odata->coll, &map, &texts);
+        if (nmap < 0)
+            return nmap;
+    }
+    struct buf where = BUF_INIT(64 * 1024), sql = BUF_INIT(128 * 1024);
+    json_t *binds = json_array();
+    int rc = binds ? buf_puts(&where, "tenant_id = ? AND collection = ?") : RG_ENOMEM;
+    if (!rc && q->eq_field)
+        rc = buf_printf(&where, " AND json_extract(body,'$.%s') = ?", q->eq_field);
+    if (!rc && q->odata) {
+        rc = buf_puts(&where, " AND (");
+        if (!rc)
+            rc = odata_sql_where(q->odata, map, (size_t)nmap, &where, binds);
+        if (!rc)
+            rc = buf_puts(&where, ")");
+    }
+    int64_t count = 0;
+    for (int pass = q->count_out ? 0 : 1; pass < 2 && !rc; pass++) {
+        buf_clear(&sql);
+        rc = buf_printf(&sql, "SELECT %s FROM documents WHERE %s", pass ? "body" : "COUNT(*)", buf_str(&where));
+        if (!rc && pass) {
+            rc = buf_puts(&sql, " ORDER BY ");
+            if (!rc && q->odata && q->odata->norderby)
+                rc = odata_sql_orderby(q->odata, map, (size_t)nmap, "seq", &sql);
+            else if (!rc)
+                rc = buf_puts(&sql, "seq");
+            if (!rc)
+                rc = buf_puts(&sql, " LIMIT ? OFFSET ?");
+        }
+        sqlite3_stmt *st = NULL;
+        if (!rc && sqlite3_prepare_v2(ss->db, buf_str(&sql), -1, &st, NULL) != SQLITE_OK)
+            rc = RG_EIO;
+        if (rc)
+            break;
+        int idx = 1;
+        bind(st, idx++, tenant_id);
+        bind(st, idx++, coll);
+        if (q->eq_field)
+            bind(st, idx++, q->eq_value);
+        bind_json(st, &idx, binds);
+        if (!pass) {
+            int sr = sqlite3_step(st);
+            if (sr == SQLITE_ROW)
+                count = sqlite3_column_int64(st, 0);
+            else
+                rc = map_rc(sr);
+        } else {
+            sqlite3_bind_int64(st, idx++, q->limit);
+            sqlite3_bind_int64(st, idx++, q->offset);
+            json_t *arr = json_array();
+            int sr;
+            while ((sr = sqlite3_step(st)) == SQLITE_ROW) {
+                json_t *doc = parse_body(st);
+                if (!doc) {
+                    sr = SQLITE_CORRUPT;
+                    break;
+                }
+                json_array_append_new(arr, doc);
+            }
+            if (sr != SQLITE_DONE) {
+                json_decref(arr);
+                rc = map_rc(sr);
+            } else {
+                *out = arr;
+            }
+        }
+        sqlite3_finalize(st);
+    }
+    if (!rc && q->count_out)
+        *q->count_out = count;
+    json_decref(binds);
+    buf_release(&where);
+    buf_release(&sql);
+    free(map);
+    free(texts);
+    return rc;
 }
 
 const struct store_ops store_sqlite_ops = {
@@ -758,6 +1024,7 @@ const struct store_ops store_sqlite_ops = {
     .user_find = sq_user_find,
     .doc_list = sq_doc_list,
     .doc_delete = sq_doc_delete,
+    .doc_query = sq_doc_query,
     .cred_create = sq_cred_create,
     .cred_lookup = sq_cred_lookup,
     .cred_delete = sq_cred_delete,

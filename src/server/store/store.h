@@ -29,6 +29,7 @@
 #include "common/util.h"
 
 struct store;
+struct odata_query;
 
 struct store_key {
     char id[UTIL_UUID_LEN + 1];
@@ -53,6 +54,29 @@ struct store_ind_query {
     int by_version;                    /* order by version (sync) rather than id (admin lists) */
     int64_t after_id;                  /* keyset paging of admin lists: only ids above this */
     int64_t limit, offset;
+    /*
+     * OData $filter and $orderby (borrowed, may be NULL), compiled to SQL by the
+     * backend with its own column map (odata_sql_where/odata_sql_orderby) so the
+     * list is answered from an index. $orderby replaces the id/version order
+     * (id breaks ties). A property the backend cannot map fails the query with
+     * ODATA_ENOTSUP.
+     */
+    const struct odata_query *odata;
+    int64_t *count_out; /* when not NULL, receives the number of matching rows, ignoring limit/offset/after_id */
+};
+
+/*
+ * A query over a collection of documents with OData, answered in SQL: the
+ * backend maps each listed property to its body field (same name) and
+ * compiles $filter/$orderby with odata_sql_where/odata_sql_orderby; without
+ * $orderby, creation order. ODATA_ENOTSUP when the query uses something the
+ * backend cannot compile (the caller may then filter in memory).
+ */
+struct store_doc_query {
+    const struct odata_query *odata;   /* borrowed, may be NULL */
+    const char *eq_field, *eq_value;   /* an extra "body field = value" condition (e.g. machineId), may be NULL */
+    int64_t limit, offset;             /* limit < 0: all */
+    int64_t *count_out;                /* when not NULL, receives the number of matches, ignoring limit/offset */
 };
 
 struct store_ops {
@@ -87,6 +111,9 @@ struct store_ops {
     /* All documents of a collection, ordered by creation, as a new JSON array. */
     int (*doc_list)(struct store *s, const char *tenant_id, const char *coll, json_t **out);
     int (*doc_delete)(struct store *s, const char *tenant_id, const char *coll, const char *id);
+    /* Documents of a collection matching q, as a new JSON array (see struct store_doc_query). */
+    int (*doc_query)(struct store *s, const char *tenant_id, const char *coll, const struct store_doc_query *q,
+                     json_t **out);
 
     /* Credentials by SHA-256 hash and kind ("device", "enrollment", "partner"). */
     int (*cred_create)(struct store *s, const char *hash, const char *kind, const char *tenant_id,
@@ -100,7 +127,8 @@ struct store_ops {
      * Indicators (threat intelligence). Every change takes the tenant's next
      * version (ind_version + 1, the caller's transaction keeps it unique);
      * deletions are tombstones so agents can sync by delta. Rows come back as
-     * their stored body plus "id" (string), "_version" and "_deleted".
+     * their stored body plus "id" (string), "_version", "_deleted" and "_value"
+     * (the canonical value the row is keyed and matched by).
      */
     int (*ind_version)(struct store *s, const char *tenant_id, int64_t *out);
     /* Creates or updates by (type, value); *id_out receives the indicator's id. */

@@ -165,6 +165,12 @@ static int w_ind_delete(struct store *s, const char *tenant_id, int64_t id, int6
 {
     return IN->ops->ind_delete(IN, tenant_id, id, version);
 }
+static int w_doc_query(struct store *s, const char *tenant_id, const char *coll, const struct store_doc_query *q,
+                       json_t **out)
+{
+    return IN->ops->doc_query(IN, tenant_id, coll, q, out);
+}
+
 static int w_ind_query(struct store *s, const char *tenant_id, const struct store_ind_query *q, json_t **out)
 {
     return IN->ops->ind_query(IN, tenant_id, q, out);
@@ -190,6 +196,7 @@ static const struct store_ops watch_ops = {
     .doc_get = w_doc_get,
     .user_find = w_user_find,
     .doc_list = w_doc_list,
+    .doc_query = w_doc_query,
     .doc_delete = w_doc_delete,
     .cred_create = w_cred_create,
     .cred_lookup = w_cred_lookup,

@@ -1,0 +1,140 @@
+#!/usr/bin/env bash
+# /api/indicators, issue 10 items 8 and 13 and the indicator half of item 4:
+# legacy and extra action values and properties read back as sent, values as
+# sent (matching, dedup and $filter on the canonical form), BatchDelete and
+# BatchUpdate, and OData ($filter, $orderby, $select, $count, errors) served
+# from SQL.
+source "$(dirname "$0")/lib.sh"
+rg_start
+
+ind() { api POST /api/indicators "$1"; }
+q() { api GET "/api/indicators?$1"; }
+vals() { jq -r '[.value[].indicatorValue] | join(",")' <<<"$BODY"; }
+
+# ---- legacy and extra action values: read back as sent, filter finds them ----
+n=0
+for a in AlertAndBlock Alert Allowed Audit Warn Block BlockAndRemediate; do
+  n=$((n + 1))
+  case $a in
+    Warn|Allowed|Block) t=DomainName v="act$n.example.org" ;;
+    *) t=FileSha1 v=$(printf '%040d' $n) ;;
+  esac
+  ind "{\"indicatorValue\":\"$v\",\"indicatorType\":\"$t\",\"action\":\"$a\",\"title\":\"t$n\",\"description\":\"\",\"generateAlert\":true}"
+  expect_eq "$(jq -r .action <<<"$BODY")" "$a" "action $a reads back as sent"
+  q "\$filter=action%20eq%20'$a'"
+  expect_eq "$(vals)" "$v" "\$filter=action eq '$a' finds it"
+done
+
+# ---- extra Defender properties round-trip ----
+ind '{"indicatorValue":"extra.example.org","indicatorType":"DomainName","action":"Block","title":"extra","description":"d",
+      "externalId":"ext-1","rbacGroupNames":"vip, corp","rbacGroupIds":["12","13"],"generateAlert":true,"category":"Phishing",
+      "mitreTechniques":["T1566"],"educateUrl":"https://help.example.org/why","lookBackPeriod":"P30D",
+      "expirationTime":"2031-02-03T04:05:06Z","application":"demo app","recommendedActions":"call IT"}'
+expect_status 200 "an indicator with every extra property"
+extra=$(jq -r .id <<<"$BODY")
+api GET "/api/indicators/$extra"
+for p in 'externalId=ext-1' 'rbacGroupNames=vip,corp' 'rbacGroupIds=12,13' 'generateAlert=true' 'category=Phishing' \
+         'mitreTechniques=T1566' 'educateUrl=https://help.example.org/why' 'lookBackPeriod=P30D' \
+         'expirationTime=2031-02-03T04:05:06Z' 'application=demo app' 'recommendedActions=call IT'; do
+  k=${p%%=*}
+  expect_eq "$(jq -r --arg k "$k" '.[$k] | if type == "array" then join(",") else tostring end' <<<"$BODY")" "${p#*=}" "$k round-trips"
+done
+for bad in '"externalId":5' '"rbacGroupNames":7' '"rbacGroupIds":"x"' '"generateAlert":"maybe"' '"category":[1]' \
+           '"mitreTechniques":"T1"' '"educateUrl":true' '"lookBackPeriod":[]' '"expirationTime":12' '"application":{}' \
+           '"recommendedActions":false'; do
+  k=$(sed 's/^"\([^"]*\)".*/\1/' <<<"$bad")
+  ind "{\"indicatorValue\":\"bad.example.org\",\"indicatorType\":\"DomainName\",\"action\":\"Block\",\"title\":\"x\",\"description\":\"\",$bad}"
+  expect_error 400 "$k" "wrong-typed $k is 400"
+  jq -e '.error.target | type == "string"' >/dev/null <<<"$BODY" && pass || fail "$k: Defender's error body has a target: $BODY"
+done
+
+# ---- values as sent; matching, dedup and $filter on the canonical form ----
+UP=275A021BBFB6489E54D471899F7DB9D1663FC695EC2FE2A2C4538AABF651FD0F
+LO=$(tr 'A-F' 'a-f' <<<"$UP")
+ind "{\"indicatorValue\":\"$UP\",\"indicatorType\":\"FileSha256\",\"action\":\"Block\",\"title\":\"eicar\",\"description\":\"\"}"
+up=$(jq -r .id <<<"$BODY")
+expect_eq "$(jq -r .indicatorValue <<<"$BODY")" "$UP" "an upper-case hash reads back as sent"
+q "\$filter=indicatorValue%20eq%20'$LO'"
+expect_eq "$(vals)" "$UP" "a lower-case filter finds the upper-case hash"
+M5=44D88612FEA8A8F36DE82E1278ABB02F
+ind "{\"indicatorValue\":\"$(tr 'A-F' 'a-f' <<<"$M5")\",\"indicatorType\":\"FileMd5\",\"action\":\"Block\",\"title\":\"m\",\"description\":\"\"}"
+q "\$filter=indicatorValue%20eq%20'$M5'"
+expect_eq "$(jq '.value | length' <<<"$BODY")" 1 "an upper-case filter finds the lower-case hash"
+ind "{\"indicatorValue\":\"$LO\",\"indicatorType\":\"FileSha256\",\"action\":\"Audit\",\"generateAlert\":true,\"title\":\"eicar\",\"description\":\"\"}"
+expect_eq "$(jq -r .id <<<"$BODY")" "$up" "the same hash in another case updates (dedup on the canonical form)"
+ind '{"indicatorValue":"https://noslash.example.org","indicatorType":"Url","action":"Warn","title":"u","description":""}'
+expect_eq "$(jq -r .indicatorValue <<<"$BODY")" "https://noslash.example.org" "a URL without trailing slash reads back as sent"
+
+# ---- BatchDelete and BatchUpdate ----
+ids=()
+for i in 1 2 3; do
+  ind "{\"indicatorValue\":\"batch$i.example.org\",\"indicatorType\":\"DomainName\",\"action\":\"Block\",\"title\":\"b$i\",\"description\":\"\"}"
+  ids+=("$(jq -r .id <<<"$BODY")")
+done
+api POST /api/indicators/BatchUpdate "{\"IndicatorIds\":[\"${ids[0]}\",\"${ids[1]}\"],\"severity\":\"High\",\"action\":\"Allowed\"}"
+expect_status 200 "BatchUpdate"
+api GET "/api/indicators/${ids[1]}"
+expect_eq "$(jq -r '.severity + " " + .action + " " + .title' <<<"$BODY")" "High Allowed b2" "BatchUpdate set the fields, kept the rest"
+api GET "/api/indicators/${ids[2]}"
+expect_eq "$(jq -r .severity <<<"$BODY")" "Informational" "BatchUpdate left unlisted ids alone"
+api POST /api/indicators/BatchUpdate "{\"IndicatorIds\":[\"${ids[0]}\"],\"severity\":\"Huge\"}"
+expect_error 400 severity "BatchUpdate with a bad value"
+api POST /api/indicators/BatchUpdate "{\"IndicatorIds\":[\"${ids[0]}\"],\"indicatorValue\":\"x.example.org\"}"
+expect_error 400 indicatorValue "BatchUpdate cannot change the identity"
+api POST /api/indicators/batchdelete "{\"IndicatorIds\":[\"${ids[0]}\",\"${ids[1]}\"]}"
+expect_status 204 "BatchDelete"
+api GET "/api/indicators/${ids[0]}"
+expect_status 404 "a batch-deleted indicator is gone"
+api GET "/api/indicators/${ids[1]}"
+expect_status 404 "the second batch-deleted indicator is gone"
+api POST /api/indicators/BatchDelete '{"IndicatorIds":[]}'
+expect_error 400 IndicatorIds "BatchDelete with no ids"
+api POST /api/indicators/BatchDelete '{"ids":["1"]}'
+expect_error 400 IndicatorIds "BatchDelete without IndicatorIds"
+api POST /api/indicators/BatchDelete '{"IndicatorIds":["abc"]}'
+expect_error 400 'IndicatorIds[0]' "BatchDelete with a malformed id"
+jq -e '.error.target' >/dev/null <<<"$BODY" && pass || fail "BatchDelete error has Defender's target: $BODY"
+api POST /api/indicators/BatchDelete "{\"IndicatorIds\":[\"${ids[2]}\",\"999999\"]}"
+expect_status 404 "BatchDelete with an unknown id (Defender's docs: 404)"
+api GET "/api/indicators/${ids[2]}"
+expect_status 200 "nothing is deleted when an id is unknown"
+
+# ---- OData ----
+q "\$filter=startswith(indicatorValue,'act')%20and%20indicatorType%20eq%20'DomainName'&\$orderby=indicatorValue"
+expect_eq "$(vals)" "act3.example.org,act5.example.org,act6.example.org" "startswith and and, \$orderby asc"
+q "\$filter=startswith(indicatorValue,'act')&\$orderby=indicatorValue%20desc&\$top=2"
+expect_eq "$(vals)" "act6.example.org,act5.example.org" "\$orderby desc with \$top"
+[ "$(jq -r '."@odata.nextLink"' <<<"$BODY")" != null ] && pass || fail "\$orderby pages with a nextLink"
+next=$(jq -r '."@odata.nextLink"' <<<"$BODY")
+api GET "/api/${next#*/api/}"
+expect_eq "$(vals)" "act3.example.org" "the \$orderby nextLink gives the next page"
+q "\$filter=action%20eq%20'Warn'%20or%20action%20eq%20'Allowed'&\$orderby=title"
+expect_eq "$(jq -r '[.value[].title] | join(",")' <<<"$BODY")" "t3,t5,u" "or"
+q "\$filter=title%20in%20('t1','t2','t7')&\$orderby=title%20desc"
+expect_eq "$(jq -r '[.value[].title] | join(",")' <<<"$BODY")" "t7,t2,t1" "in"
+q "\$filter=startswith(title,'t')%20and%20not%20(indicatorType%20eq%20'FileSha1')&\$orderby=title"
+expect_eq "$(jq -r '[.value[].title] | join(",")' <<<"$BODY")" "t3,t5,t6" "not"
+q "\$filter=expirationTime%20gt%202031-01-01T00:00:00Z"
+expect_eq "$(vals)" "extra.example.org" "gt on a datetime"
+q "\$filter=severity%20eq%20'High'%20and%20generateAlert%20eq%20true"
+expect_eq "$(jq '.value | length' <<<"$BODY")" 0 "and with a boolean (nothing High alerts)"
+q "\$filter=endswith(indicatorValue,'.org')%20and%20contains(title,'xtr')"
+expect_eq "$(vals)" "extra.example.org" "endswith and contains"
+q "\$select=indicatorValue,action&\$filter=title%20eq%20'extra'"
+expect_eq "$(jq -c '.value[0] | keys' <<<"$BODY")" '["action","id","indicatorValue"]' "\$select"
+q "\$count=true&\$top=1&\$filter=startswith(indicatorValue,'act')"
+expect_eq "$(jq -r '."@odata.count"' <<<"$BODY") $(jq '.value | length' <<<"$BODY")" "3 1" "\$count=true counts all matches"
+q "\$filter=IndicatorValue%20eq%20'extra.example.org'"
+expect_eq "$(vals)" "extra.example.org" "a known property in another case"
+q "\$filter=colour%20eq%20'red'"
+expect_error 400 colour "unknown property in \$filter"
+q "\$orderby=colour"
+expect_error 400 colour "unknown property in \$orderby"
+q "\$filter=title%20eq"
+expect_error 400 '$filter' "bad \$filter syntax"
+q "\$frobnicate=1"
+expect_error 400 frobnicate "unknown \$option"
+q "\$filter=rbacGroupNames/any(g:g%20eq%20'vip')"
+expect_error 400 '$filter' "a lambda is refused rather than scanned"
+
+finish
