@@ -105,16 +105,34 @@ int tokens_expand(const char *value, const struct tokens_ctx *ctx, struct buf *o
     return rc;
 }
 
+/* 1 when a customSettings value of the set holds a known token. */
+static int set_has_tokens(const json_t *set)
+{
+    size_t i;
+    json_t *kv;
+    json_array_foreach(json_object_get(set, "customSettings"), i, kv)
+        if (tokens_present(json_string_value(json_object_get(kv, "value"))))
+            return 1;
+    return 0;
+}
+
+int tokens_in_configs(const json_t *configs)
+{
+    size_t i;
+    json_t *set;
+    json_array_foreach(configs, i, set)
+        if (set_has_tokens(set))
+            return 1;
+    return 0;
+}
+
 /* The set with its values substituted, or a new reference to it when none needs it; NULL when out of memory. */
 static json_t *apply_set(json_t *set, const struct tokens_ctx *ctx)
 {
     const json_t *cs = json_object_get(set, "customSettings");
     size_t i;
     json_t *kv;
-    int any = 0;
-    json_array_foreach(cs, i, kv)
-        any |= tokens_present(json_string_value(json_object_get(kv, "value")));
-    if (!any)
+    if (!set_has_tokens(set))
         return json_incref(set);
     json_t *copy = json_copy(set), *list = json_array();
     if (!copy || !list || json_object_set_new(copy, "customSettings", list)) {

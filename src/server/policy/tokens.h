@@ -57,6 +57,9 @@ int tokens_expand(const char *value, const struct tokens_ctx *ctx, struct buf *o
 /* 1 when value holds a known token (so tokens_expand would change it), else 0. value may be NULL. */
 int tokens_present(const char *value);
 
+/* 1 when some customSettings value of configs (an appConfigurations array, may be NULL) holds a known token. */
+int tokens_in_configs(const json_t *configs);
+
 /*
  * A copy of configs (a check-in's "appConfigurations" array: [{"id",
  * "displayName", "customSettings": [{"name","value"}]}]) with every

@@ -148,6 +148,9 @@ static void test_apply(void **state)
     char *after = json_dumps(in, JSON_COMPACT);
     assert_string_equal(before, after);
     assert_ptr_equal(json_array_get(out, 1), json_array_get(in, 1));
+    assert_int_equal(tokens_in_configs(in), 1);
+    assert_int_equal(tokens_in_configs(out), 0); /* {{foo}} is not a token */
+    assert_int_equal(tokens_in_configs(NULL), 0);
     free(before);
     free(after);
     free(got);
