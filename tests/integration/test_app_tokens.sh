@@ -107,6 +107,24 @@ expect_eq "$(val name)" Robert "bob's new display name"
 api POST /app/v1/checkin '{"app":{"deviceId":"dev-alice-2"}}' "$TA"
 expect_eq "$(val device)" dev-alice-2 "alice's new device id"
 
+# the agent's configuration: admin values for the agent app are substituted for the device's user
+api POST "$DAM/targetedManagedAppConfigurations" '{"displayName":"agent","customSettings":[{"name":"DefenderMAMConfigs","value":"1"},{"name":"DefenderDeviceTag","value":"{{partialupn}}-{{deviceid}}"},{"name":"note","value":"{{mail}} {{foo}}"}]}'
+expect_status 201 "agent configuration with tokens"
+acfg=$(jq -r .id <<<"$BODY")
+api POST "$DAM/targetedManagedAppConfigurations/$acfg/targetApps" '{"apps":[{"mobileAppIdentifier":{"@odata.type":"#microsoft.graph.androidMobileAppIdentifier","packageId":"org.riskgate.agent"}}]}'
+api POST "$DAM/targetedManagedAppConfigurations/$acfg/assign" "$assign"
+for who in alice@contoso.com bob@fabrikam.com; do
+  api POST /device/v1/activate "{\"tenant\":\"default\",\"userPrincipalName\":\"$who\",\"password\":\"correct horse battery\",\"device\":{\"platform\":\"android\",\"deviceName\":\"phone\"}}" ""
+  expect_status 201 "activate $who's agent"
+  cred=$(jq -r .credential <<<"$BODY")
+  devid=$(jq -r .deviceId <<<"$BODY")
+  api GET /device/v1/config "" "$cred"
+  expect_status 200 "$who's agent configuration"
+  expect_eq "$(jq -r .settings.DefenderDeviceTag <<<"$BODY")" "${who%@*}-$devid" "$who's agent: DefenderDeviceTag substituted"
+  want="{{foo}}"; [ "$who" = alice@contoso.com ] && want="alice.liddell@contoso.com {{foo}}" || want="bob@fabrikam.com {{foo}}"
+  expect_eq "$(jq -r '.sets[] | select(.displayName == "agent") | .customSettings[] | select(.name == "note") | .value' <<<"$BODY")" "$want" "$who's agent: the set's values substituted"
+done
+
 # Graph shows what the admin wrote
 api GET "$DAM/targetedManagedAppConfigurations/$cfg"
 expect_status 200 "Graph GET"
