@@ -129,4 +129,5 @@ done
 api GET "$DAM/targetedManagedAppConfigurations/$cfg"
 expect_status 200 "Graph GET"
 expect_eq "$(jq -c .customSettings <<<"$BODY")" "$(jq -c . <<<"$settings")" "Graph keeps the raw tokens"
+rg_stop
 finish
