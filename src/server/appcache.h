@@ -11,7 +11,9 @@
  *    users), which are admin writes and rare.
  *  - per registration, its last check-in answer: the shared part (decision,
  *    settings, configurations, wipe, decisionVersion; interned, so 1M
- *    registrations under a few policies share a handful of copies) and its
+ *    registrations under a few policies share a handful of copies; values
+ *    with app configuration tokens are substituted per user before they get
+ *    here, so they share only with identical answers) and its
  *    signed ticket. Valid while nothing it was computed from changed (the
  *    tenant's snapshot generation, its device's generation, the registration
  *    itself) and for at most APPCACHE_TICKET_MS, so a reused ticket is never

@@ -26,6 +26,7 @@
 #include "server/notify.h"
 #include "server/policy/decision.h"
 #include "server/policy/effective.h"
+#include "server/policy/tokens.h"
 #include "server/threat/threat.h"
 
 #define CRED_APP "app"
@@ -362,10 +363,38 @@ static int build_checkin(struct app *app, const char *tenant_id, json_t *reg, co
         goto out;
     }
     free(ptext);
+    /*
+     * The configuration values with Intune's tokens substituted for this user
+     * and registration (policy/tokens.h). Done here, before the answer and its
+     * decisionVersion exist, so the version covers the values the app acts on
+     * and what appcache keeps is already this registration's: its entries are
+     * per token (one registration, one user), and the shared blobs are
+     * interned by content, so two users' different values never share one
+     * (sets without tokens still do). A change to the user (users writes) or
+     * to the registration's deviceId (its own write) makes the entry stale.
+     * The signed ticket carries no configuration.
+     */
+    struct tokens_ctx tctx = {
+        .upn = json_string_value(json_object_get(user, "userPrincipalName")),
+        .mail = json_string_value(json_object_get(user, "mail")),
+        .display_name = json_string_value(json_object_get(user, "displayName")),
+        .user_id = uid,
+        .account_id = tenant_id,
+        .device_id = device_id,
+    };
+    json_t *configs = NULL;
+    if (tokens_apply(json_object_get(eff, "appConfigurations"), &tctx, &configs)) {
+        free(pb64);
+        free(sig64);
+        json_decref(flat);
+        json_decref(wipe);
+        rc = RG_ENOMEM;
+        goto out;
+    }
     json_t *warnings = json_object_get(dec, "warnings");
-    json_t *answer = json_pack("{s:O,s:o,s:o,s:O,s:I,s:{s:s,s:s},s:o}", "decision", dec, "warnings",
+    json_t *answer = json_pack("{s:O,s:o,s:o,s:o,s:I,s:{s:s,s:s},s:o}", "decision", dec, "warnings",
                                warnings ? json_incref(warnings) : json_array(), "settings", flat, "appConfigurations",
-                               json_object_get(eff, "appConfigurations"), "nextCheckInSeconds",
+                               configs, "nextCheckInSeconds",
                                (json_int_t)(online / 1000), "ticket", "payload", pb64, "signature", sig64, "wipe", wipe);
     free(pb64);
     free(sig64);

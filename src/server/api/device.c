@@ -23,6 +23,7 @@
 #include "server/appcache.h"
 #include "server/notify.h"
 #include "server/policy/effective.h"
+#include "server/policy/tokens.h"
 #include "server/threat/agentconfig.h"
 #include "server/threat/threat.h"
 
@@ -156,6 +157,31 @@ static int agent_config(struct app *app, const char *tenant_id, const json_t *de
     free(gids);
     json_decref(groups);
     json_decref(all);
+    /*
+     * Admin-written values (DefenderDeviceTag, say) may hold Intune's tokens
+     * (policy/tokens.h): substituted for the device's user before resolving,
+     * so the settings and the version are this user's. The user is read only
+     * when a value holds one; a user gone leaves the user's tokens empty.
+     */
+    if (!rc && tokens_in_configs(collected)) {
+        json_t *user = NULL, *subst = NULL;
+        if (uid)
+            app->store->ops->doc_get(app->store, tenant_id, "users", uid, &user);
+        struct tokens_ctx tctx = {
+            .upn = json_string_value(json_object_get(user, "userPrincipalName")),
+            .mail = json_string_value(json_object_get(user, "mail")),
+            .display_name = json_string_value(json_object_get(user, "displayName")),
+            .user_id = uid,
+            .account_id = tenant_id,
+            .device_id = json_string_value(json_object_get(device, "id")),
+        };
+        rc = tokens_apply(collected, &tctx, &subst);
+        json_decref(user);
+        if (!rc) {
+            json_decref(collected);
+            collected = subst;
+        }
+    }
     if (!rc)
         rc = agentconfig_resolve(collected, settings, ignored);
     if (rc) {
