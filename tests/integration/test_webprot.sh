@@ -46,7 +46,7 @@ while not buf.endswith(b"\n"):
 print(buf.decode())
 PY
 }
-alerts_json() { api GET /api/alerts; echo "$BODY"; }
+alerts_json() { api GET "/api/alerts?\$expand=evidence"; echo "$BODY"; } # Defender lists evidence only when asked
 has_alert() { # kind severity
   [ "$(alerts_json | jq --arg d "$DEV" --arg k "$1" --arg s "$2" '[.value[] | select(.machineId == $d and .kind == $k and .severity == $s)] | length')" -ge "${3:-1}" ]
 }
