@@ -68,7 +68,7 @@ fi
 say "building an optimized tree in $BUILD (RelWithDebInfo: -O2 -g, no sanitizers)"
 if ! timeout 900 cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRG_SANITIZE=OFF >/dev/null ||
    ! timeout 900 cmake --build "$BUILD" -j"$(nproc)" --target riskgated riskgate-agent intel_bench gen_data \
-       live_clients policy_bench >"$WORK/build.log" 2>&1; then
+       live_clients policy_bench gen_odata >"$WORK/build.log" 2>&1; then
   tail -30 "$WORK/build.log" >&2
   say "the build failed"
   exit 1
@@ -97,6 +97,10 @@ fi
 step "7 Sign-in flood" "flood_bench.sh" $((FLOOD_SECONDS * 2 + 60)) env BUILD="$BUILD" FLOOD_SECONDS="$FLOOD_SECONDS" \
   bash bench/flood_bench.sh
 grep -q '"group": *"7 ' "$ROWS" || not_run "7 Sign-in flood" "flood_bench.sh" "it printed no row"
+
+step "8 OData over large collections" "odata_bench.sh" $([ "$QUICK" = 1 ] && echo 120 || echo 400) \
+  env BUILD="$BUILD" SCALE="$SCALE" bash bench/odata_bench.sh
+grep -q '"group": *"8 ' "$ROWS" || not_run "8 OData over large collections" "odata_bench.sh" "it printed no row"
 
 # ---- the table ----
 TOTAL=$((SECONDS - T0))

@@ -64,6 +64,15 @@ void api_send_query(struct app *app, struct http_request *req, struct http_respo
                     json_t *items, const struct odata_query *q);
 void api_send_collection(struct app *app, struct http_request *req, struct http_response *res, const char *context,
                          json_t *items, const struct odata_collection *coll);
+/*
+ * Answers a stored collection as api_send_query does, from SQL (store
+ * doc_query: $filter, $orderby, $skip, $top and counts from the indexes, one
+ * page read), or from memory when the query has no SQL form. shape turns a
+ * stored document into its public form (a new reference; NULL: as stored).
+ */
+void api_send_docs(struct app *app, struct http_request *req, struct http_response *res, const char *context,
+                   const char *tenant_id, const char *coll, const struct odata_collection *oc,
+                   json_t *(*shape)(const json_t *doc));
 
 /*
  * A registration's navigation properties (regnav.c): what one request has loaded to answer them

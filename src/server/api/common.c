@@ -1,4 +1,5 @@
 /* common.c: authentication, body parsing, answers and paging for the API handlers (api.h). */
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -171,6 +172,42 @@ static bool count_route(const struct http_request *req)
     return n >= 7 && !strcmp(req->route + n - 7, "/$count");
 }
 
+/* The text/plain answer of a "/$count" route. */
+static void send_count(struct http_response *res, int64_t n)
+{
+    res->status = 200;
+    res->content_type = "text/plain";
+    buf_clear(&res->body);
+    buf_printf(&res->body, "%" PRId64, n);
+}
+
+/* Sends one page (taken): @odata.context, @odata.count when asked, value, @odata.nextLink when more remain. */
+static void send_page(struct app *app, struct http_request *req, struct http_response *res, const char *context,
+                      const struct odata_query *q, json_t *page, bool more, int64_t count)
+{
+    char ctx[512];
+    api_context_url(app, req, context, ctx, sizeof ctx);
+    json_t *o = json_pack("{s:s}", "@odata.context", ctx);
+    if (q->count)
+        json_object_set_new(o, "@odata.count", json_integer(count));
+    json_object_set_new(o, "value", page);
+    if (more) {
+        struct buf next = BUF_INIT(65536);
+        char base[1024];
+        snprintf(base, sizeof base, "%s%s", app->public_url, req->path);
+        if (odata_next_link(q, base, q->skip + q->top, NULL, &next)) {
+            buf_release(&next);
+            json_decref(o);
+            http_error(res, 400, "BadRequest", "The query is too long to page; narrow $filter or $select.");
+            return;
+        }
+        json_object_set_new(o, "@odata.nextLink", json_string(buf_str(&next)));
+        buf_release(&next);
+    }
+    api_send(res, 200, o);
+    json_decref(o);
+}
+
 void api_send_query(struct app *app, struct http_request *req, struct http_response *res, const char *context,
                     json_t *items, const struct odata_query *q)
 {
@@ -198,33 +235,59 @@ void api_send_query(struct app *app, struct http_request *req, struct http_respo
     }
     if (count_route(req)) {
         json_decref(page);
-        res->status = 200;
-        res->content_type = "text/plain";
-        buf_clear(&res->body);
-        buf_printf(&res->body, "%ld", matched);
+        send_count(res, matched);
         return;
     }
-    char ctx[512];
-    api_context_url(app, req, context, ctx, sizeof ctx);
-    json_t *o = json_pack("{s:s}", "@odata.context", ctx);
-    if (q->count)
-        json_object_set_new(o, "@odata.count", json_integer(matched));
-    json_object_set_new(o, "value", page);
-    if (more) {
-        struct buf next = BUF_INIT(65536);
-        char base[1024];
-        snprintf(base, sizeof base, "%s%s", app->public_url, req->path);
-        if (odata_next_link(q, base, q->skip + q->top, NULL, &next)) {
-            buf_release(&next);
-            json_decref(o);
-            http_error(res, 400, "BadRequest", "The query is too long to page; narrow $filter or $select.");
-            return;
+    send_page(app, req, res, context, q, page, more, matched);
+}
+
+void api_send_docs(struct app *app, struct http_request *req, struct http_response *res, const char *context,
+                   const char *tenant_id, const char *coll, const struct odata_collection *oc,
+                   json_t *(*shape)(const json_t *doc))
+{
+    struct odata_query *q = NULL;
+    if (api_query(req, res, oc, &q))
+        return;
+    json_t *rows = NULL;
+    int64_t count = 0;
+    bool counting = count_route(req);
+    struct store_doc_query dq = {.odata = q,
+                                 .limit = counting ? 0 : q->top < 0 ? -1 : (int64_t)q->top + 1,
+                                 .offset = q->skip,
+                                 .count_out = counting || q->count ? &count : NULL};
+    int rc = app->store->ops->doc_query(app->store, tenant_id, coll, &dq, &rows);
+    if (rc == ODATA_ENOTSUP) { /* a query SQL cannot say (any(), nested paths): in memory */
+        json_t *all = NULL;
+        rc = app->store->ops->doc_list(app->store, tenant_id, coll, &all);
+        if (!rc) {
+            json_t *items = json_array();
+            size_t i;
+            json_t *d;
+            json_array_foreach(all, i, d)
+                json_array_append_new(items, shape ? shape(d) : json_incref(d));
+            api_send_query(app, req, res, context, items, q);
+            json_decref(items);
+            json_decref(all);
         }
-        json_object_set_new(o, "@odata.nextLink", json_string(buf_str(&next)));
-        buf_release(&next);
+    } else if (!rc && counting) {
+        send_count(res, count);
+    } else if (!rc) {
+        json_t *page = json_array();
+        size_t i;
+        json_t *d;
+        json_array_foreach(rows, i, d) {
+            if (q->top >= 0 && (long)i >= q->top)
+                break;
+            json_t *o = shape ? shape(d) : json_incref(d);
+            json_array_append_new(page, odata_select(q, o));
+            json_decref(o);
+        }
+        send_page(app, req, res, context, q, page, q->top >= 0 && (int64_t)json_array_size(rows) > q->top, count);
     }
-    api_send(res, 200, o);
-    json_decref(o);
+    if (rc)
+        api_fail(res, rc, coll);
+    json_decref(rows);
+    odata_query_free(q);
 }
 
 void api_send_collection(struct app *app, struct http_request *req, struct http_response *res, const char *context,

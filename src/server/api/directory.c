@@ -121,20 +121,8 @@ static void list_coll(struct app *app, struct http_request *req, struct http_res
     struct api_auth auth;
     if (api_authenticate(app, req, res, API_READ, &auth))
         return;
-    json_t *all = NULL;
-    int rc = app->store->ops->doc_list(app->store, auth.tenant_id, coll, &all);
-    if (rc) {
-        api_fail(res, rc, coll);
-        return;
-    }
-    json_t *items = json_array();
-    size_t i;
-    json_t *d;
-    json_array_foreach(all, i, d)
-        json_array_append_new(items, public_doc(d));
-    api_send_collection(app, req, res, coll, items, api_coll_schema(!strcmp(coll, "users") ? SCHEMA_USER : SCHEMA_GROUP));
-    json_decref(items);
-    json_decref(all);
+    api_send_docs(app, req, res, coll, auth.tenant_id, coll,
+                  api_coll_schema(!strcmp(coll, "users") ? SCHEMA_USER : SCHEMA_GROUP), public_doc);
 }
 
 static int load(struct app *app, struct api_auth *auth, const char *coll, const char *id, json_t **out)

@@ -233,10 +233,14 @@ int odata_next_link(const struct odata_query *q, const char *base, long skip, co
  *   ODATA_SQL_TIME_TEXT  datetimes are stored as fixed-width UTC text "YYYY-MM-DDTHH:MM:SS.fffffffZ"
  *                        (util_time_format's form), so text order is time order
  *   ODATA_SQL_TIME_MS    datetimes are stored as integer milliseconds since the epoch
+ *   ODATA_SQL_BYTE_ORDER lower(expr) folds ASCII only and strings compare byte by byte (SQLite's
+ *                        BINARY collation): startswith() also gets the range lower(expr) >= ? AND
+ *                        lower(expr) < ?, which an index on lower(expr) serves (LIKE alone is a scan)
  */
 #define ODATA_SQL_NOCASE 0x1u
 #define ODATA_SQL_TIME_TEXT 0x2u
 #define ODATA_SQL_TIME_MS 0x4u
+#define ODATA_SQL_BYTE_ORDER 0x8u
 
 /* How one property (or nested path, e.g. "target/groupId") is reached in SQL. */
 struct odata_sql_map {

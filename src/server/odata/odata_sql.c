@@ -8,6 +8,7 @@
  */
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "server/odata/odata_int.h"
@@ -178,11 +179,43 @@ static int emit_in(const struct sqlctx *c, const struct odata_node *n, bool guar
     return has_null ? buf_printf(c->sql, " OR %s IS NULL)", m->expr) : 0;
 }
 
+/*
+ * Binds the bounds of startswith's range over lower(expr) on a BYTE_ORDER
+ * backend: the literal with ASCII folded as SQLite's lower() folds it, and
+ * that string with its last byte below 0xFF incremented (the bytes after it
+ * dropped). *upper is false when every byte is 0xFF: no upper bound.
+ */
+static int bind_prefix_range(const struct sqlctx *c, const struct odata_lit *l, bool *upper)
+{
+    char *lo = malloc(l->len + 1);
+    if (!lo)
+        return RG_ENOMEM;
+    for (size_t i = 0; i < l->len; i++) {
+        char ch = l->s[i];
+        lo[i] = ch >= 'A' && ch <= 'Z' ? (char)(ch - 'A' + 'a') : ch;
+    }
+    int rc = bind(c, json_stringn_nocheck(lo, l->len));
+    size_t n = l->len;
+    while (n && (unsigned char)lo[n - 1] == 0xFF)
+        n--;
+    *upper = n > 0;
+    if (!rc && n) {
+        lo[n - 1] = (char)((unsigned char)lo[n - 1] + 1);
+        rc = bind(c, json_stringn_nocheck(lo, n));
+    }
+    free(lo);
+    return rc;
+}
+
 static int emit_func(const struct sqlctx *c, const struct odata_node *n, bool guard)
 {
     const struct odata_sql_map *m = lookup(c, &n->path);
     if (!m || n->path.cs || sql_type(&n->path) != ODATA_T_STRING)
         return ODATA_ENOTSUP; /* SQLite's LIKE ignores ASCII case: no byte-exact form */
+    bool lower = !(m->flags & ODATA_SQL_NOCASE), upper = false;
+    bool range = lower && n->func == ODATA_F_STARTSWITH && (m->flags & ODATA_SQL_BYTE_ORDER) && n->lit->len;
+    if (range) /* placeholders in the order they appear: the bounds, then the pattern */
+        TRY(bind_prefix_range(c, n->lit, &upper));
     struct buf pat = BUF_INIT(0);
     int rc = n->func != ODATA_F_STARTSWITH ? buf_puts(&pat, "%") : 0;
     for (size_t i = 0; !rc && i < n->lit->len; i++) {
@@ -198,10 +231,20 @@ static int emit_func(const struct sqlctx *c, const struct odata_node *n, bool gu
         rc = bind(c, json_stringn(buf_str(&pat), pat.len));
     buf_release(&pat);
     TRY(rc);
-    bool lower = !(m->flags & ODATA_SQL_NOCASE);
     TRY(put_guard(c, m, guard));
+    if (range) {
+        TRY(buf_puts(c->sql, "("));
+        TRY(put_col(c, m, true));
+        TRY(buf_puts(c->sql, " >= ? AND "));
+        if (upper) {
+            TRY(put_col(c, m, true));
+            TRY(buf_puts(c->sql, " < ? AND "));
+        }
+    }
     TRY(put_col(c, m, lower));
     TRY(buf_puts(c->sql, lower ? " LIKE lower(?) ESCAPE '\\'" : " LIKE ? ESCAPE '\\'"));
+    if (range)
+        TRY(buf_puts(c->sql, ")"));
     return guard ? buf_puts(c->sql, ")") : 0;
 }
 

@@ -47,6 +47,22 @@ static const char *const migrations[] = {
     "CREATE INDEX indicators_by_lvalue ON indicators (tenant_id, deleted, lower(value));"
     "CREATE INDEX indicators_by_ltype ON indicators (tenant_id, deleted, lower(type));"
     "CREATE INDEX indicators_by_laction ON indicators (tenant_id, deleted, lower(action));",
+    /*
+     * 7: OData on the directory from an index: $filter (eq, startswith) and
+     * $orderby on the names admins and scripts look users and groups up by;
+     * seq last, the tiebreak of every document order, so a page is read in
+     * index order and the scan stops at $top (the sign-in lookup of 5 uses
+     * documents_users_by_lupn's leading columns, so 5's index goes)
+     */
+    "DROP INDEX documents_users_by_upn;"
+    "CREATE INDEX documents_users_by_ldisplayname ON documents"
+    "  (tenant_id, lower(json_extract(body,'$.displayName')), seq) WHERE collection = 'users';"
+    "CREATE INDEX documents_users_by_lupn ON documents"
+    "  (tenant_id, lower(json_extract(body,'$.userPrincipalName')), seq) WHERE collection = 'users';"
+    "CREATE INDEX documents_users_by_lmail ON documents"
+    "  (tenant_id, lower(json_extract(body,'$.mail')), seq) WHERE collection = 'users';"
+    "CREATE INDEX documents_groups_by_ldisplayname ON documents"
+    "  (tenant_id, lower(json_extract(body,'$.displayName')), seq) WHERE collection = 'groups';",
 };
 
 enum stmt_id {
@@ -711,7 +727,7 @@ static int sq_ind_delete(struct store *s, const char *tenant_id, int64_t id, int
 #define J(p) "json_extract(body,'$." p "')"
 static const struct odata_sql_map ind_map[] = {
     {"id", "id", ODATA_SQL_NOCASE},
-    {"indicatorValue", "value", 0},
+    {"indicatorValue", "value", ODATA_SQL_BYTE_ORDER},
     {"indicatorType", "type", 0},
     {"action", "action", 0},
     {"title", J("title"), 0},
@@ -899,7 +915,7 @@ static int doc_map(const struct odata_collection *c, struct odata_sql_map **out,
         m[n].prop = name;
         m[n].flags = c->props[i].type == ODATA_T_DATETIME ? ODATA_SQL_TIME_TEXT
                      : c->props[i].type == ODATA_T_BOOL   ? ODATA_SQL_NOCASE
-                                                          : 0;
+                                                          : ODATA_SQL_BYTE_ORDER;
         n++;
     }
     if (rc) {
@@ -931,7 +947,15 @@ static int sq_doc_query(struct store *s, const char *tenant_id, const char *coll
     }
     struct buf where = BUF_INIT(64 * 1024), sql = BUF_INIT(128 * 1024);
     json_t *binds = json_array();
-    int rc = binds ? buf_puts(&where, "tenant_id = ? AND collection = ?") : RG_ENOMEM;
+    /*
+     * The collection name is the caller's constant: as a literal (when it is
+     * one word) it lets SQLite use the partial indexes "WHERE collection =
+     * 'users'" of migrations 5 and 7, which a bound value would not.
+     */
+    bool lit = strspn(coll, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") == strlen(coll) && *coll;
+    int rc = !binds ? RG_ENOMEM
+             : lit  ? buf_printf(&where, "tenant_id = ? AND collection = '%s'", coll)
+                    : buf_puts(&where, "tenant_id = ? AND collection = ?");
     if (!rc && q->eq_field)
         rc = buf_printf(&where, " AND json_extract(body,'$.%s') = ?", q->eq_field);
     if (!rc && q->odata) {
@@ -961,7 +985,8 @@ static int sq_doc_query(struct store *s, const char *tenant_id, const char *coll
             break;
         int idx = 1;
         bind(st, idx++, tenant_id);
-        bind(st, idx++, coll);
+        if (!lit)
+            bind(st, idx++, coll);
         if (q->eq_field)
             bind(st, idx++, q->eq_value);
         bind_json(st, &idx, binds);
