@@ -134,4 +134,37 @@ expect_eq "$(jq -c '.value[0] | keys' <<<"$BODY")" '["@odata.type","displayName"
 q /beta/users "\$filter=startswith(displayName,'Z')&\$orderby=displayName"
 jq -e '[.value[] | has("passwordHash") or has("members")] | any | not' >/dev/null <<<"$BODY" && pass ||
   fail "users from SQL are shaped like single gets (no passwordHash): $BODY"
+# ---- $search on directory objects (an advanced query: ConsistencyLevel: eventual) ----
+api POST /beta/users '{"userPrincipalName":"wa1@contoso.com","displayName":"Walter HelloWorld","mail":"walter@contoso.com"}'
+api POST /beta/users '{"userPrincipalName":"wa2@contoso.com","displayName":"Anna Wagner","mail":"anna.w@contoso.com"}'
+api POST /beta/users '{"userPrincipalName":"x3@contoso.com","displayName":"Bob Dwarf","mail":"bob@fabrikam.com"}'
+api POST /beta/groups '{"displayName":"Sales EMEA","description":"Salespeople in Europe"}'
+sq() { STATUS=$(curl -sS -o "$RG_TMP/resp" -w '%{http_code}' -H "Authorization: Bearer $RG_KEY" -H 'ConsistencyLevel: eventual' \
+  -G --data-urlencode "\$search=$2" ${3:+--data-urlencode "$3"} "$RG_URL$1"); BODY=$(cat "$RG_TMP/resp"); }
+sq /v1.0/users '"displayName:wa"' '$orderby=displayName'
+expect_status 200 "\$search with ConsistencyLevel: eventual"
+expect_eq "$(dn)" "Anna Wagner,Walter HelloWorld" "\$search on displayName matches word prefixes, not inner text (Dwarf)"
+sq /v1.0/users '"displayName:world"'
+expect_eq "$(dn)" "Walter HelloWorld" "\$search splits words at a change of case"
+sq /v1.0/users '"displayName:wal" OR "mail:bob"' '$orderby=displayName'
+expect_eq "$(dn)" "Bob Dwarf,Walter HelloWorld" "\$search clauses with OR"
+sq /v1.0/users '"displayName:wa" AND "mail:anna"'
+expect_eq "$(dn)" "Anna Wagner" "\$search clauses with AND; mail is startswith"
+sq /v1.0/users '"mail:contoso"'
+expect_eq "$(dn)" "" "\$search on mail is startswith, not a word search"
+sq /v1.0/users '"displayName:wa"' '$filter=startswith(mail,'"'"'anna'"'"')'
+expect_eq "$(dn)" "Anna Wagner" "\$search with \$filter"
+sq /v1.0/groups '"description:europe"'
+expect_eq "$(dn)" "Sales EMEA" "\$search on a group's description"
+STATUS=$(curl -sS -o "$RG_TMP/resp" -w '%{http_code}' -H "Authorization: Bearer $RG_KEY" -H 'ConsistencyLevel: eventual' \
+  -G --data-urlencode '$search="displayName:wa"' "$RG_URL/v1.0/users/\$count"); BODY=$(cat "$RG_TMP/resp")
+expect_eq "$BODY" "2" "/\$count with \$search"
+api GET "/v1.0/users?\$search=%22displayName:wa%22"
+expect_error 400 'ConsistencyLevel' "\$search without ConsistencyLevel: eventual is refused, as Graph does"
+sq /v1.0/users '"nosuch:wa"'
+expect_error 400 'nosuch' "\$search on an unknown property names it"
+sq /v1.0/users 'displayName:wa'
+expect_error 400 '$search' "\$search without quotes"
+sq /v1.0/users '"displayName:wa" NEAR "mail:x"'
+expect_error 400 'AND or OR' "\$search with another operator"
 finish

@@ -69,10 +69,19 @@ void api_send_collection(struct app *app, struct http_request *req, struct http_
  * doc_query: $filter, $orderby, $skip, $top and counts from the indexes, one
  * page read), or from memory when the query has no SQL form. shape turns a
  * stored document into its public form (a new reference; NULL: as stored).
+ * searchable: the collection takes Graph's $search (directory objects; with
+ * the header "ConsistencyLevel: eventual"), evaluated in memory (search.c).
  */
 void api_send_docs(struct app *app, struct http_request *req, struct http_response *res, const char *context,
                    const char *tenant_id, const char *coll, const struct odata_collection *oc,
-                   json_t *(*shape)(const json_t *doc));
+                   json_t *(*shape)(const json_t *doc), bool searchable);
+
+/* $search on directory objects (search.c): parsed against the collection's string properties. */
+struct api_search;
+int api_search_parse(const char *text, const struct odata_collection *oc, struct api_search **out, char *err,
+                     size_t errlen);
+bool api_search_match(const struct api_search *se, const json_t *item);
+void api_search_free(struct api_search *se);
 
 /*
  * A registration's navigation properties (regnav.c): what one request has loaded to answer them

@@ -182,6 +182,8 @@ static void run_step(struct app *app, struct http_request *outer, const struct s
             content_type = json_string_value(v);
         else if (!strcasecmp(name, "If-Match"))
             req.if_match = json_string_value(v);
+        else if (!strcasecmp(name, "ConsistencyLevel"))
+            req.consistency_level = json_string_value(v);
         else if (!strcasecmp(name, "client-request-id") && plain_id(json_string_value(v)))
             crid = json_string_value(v);
     }

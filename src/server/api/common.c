@@ -145,15 +145,19 @@ void api_buf_put_encoded(struct buf *b, const char *s)
     }
 }
 
-int api_query(struct http_request *req, struct http_response *res, const struct odata_collection *coll,
-              struct odata_query **q)
+static int query_parse(struct http_request *req, struct http_response *res, const struct odata_collection *coll,
+                       struct odata_query **q, bool searchable)
 {
     struct odata_error err;
     if (odata_query_parse(req->query, coll, q, &err)) {
         http_error(res, err.status, err.code, "%s", err.message);
         return -1;
     }
-    if ((*q)->search) {
+    if ((*q)->search && searchable && (!req->consistency_level || strcasecmp(req->consistency_level, "eventual"))) {
+        http_error(res, 400, "Request_UnsupportedQuery",
+                   "$search: Request with $search query parameter only works through MSGraph with a special request "
+                   "header: 'ConsistencyLevel: eventual'");
+    } else if ((*q)->search && !searchable) {
         http_error(res, 400, "BadRequest", "$search is not supported on this collection; use $filter.");
     } else if ((*q)->skiptoken) {
         http_error(res, 400, "BadRequest", "$skiptoken: this collection pages with $skip; follow @odata.nextLink.");
@@ -163,6 +167,12 @@ int api_query(struct http_request *req, struct http_response *res, const struct 
     odata_query_free(*q);
     *q = NULL;
     return -1;
+}
+
+int api_query(struct http_request *req, struct http_response *res, const struct odata_collection *coll,
+              struct odata_query **q)
+{
+    return query_parse(req, res, coll, q, false);
 }
 
 /* True on a ".../$count" route: the answer is the count alone. */
@@ -243,11 +253,18 @@ void api_send_query(struct app *app, struct http_request *req, struct http_respo
 
 void api_send_docs(struct app *app, struct http_request *req, struct http_response *res, const char *context,
                    const char *tenant_id, const char *coll, const struct odata_collection *oc,
-                   json_t *(*shape)(const json_t *doc))
+                   json_t *(*shape)(const json_t *doc), bool searchable)
 {
     struct odata_query *q = NULL;
-    if (api_query(req, res, oc, &q))
+    struct api_search *se = NULL;
+    char err[512];
+    if (query_parse(req, res, oc, &q, searchable))
         return;
+    if (q->search && api_search_parse(q->search, oc, &se, err, sizeof err)) {
+        http_error(res, 400, "BadRequest", "%s", err);
+        odata_query_free(q);
+        return;
+    }
     json_t *rows = NULL;
     int64_t count = 0;
     bool counting = count_route(req);
@@ -255,16 +272,20 @@ void api_send_docs(struct app *app, struct http_request *req, struct http_respon
                                  .limit = counting ? 0 : q->top < 0 ? -1 : (int64_t)q->top + 1,
                                  .offset = q->skip,
                                  .count_out = counting || q->count ? &count : NULL};
-    int rc = app->store->ops->doc_query(app->store, tenant_id, coll, &dq, &rows);
-    if (rc == ODATA_ENOTSUP) { /* a query SQL cannot say (any(), nested paths): in memory */
+    /* $search is evaluated in memory */
+    int rc = se ? ODATA_ENOTSUP : app->store->ops->doc_query(app->store, tenant_id, coll, &dq, &rows);
+    if (rc == ODATA_ENOTSUP) { /* a query SQL cannot say (any(), nested paths, $search): in memory */
         json_t *all = NULL;
         rc = app->store->ops->doc_list(app->store, tenant_id, coll, &all);
         if (!rc) {
             json_t *items = json_array();
             size_t i;
             json_t *d;
-            json_array_foreach(all, i, d)
+            json_array_foreach(all, i, d) {
+                if (se && !api_search_match(se, d))
+                    continue;
                 json_array_append_new(items, shape ? shape(d) : json_incref(d));
+            }
             api_send_query(app, req, res, context, items, q);
             json_decref(items);
             json_decref(all);
@@ -287,6 +308,7 @@ void api_send_docs(struct app *app, struct http_request *req, struct http_respon
     if (rc)
         api_fail(res, rc, coll);
     json_decref(rows);
+    api_search_free(se);
     odata_query_free(q);
 }
 

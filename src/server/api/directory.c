@@ -122,7 +122,7 @@ static void list_coll(struct app *app, struct http_request *req, struct http_res
     if (api_authenticate(app, req, res, API_READ, &auth))
         return;
     api_send_docs(app, req, res, coll, auth.tenant_id, coll,
-                  api_coll_schema(!strcmp(coll, "users") ? SCHEMA_USER : SCHEMA_GROUP), public_doc);
+                  api_coll_schema(!strcmp(coll, "users") ? SCHEMA_USER : SCHEMA_GROUP), public_doc, true);
 }
 
 static int load(struct app *app, struct api_auth *auth, const char *coll, const char *id, json_t **out)

@@ -40,6 +40,7 @@ struct http_request {
     const char *client_request_id; /* client-request-id header when sent and well-formed, else NULL */
     const char *peer;          /* the connection's peer address ("127.0.0.1", "::1"), "" if unknown */
     const char *forwarded_for; /* X-Forwarded-For header or NULL; trust it only from a trusted proxy (ratelimit.h) */
+    const char *consistency_level; /* ConsistencyLevel header or NULL (Graph's advanced queries: "eventual") */
     char tenant[128];          /* set by the handler once authenticated, for logs; "" = none */
     const void *route_arg;     /* the matched route's arg */
     void *impl;                /* the server's own request (opaque to handlers; http_suspend needs it); NULL in a batch step */

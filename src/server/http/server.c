@@ -111,6 +111,16 @@ static const char *header(h2o_req_t *req, const h2o_token_t *token)
     return pool_strndup(&req->pool, v.base, v.len);
 }
 
+/* A header by its lower-case name, in the request's pool, or NULL. */
+static const char *header_named(h2o_req_t *req, const char *name)
+{
+    ssize_t i = h2o_find_header_by_str(&req->headers, name, strlen(name), -1);
+    if (i < 0)
+        return NULL;
+    h2o_iovec_t v = req->headers.entries[i].value;
+    return pool_strndup(&req->pool, v.base, v.len);
+}
+
 /* Keeps a client-request-id only when it is short and plain (it is echoed in headers and logs). */
 static const char *client_request_id(h2o_req_t *hreq)
 {
@@ -208,6 +218,7 @@ static int on_req(h2o_handler_t *self, h2o_req_t *hreq)
     req.client_request_id = client_request_id(hreq);
     req.peer = peer_address(hreq);
     req.forwarded_for = header(hreq, H2O_TOKEN_X_FORWARDED_FOR);
+    req.consistency_level = header_named(hreq, "consistencylevel");
     util_uuid(res.request_id, sizeof res.request_id);
     snprintf(res.client_request_id, sizeof res.client_request_id, "%s",
              req.client_request_id ? req.client_request_id : res.request_id);
