@@ -63,6 +63,29 @@ for i in $(seq 1 11); do
 done
 expect_eq "$codes" "401 401 401 401 401 401 401 401 401 401 429 " "ten wrong enrollment codes, then 429"
 
+# ---- new passwords are hashed on the pool too: concurrent creates, one name, one winner ----
+racers=()
+for i in $(seq 6); do
+  curl -sS -o /dev/null -w '%{http_code}\n' -H "Authorization: Bearer $RG_KEY" -H 'Content-Type: application/json' \
+    --data-binary '{"userPrincipalName":"race@contoso.com","passwordProfile":{"password":"racing password '"$i"'"}}' \
+    "$RG_URL/v1.0/users" >"$RG_TMP/race.$i" &
+  racers+=($!)
+done
+wait "${racers[@]}" # not a bare wait: riskgated is a background job of this shell too
+codes=$(cat "$RG_TMP"/race.* | sort | uniq -c | awk '{ printf "%s:%s ", $2, $1 }')
+expect_eq "$codes" "201:1 400:5 " "six concurrent creates of one userPrincipalName, with passwords: one 201, five 400"
+apic_count=$(curl -sS -H "Authorization: Bearer $RG_KEY" "$RG_URL/v1.0/users/\$count?\$filter=userPrincipalName%20eq%20'race@contoso.com'")
+expect_eq "$apic_count" 1 "one such user stored"
+bobid=$(curl -sS -H "Authorization: Bearer $RG_KEY" "$RG_URL/v1.0/users?\$filter=userPrincipalName%20eq%20'bob@contoso.com'" | jq -r '.value[0].id')
+api PATCH "/v1.0/users/$bobid" '{"jobTitle":"rotated","passwordProfile":{"password":"a brand new one"}}'
+expect_status 204 "PATCH with a new password (hashed on the pool)"
+api GET "/v1.0/users/$bobid"
+expect_eq "$(jq -r '.jobTitle + " " + (has("passwordHash") | tostring)' <<<"$BODY")" "rotated false" \
+  "the PATCH's other properties applied, no hash served"
+STATUS=$(curl -sS -o /dev/null -w '%{http_code}' --interface 127.0.0.4 -H 'Content-Type: application/json' \
+  --data-binary '{"tenant":"default","userPrincipalName":"bob@contoso.com","password":"a brand new one"}' "$RG_URL/device/v1/activate")
+expect_eq "$STATUS" 201 "bob signs in with the password set by PATCH"
+
 rg_stop
 
 # shutdown with password checks queued and running: each suspended sign-in gets an answer, the daemon exits 0

@@ -11,8 +11,11 @@
 #include <string.h>
 #include <strings.h>
 
+#include <openssl/crypto.h>
+
 #include "common/password.h"
 #include "server/api/api.h"
+#include "server/api/signin.h"
 #include "server/notify.h"
 #include "server/policy/effective.h"
 #include "server/policy/schema.h"
@@ -65,12 +68,13 @@ static json_t *public_doc(const json_t *doc)
 
 /*
  * Takes Graph's passwordProfile out of a user body: {"password": "...",
- * "forceChangePasswordNextSignIn": bool}. On success *hash holds the scrypt
- * hash (or "" when the body had none). On error fills res (400).
+ * "forceChangePasswordNextSignIn": bool}. On success pw holds the password
+ * (or "" when the body had none), to be hashed off the loop (api_hash_start).
+ * On error fills res (400).
  */
-static int take_password(json_t *body, char *hash, size_t hashlen, struct http_response *res)
+static int take_password(json_t *body, char *pw_out, size_t pwlen, struct http_response *res)
 {
-    hash[0] = '\0';
+    pw_out[0] = '\0';
     json_t *pp = json_object_get(body, "passwordProfile");
     if (!pp)
         return 0;
@@ -94,26 +98,34 @@ static int take_password(json_t *body, char *hash, size_t hashlen, struct http_r
                    PASSWORD_MAX_LEN);
         return -1;
     }
-    if (password_hash(json_string_value(pw), hash, hashlen)) {
-        http_error(res, 500, "InternalServerError", "passwordProfile.password: could not be hashed.");
-        return -1;
-    }
+    snprintf(pw_out, pwlen, "%s", json_string_value(pw));
     json_object_del(body, "passwordProfile");
     return 0;
 }
 
-static void send_one(struct app *app, struct http_request *req, struct http_response *res, int status,
-                     const char *coll, const json_t *doc)
+static void entity_context(struct app *app, struct http_request *req, const char *coll, char *ctx, size_t ctxlen)
 {
-    char what[64], ctx[512];
+    char what[64];
     snprintf(what, sizeof what, "%s/$entity", coll);
-    api_context_url(app, req, what, ctx, sizeof ctx);
+    api_context_url(app, req, what, ctx, ctxlen);
+}
+
+static void send_entity(struct http_response *res, int status, const char *ctx, const json_t *doc)
+{
     json_t *o = json_pack("{s:s}", "@odata.context", ctx);
     json_t *p = public_doc(doc);
     json_object_update(o, p);
     json_decref(p);
     api_send(res, status, o);
     json_decref(o);
+}
+
+static void send_one(struct app *app, struct http_request *req, struct http_response *res, int status,
+                     const char *coll, const json_t *doc)
+{
+    char ctx[512];
+    entity_context(app, req, coll, ctx, sizeof ctx);
+    send_entity(res, status, ctx, doc);
 }
 
 static void list_coll(struct app *app, struct http_request *req, struct http_response *res, const char *coll)
@@ -179,6 +191,61 @@ static int write_directory(struct app *app, const char *tenant_id, const char *c
     return rc;
 }
 
+/*
+ * A user or group write that may wait for a password's hash (api_hash_start):
+ * what the loop needs to finish it once the request's own memory is gone.
+ */
+struct dir_write {
+    struct app *app;
+    struct api_auth auth;
+    const char *coll; /* static */
+    enum schema_kind kind;
+    char id[UTIL_UUID_LEN + 1];
+    json_t *doc;   /* create: the new document */
+    json_t *patch; /* update: the validated patch, applied to the document as stored when the hash is ready */
+    bool has_password; /* the body set a password: finish gets its hash, or NULL when hashing failed */
+    char location[512], context[512];
+};
+
+static void dir_write_free(void *arg)
+{
+    struct dir_write *w = arg;
+    json_decref(w->doc);
+    json_decref(w->patch);
+    free(w);
+}
+
+static void upn_conflict(struct http_response *res, const char *upn)
+{
+    http_error(res, 400, "BadRequest", "userPrincipalName: another user with the same value '%s' already exists.",
+               upn);
+}
+
+/* Creates the document (with the hash, when there is one); the 201 or the error into res. */
+static void create_finish(void *arg, const char *hash, struct http_response *res)
+{
+    struct dir_write *w = arg;
+    if (w->has_password && !hash) {
+        http_error(res, 500, "InternalServerError", "passwordProfile.password: could not be hashed.");
+        return;
+    }
+    /* checked again: another request may have taken the name while the hash ran */
+    const char *upn = json_string_value(json_object_get(w->doc, "userPrincipalName"));
+    if (w->kind == SCHEMA_USER && upn_taken(w->app, &w->auth, upn, NULL)) {
+        upn_conflict(res, upn);
+        return;
+    }
+    if (hash)
+        json_object_set_new(w->doc, "passwordHash", json_string(hash));
+    int rc = write_directory(w->app, w->auth.tenant_id, w->coll, w->kind, w->id, w->doc, true);
+    if (rc) {
+        api_fail(res, rc, w->coll);
+        return;
+    }
+    snprintf(res->location, sizeof res->location, "%s", w->location);
+    send_entity(res, 201, w->context, w->doc);
+}
+
 static void create(struct app *app, struct http_request *req, struct http_response *res, const char *coll,
                    enum schema_kind kind)
 {
@@ -188,8 +255,8 @@ static void create(struct app *app, struct http_request *req, struct http_respon
     json_t *body = NULL, *props = NULL;
     if (api_parse_body(req, res, &body))
         return;
-    char pwhash[PASSWORD_HASH_LEN];
-    if (kind == SCHEMA_USER && take_password(body, pwhash, sizeof pwhash, res))
+    char pw[PASSWORD_MAX_LEN + 1];
+    if (kind == SCHEMA_USER && take_password(body, pw, sizeof pw, res))
         goto out;
     /* Graph needs a displayName; ours defaults a user's to its userPrincipalName */
     json_t *given_upn = json_object_get(body, "userPrincipalName");
@@ -202,34 +269,75 @@ static void create(struct app *app, struct http_request *req, struct http_respon
     }
     const char *upn = json_string_value(json_object_get(props, "userPrincipalName"));
     if (kind == SCHEMA_USER && upn_taken(app, &auth, upn, NULL)) {
-        http_error(res, 400, "BadRequest",
-                   "userPrincipalName: another user with the same value '%s' already exists.", upn);
+        upn_conflict(res, upn);
         goto out;
     }
-    char id[UTIL_UUID_LEN + 1];
-    util_uuid(id, sizeof id);
-    json_t *doc = json_pack("{s:s,s:s}", "@odata.type", schema_odata_type(kind), "id", id);
-    json_object_update(doc, props);
+    struct dir_write *w = calloc(1, sizeof *w);
+    if (!w) {
+        api_fail(res, RG_ENOMEM, coll);
+        goto out;
+    }
+    *w = (struct dir_write){.app = app, .auth = auth, .coll = coll, .kind = kind};
+    util_uuid(w->id, sizeof w->id);
+    w->doc = json_pack("{s:s,s:s}", "@odata.type", schema_odata_type(kind), "id", w->id);
+    json_object_update(w->doc, props);
     if (kind == SCHEMA_GROUP)
-        json_object_set_new(doc, "members", json_array());
-    if (kind == SCHEMA_USER && pwhash[0])
-        json_object_set_new(doc, "passwordHash", json_string(pwhash));
-    if (kind == SCHEMA_GROUP && api_dyngroup_check(doc, res)) {
-        json_decref(doc);
+        json_object_set_new(w->doc, "members", json_array());
+    if (kind == SCHEMA_GROUP && api_dyngroup_check(w->doc, res)) {
+        dir_write_free(w);
         goto out;
     }
-    int rc = write_directory(app, auth.tenant_id, coll, kind, id, doc, true);
-    if (rc)
-        api_fail(res, rc, coll);
-    else {
-        snprintf(res->location, sizeof res->location, "%s/%s/%s/%s", app->public_url,
-                 req->version ? req->version : "v1.0", coll, id);
-        send_one(app, req, res, 201, coll, doc);
+    snprintf(w->location, sizeof w->location, "%s/%s/%s/%s", app->public_url, req->version ? req->version : "v1.0",
+             coll, w->id);
+    entity_context(app, req, coll, w->context, sizeof w->context);
+    if (kind == SCHEMA_USER && pw[0]) {
+        w->has_password = true;
+        api_hash_start(app, req, res, pw, create_finish, dir_write_free, w);
+    } else {
+        create_finish(w, NULL, res);
+        dir_write_free(w);
     }
-    json_decref(doc);
 out:
+    OPENSSL_cleanse(pw, sizeof pw);
     json_decref(body);
     json_decref(props);
+}
+
+/* Applies the patch to the document as stored now (with the hash, when there is one); 204 or the error. */
+static void update_finish(void *arg, const char *hash, struct http_response *res)
+{
+    struct dir_write *w = arg;
+    if (w->has_password && !hash) {
+        http_error(res, 500, "InternalServerError", "passwordProfile.password: could not be hashed.");
+        return;
+    }
+    json_t *doc = NULL;
+    int rc = load(w->app, &w->auth, w->coll, w->id, &doc);
+    if (rc) {
+        api_fail(res, rc, w->kind == SCHEMA_USER ? "user" : "group");
+        return;
+    }
+    const char *upn = json_string_value(json_object_get(w->patch, "userPrincipalName"));
+    if (upn && upn_taken(w->app, &w->auth, upn, w->id)) {
+        upn_conflict(res, upn);
+        json_decref(doc);
+        return;
+    }
+    json_object_update(doc, w->patch);
+    if (hash)
+        json_object_set_new(doc, "passwordHash", json_string(hash));
+    if (w->kind == SCHEMA_GROUP && api_dyngroup_check(doc, res)) {
+        json_decref(doc);
+        return;
+    }
+    rc = write_directory(w->app, w->auth.tenant_id, w->coll, w->kind, w->id, doc, false);
+    json_decref(doc);
+    if (rc) {
+        api_fail(res, rc, w->coll);
+        return;
+    }
+    notify_tenant(w->app->notify, w->auth.tenant_id, NOTIFY_CONFIG);
+    res->status = 204;
 }
 
 static void update(struct app *app, struct http_request *req, struct http_response *res, const char *coll,
@@ -239,6 +347,7 @@ static void update(struct app *app, struct http_request *req, struct http_respon
     if (api_authenticate(app, req, res, API_WRITE, &auth))
         return;
     json_t *doc = NULL, *body = NULL, *patch = NULL;
+    char pw[PASSWORD_MAX_LEN + 1] = "";
     int rc = load(app, &auth, coll, req->params[0], &doc);
     if (rc) {
         api_fail(res, rc, kind == SCHEMA_USER ? "user" : "group");
@@ -246,34 +355,30 @@ static void update(struct app *app, struct http_request *req, struct http_respon
     }
     if (api_parse_body(req, res, &body))
         goto out;
-    char pwhash[PASSWORD_HASH_LEN];
-    if (kind == SCHEMA_USER && take_password(body, pwhash, sizeof pwhash, res))
+    if (kind == SCHEMA_USER && take_password(body, pw, sizeof pw, res))
         goto out;
     struct schema_error err;
     if (schema_validate(kind, body, true, &patch, &err)) {
         http_error(res, 400, "BadRequest", "%s", err.message);
         goto out;
     }
-    const char *id = json_string_value(json_object_get(doc, "id"));
-    const char *upn = json_string_value(json_object_get(patch, "userPrincipalName"));
-    if (upn && upn_taken(app, &auth, upn, id)) {
-        http_error(res, 400, "BadRequest",
-                   "userPrincipalName: another user with the same value '%s' already exists.", upn);
+    struct dir_write *w = calloc(1, sizeof *w);
+    if (!w) {
+        api_fail(res, RG_ENOMEM, coll);
         goto out;
     }
-    json_object_update(doc, patch);
-    if (kind == SCHEMA_USER && pwhash[0])
-        json_object_set_new(doc, "passwordHash", json_string(pwhash));
-    if (kind == SCHEMA_GROUP && api_dyngroup_check(doc, res))
-        goto out;
-    rc = write_directory(app, auth.tenant_id, coll, kind, id, doc, false);
-    if (rc) {
-        api_fail(res, rc, coll);
+    *w = (struct dir_write){.app = app, .auth = auth, .coll = coll, .kind = kind, .patch = patch};
+    patch = NULL;
+    snprintf(w->id, sizeof w->id, "%s", json_string_value(json_object_get(doc, "id")));
+    if (kind == SCHEMA_USER && pw[0]) {
+        w->has_password = true;
+        api_hash_start(app, req, res, pw, update_finish, dir_write_free, w);
     } else {
-        notify_tenant(app->notify, auth.tenant_id, NOTIFY_CONFIG);
-        res->status = 204;
+        update_finish(w, NULL, res);
+        dir_write_free(w);
     }
 out:
+    OPENSSL_cleanse(pw, sizeof pw);
     json_decref(doc);
     json_decref(body);
     json_decref(patch);

@@ -192,3 +192,96 @@ void api_signin_refund_address(struct app *app, const char *key)
     if (app->limits && key[0])
         ratelimit_give(app->limits, RATELIMIT_ADDRESS, key, util_now_ms());
 }
+
+/* ---- hashing a new password ---- */
+
+struct hash_job {
+    struct http_pending *pending;
+    void (*finish)(void *arg, const char *hash, struct http_response *res);
+    void (*release)(void *arg);
+    void *arg;
+    char password[PASSWORD_MAX_LEN + 1];
+    char hash[PASSWORD_HASH_LEN];
+    int ok;
+    char request_id[40], client_request_id[72];
+};
+
+static void hash_job_free(struct hash_job *j)
+{
+    j->release(j->arg);
+    OPENSSL_cleanse(j->password, sizeof j->password);
+    free(j);
+}
+
+static void hash_run(void *arg)
+{
+    struct hash_job *j = arg;
+    j->ok = password_hash(j->password, j->hash, sizeof j->hash) == 0;
+    OPENSSL_cleanse(j->password, sizeof j->password);
+}
+
+static void hash_done(void *arg, int cancelled)
+{
+    struct hash_job *j = arg;
+    if (j->pending && cancelled) {
+        answer_unavailable(j->pending, j->request_id, j->client_request_id);
+    } else if (j->pending) {
+        struct http_response r = {.status = 200, .content_type = "application/json", .body = BUF_INIT(HTTP_RESPONSE_CAP)};
+        snprintf(r.request_id, sizeof r.request_id, "%s", j->request_id);
+        snprintf(r.client_request_id, sizeof r.client_request_id, "%s", j->client_request_id);
+        j->finish(j->arg, j->ok ? j->hash : NULL, &r);
+        http_pending_finish(j->pending, r.status, buf_str(&r.body), r.body.len);
+        buf_release(&r.body);
+    }
+    hash_job_free(j);
+}
+
+static void hash_timeout(void *app, struct http_pending *p, void *data)
+{
+    (void)app;
+    struct hash_job *j = data;
+    j->pending = NULL; /* the job still owns j: hash_done frees it */
+    answer_unavailable(p, j->request_id, j->client_request_id);
+}
+
+static void hash_cancel(void *app, struct http_pending *p, void *data)
+{
+    (void)app;
+    (void)p;
+    ((struct hash_job *)data)->pending = NULL;
+}
+
+int api_hash_start(struct app *app, struct http_request *req, struct http_response *res, const char *password,
+                   void (*finish)(void *arg, const char *hash, struct http_response *res),
+                   void (*release)(void *arg), void *arg)
+{
+    struct hash_job *j = calloc(1, sizeof *j);
+    if (!j) {
+        release(arg);
+        api_fail(res, RG_ENOMEM, "password");
+        return -1;
+    }
+    j->finish = finish;
+    j->release = release;
+    j->arg = arg;
+    snprintf(j->password, sizeof j->password, "%s", password);
+    snprintf(j->request_id, sizeof j->request_id, "%s", res->request_id);
+    snprintf(j->client_request_id, sizeof j->client_request_id, "%s", res->client_request_id);
+    /* inline without a pool, and inside $batch, whose steps cannot be suspended */
+    if (!app->work || !req->impl) {
+        hash_run(j);
+        j->finish(j->arg, j->ok ? j->hash : NULL, res);
+        hash_job_free(j);
+        return 0;
+    }
+    j->pending = http_suspend(req, res, SIGNIN_WAIT_SECONDS, hash_timeout, hash_cancel, j);
+    if (!j->pending) {
+        hash_job_free(j);
+        return -1;
+    }
+    if (work_submit(app->work, hash_run, hash_done, j)) {
+        answer_unavailable(j->pending, j->request_id, j->client_request_id);
+        hash_job_free(j);
+    }
+    return 0;
+}

@@ -58,4 +58,19 @@ int api_signin_start(struct app *app, struct http_request *req, struct http_resp
 int api_signin_admit_address(struct app *app, struct http_request *req, struct http_response *res, char *key,
                              size_t keylen);
 void api_signin_refund_address(struct app *app, const char *key);
+
+/*
+ * Hashes a new password (password_hash, scrypt) off the event loop: the
+ * request is suspended, the hash runs on a worker on a copy of password
+ * (wiped after), then finish(arg, hash, res) runs on the loop thread with the
+ * hash (NULL when hashing failed) and fills res, which is sent as the
+ * suspended request's answer. release(arg) runs exactly once afterwards, also
+ * when finish never runs (client gone, timeout, shutdown: 503 or nothing).
+ * Without a pool (an app built by hand) everything runs inline on res.
+ * Returns 0 when res was suspended or answered; -1 with res filled (503: the
+ * pool is busy or stopping), release already called.
+ */
+int api_hash_start(struct app *app, struct http_request *req, struct http_response *res, const char *password,
+                   void (*finish)(void *arg, const char *hash, struct http_response *res),
+                   void (*release)(void *arg), void *arg);
 #endif
