@@ -124,6 +124,20 @@ q "\$select=indicatorValue,action&\$filter=title%20eq%20'extra'"
 expect_eq "$(jq -c '.value[0] | keys' <<<"$BODY")" '["action","id","indicatorValue"]' "\$select"
 q "\$count=true&\$top=1&\$filter=startswith(indicatorValue,'act')"
 expect_eq "$(jq -r '."@odata.count"' <<<"$BODY") $(jq '.value | length' <<<"$BODY")" "3 1" "\$count=true counts all matches"
+# ---- /$count as a path segment: the number alone, text/plain, counted in SQL ----
+apic() { STATUS=$(curl -sS -o "$RG_TMP/resp" -D "$RG_TMP/hdrs" -w '%{http_code}' -H "Authorization: Bearer $RG_KEY" "$RG_URL$1"); BODY=$(cat "$RG_TMP/resp"); }
+q '$top=10000'
+total=$(jq '.value | length' <<<"$BODY")
+apic '/api/indicators/$count'
+expect_status 200 "/api/indicators/\$count"
+expect_eq "$BODY" "$total" "/api/indicators/\$count is the number of indicators"
+grep -qi '^content-type: text/plain' "$RG_TMP/hdrs" && pass || fail "/api/indicators/\$count is text/plain"
+apic "/api/indicators/\$count?\$filter=startswith(indicatorValue,'act')"
+expect_eq "$BODY" "3" "/api/indicators/\$count with \$filter"
+apic "/api/indicators/\$count?\$filter=startswith(indicatorValue,'act')&\$top=1&\$skip=1"
+expect_eq "$BODY" "3" "/api/indicators/\$count ignores \$top and \$skip"
+apic "/api/indicators/\$count?\$filter=colour%20eq%20'red'"
+expect_error 400 colour "/api/indicators/\$count with an unknown property"
 q "\$filter=IndicatorValue%20eq%20'extra.example.org'"
 expect_eq "$(vals)" "extra.example.org" "a known property in another case"
 q "\$filter=colour%20eq%20'red'"

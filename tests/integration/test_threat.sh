@@ -121,6 +121,31 @@ api GET "/api/alerts?\$filter=colour%20eq%20'red'"
 expect_error 400 colour "unknown property in an alert \$filter"
 api GET "/api/machines?\$filter=id%20eq%20'$DEV'%20and%20riskScore%20eq%20'medium'"
 expect_eq "$(jq -r '[.value[].id] | join(",")' <<<"$BODY")" "$DEV" "\$filter on machines"
+# /$count on the Defender lists: the number alone, text/plain, with $filter
+apic() { STATUS=$(curl -sS -o "$RG_TMP/resp" -D "$RG_TMP/hdrs" -w '%{http_code}' -H "Authorization: Bearer $RG_KEY" "$RG_URL$1"); BODY=$(cat "$RG_TMP/resp"); }
+api GET /api/alerts
+nalerts=$(jq '.value | length' <<<"$BODY")
+apic '/api/alerts/$count'
+expect_status 200 "/api/alerts/\$count"
+expect_eq "$BODY" "$nalerts" "/api/alerts/\$count is the number of alerts"
+grep -qi '^content-type: text/plain' "$RG_TMP/hdrs" && pass || fail "/api/alerts/\$count is text/plain"
+apic "/api/alerts/\$count?\$filter=severity%20eq%20'Medium'"
+expect_eq "$BODY" "1" "/api/alerts/\$count with \$filter"
+apic "/api/machines/$DEV/alerts/\$count"
+expect_eq "$STATUS $BODY" "200 2" "/api/machines/{id}/alerts/\$count"
+apic "/api/machines/$DEV/alerts/\$count?\$filter=kind%20eq%20'phishing'"
+expect_eq "$BODY" "1" "/api/machines/{id}/alerts/\$count with \$filter"
+apic "/api/machines/00000000-0000-0000-0000-000000000000/alerts/\$count"
+expect_status 404 "/api/machines/{unknown}/alerts/\$count"
+apic '/api/machines/$count'
+expect_eq "$STATUS $BODY" "200 1" "/api/machines/\$count"
+grep -qi '^content-type: text/plain' "$RG_TMP/hdrs" && pass || fail "/api/machines/\$count is text/plain"
+apic "/api/machines/\$count?\$filter=healthStatus%20eq%20'Active'"
+expect_eq "$BODY" "1" "/api/machines/\$count with \$filter (a computed property)"
+apic "/api/machines/\$count?\$filter=osPlatform%20eq%20'iOS'"
+expect_eq "$BODY" "0" "/api/machines/\$count with a \$filter nothing matches"
+apic "/api/alerts/\$count?\$filter=colour%20eq%20'red'"
+expect_error 400 colour "/api/alerts/\$count with an unknown property"
 api GET "/api/machines?\$filter=healthStatus%20eq"
 expect_error 400 '$filter' "bad \$filter syntax on machines"
 dev POST /device/v1/detections '{"detections":[{"kind":"malware","key":"sha256:275a021bbfb6489e54d471899f7db9d1663fc695ec2fe2a2c4538aabf651fd0f","state":"resolved"}]}'

@@ -9,7 +9,11 @@
  * ordered, counted and paged in SQL (store doc_query); machines are shaped
  * from device documents and filtered in memory. Alerts carry "evidence": []
  * unless $expand=evidence, as Defender's. /api/machines/{id}/alerts lists a
- * machine's alerts (404 for an unknown machine).
+ * machine's alerts (404 for an unknown machine). Each list has a "/$count"
+ * route answering the number of matches alone, as text/plain: alerts and
+ * unfiltered machines are counted in SQL (COUNT(*)); a machine $filter is
+ * on the shaped Machine (computed healthStatus, osPlatform, ...), so it is
+ * counted where the list filters it, in memory.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -155,6 +159,16 @@ void api_machine_list(void *vapp, struct http_request *req, struct http_response
     json_t *all = NULL;
     if (api_authenticate(app, req, res, API_READ, &auth) || parse_query(req, res, &machine_coll, &q))
         return;
+    if (api_count_route(req) && !q->filter) { /* GET /api/machines/$count: the devices counted in SQL */
+        int64_t n = 0;
+        struct store_doc_query dq = {.limit = 0, .count_out = &n};
+        int rc = app->store->ops->doc_query(app->store, auth.tenant_id, THREAT_DEVICES, &dq, &all);
+        if (rc)
+            api_fail(res, rc, THREAT_DEVICES);
+        else
+            api_send_count(res, n);
+        goto out;
+    }
     int rc = app->store->ops->doc_list(app->store, auth.tenant_id, THREAT_DEVICES, &all);
     if (rc) {
         api_fail(res, rc, THREAT_DEVICES);
@@ -169,6 +183,11 @@ void api_machine_list(void *vapp, struct http_request *req, struct http_response
         if (odata_match(q, m))
             json_array_append(hits, m);
         json_decref(m);
+    }
+    if (api_count_route(req)) { /* $count with $filter: on the shaped machines, as the list filters */
+        api_send_count(res, (int64_t)json_array_size(hits));
+        json_decref(hits);
+        goto out;
     }
     odata_sort(q, hits);
     size_t n = json_array_size(hits), from = (size_t)q->skip < n ? (size_t)q->skip : n;
@@ -210,8 +229,10 @@ static void alert_list(struct app *app, struct http_request *req, struct http_re
         }
     }
     int64_t count = 0, want = q->top < 0 ? LIST_MAX : q->top;
+    bool counting = api_count_route(req); /* .../alerts/$count: COUNT(*) only, no row read */
     struct store_doc_query dq = {.odata = q, .eq_field = machine_id ? "machineId" : NULL, .eq_value = machine_id,
-                                 .limit = want + 1, .offset = q->skip, .count_out = q->count ? &count : NULL};
+                                 .limit = counting ? 0 : want + 1, .offset = counting ? 0 : q->skip,
+                                 .count_out = counting || q->count ? &count : NULL};
     int rc = app->store->ops->doc_query(app->store, auth.tenant_id, THREAT_ALERTS, &dq, &rows);
     if (rc == ODATA_ENOTSUP) {
         api_mde_error(res, 400, "ODataError", "$filter/$orderby: this expression cannot be served for alerts "
@@ -220,6 +241,10 @@ static void alert_list(struct app *app, struct http_request *req, struct http_re
     }
     if (rc) {
         api_fail(res, rc, THREAT_ALERTS);
+        goto out;
+    }
+    if (counting) {
+        api_send_count(res, count);
         goto out;
     }
     int expand = expands_evidence(q);

@@ -453,7 +453,8 @@ void api_indicator_list(void *vapp, struct http_request *req, struct http_respon
     }
     struct store_ind_query q = {.limit = oq->top, .offset = oq->skip, .odata = oq};
     int64_t count = 0;
-    if (oq->count)
+    bool counting = api_count_route(req); /* /api/indicators/$count: COUNT(*) in SQL, no row read */
+    if (oq->count || counting)
         q.count_out = &count;
     if (oq->skiptoken) {
         char *end;
@@ -469,7 +470,11 @@ void api_indicator_list(void *vapp, struct http_request *req, struct http_respon
         q.after_id = v;
     }
     int64_t want = q.limit < 0 ? LIST_MAX : q.limit;
-    q.limit = want + 1;
+    q.limit = counting ? 0 : want + 1;
+    if (counting) {
+        q.offset = 0;
+        q.after_id = 0;
+    }
     json_t *rows = NULL;
     int rc = app->store->ops->ind_query(app->store, auth.tenant_id, &q, &rows);
     if (rc == ODATA_ENOTSUP) {
@@ -479,6 +484,11 @@ void api_indicator_list(void *vapp, struct http_request *req, struct http_respon
     }
     if (rc) {
         api_fail(res, rc, "indicators");
+        goto out;
+    }
+    if (counting) {
+        json_decref(rows);
+        api_send_count(res, count);
         goto out;
     }
     json_t *items = json_array();

@@ -860,6 +860,12 @@ static int sq_ind_query(struct store *s, const char *tenant_id, const struct sto
         rc = buf_puts(&sql, " LIMIT ? OFFSET ?");
     if (!rc && q->count_out)
         rc = ind_count(ss, tenant_id, q, q->count_out);
+    if (!rc && q->count_out && q->limit == 0) { /* a count alone: no page to read */
+        json_decref(binds);
+        buf_release(&sql);
+        *out = json_array();
+        return *out ? 0 : RG_ENOMEM;
+    }
     sqlite3_stmt *st = NULL;
     if (!rc && sqlite3_prepare_v2(ss->db, buf_str(&sql), -1, &st, NULL) != SQLITE_OK)
         rc = RG_EIO;
