@@ -148,7 +148,40 @@ q "\$filter=title%20eq"
 expect_error 400 '$filter' "bad \$filter syntax"
 q "\$frobnicate=1"
 expect_error 400 frobnicate "unknown \$option"
+
+# ---- any()/all() over rbacGroupNames, rbacGroupIds (SQL: EXISTS over json_each) ----
+# "vip, corp" was sent as one comma-separated string: stored (and served) as the names ["vip","corp"],
+# so any() tests each name, whole and without regard to case, never a piece of the string as sent.
+ind '{"indicatorValue":"scoped.example.org","indicatorType":"DomainName","action":"Block","title":"scoped","description":"",
+      "rbacGroupNames":["Corp"],"rbacGroupIds":["13"]}'
+expect_status 200 "an indicator scoped with an array of names"
 q "\$filter=rbacGroupNames/any(g:g%20eq%20'vip')"
-expect_error 400 '$filter' "a lambda is refused rather than scanned"
+expect_eq "$STATUS $(vals)" "200 extra.example.org" "rbacGroupNames/any(g: g eq 'vip') on a comma-separated string as sent"
+q "\$filter=rbacGroupNames/any(g:g%20eq%20'VIP')&\$select=indicatorValue"
+expect_eq "$(vals)" "extra.example.org" "any() compares names without regard to case"
+q "\$filter=rbacGroupNames/any(g:g%20eq%20'corp')&\$orderby=indicatorValue"
+expect_eq "$(vals)" "extra.example.org,scoped.example.org" "any() finds a name of a comma string and of an array"
+q "\$filter=rbacGroupNames/any(g:g%20eq%20'vi')"
+expect_eq "$STATUS $(vals)" "200 " "any() matches whole names, not pieces"
+q "\$filter=rbacGroupNames/any(g:g%20eq%20'vip,%20corp')"
+expect_eq "$STATUS $(vals)" "200 " "the comma string as sent is not one of the names"
+q "\$filter=rbacGroupNames/any(g:startswith(g,'co')%20and%20indicatorType%20eq%20'DomainName')&\$orderby=indicatorValue"
+expect_eq "$(vals)" "extra.example.org,scoped.example.org" "any() with a function and the indicator's own property"
+q "\$filter=rbacGroupIds/any(i:i%20in%20('99','12'))"
+expect_eq "$(vals)" "extra.example.org" "rbacGroupIds/any() with in"
+q "\$filter=rbacGroupIds/any(i:i%20eq%20'13')%20and%20not%20rbacGroupNames/any(g:g%20eq%20'vip')"
+expect_eq "$(vals)" "scoped.example.org" "not any() and any()"
+q "\$filter=rbacGroupNames/any()&\$orderby=indicatorValue"
+expect_eq "$(vals)" "extra.example.org,scoped.example.org" "any() without a lambda: a non-empty scope"
+apic '/api/indicators/$count'
+all=$BODY
+apic "/api/indicators/\$count?\$filter=rbacGroupNames/all(g:g%20eq%20'corp')"
+expect_eq "$BODY" "$((all - 1))" "all(): true on an empty scope, false when one name differs"
+apic "/api/indicators/\$count?\$filter=rbacGroupNames/any(g:g%20eq%20'corp')"
+expect_eq "$BODY" "2" "/\$count with any()"
+q "\$filter=mitreTechniques/any(t:t%20eq%20'T1566')"
+expect_eq "$(vals)" "extra.example.org" "mitreTechniques/any()"
+q "\$filter=title/any(g:g%20eq%20'vip')"
+expect_error 400 title "any() on a property that is not a collection"
 
 finish

@@ -9,7 +9,12 @@
  * caller sent (an upper-case hash, a URL without its trailing slash, the
  * legacy AlertAndBlock), which is what reads serve; the sync hands agents the
  * canonical value and action. Lists take OData ($filter, $orderby, $select,
- * $top, $skip, $count) and are answered from SQL. No ceiling:
+ * $top, $skip, $count, /$count) and are answered from SQL, any() and all()
+ * over rbacGroupNames, rbacGroupIds and mitreTechniques included. Defender
+ * documents rbacGroupNames as a comma-separated string and shows it as an
+ * array: either is stored as the array of names (trimmed), so
+ * rbacGroupNames/any(g: g eq 'vip') tests each name whole, without regard to
+ * case, and never a piece of the string as sent. No ceiling:
  * indicators have their own table, versioned per tenant; every change takes
  * a new version and deletions stay as tombstones, so an agent asks only for
  * what changed since the version it has.
@@ -478,8 +483,7 @@ void api_indicator_list(void *vapp, struct http_request *req, struct http_respon
     json_t *rows = NULL;
     int rc = app->store->ops->ind_query(app->store, auth.tenant_id, &q, &rows);
     if (rc == ODATA_ENOTSUP) {
-        api_mde_error(res, 400, "ODataError", "$filter/$orderby: this expression cannot be served for indicators (lambda "
-                                          "operators and filters on arrays are not supported).");
+        api_mde_error(res, 400, "ODataError", "$filter/$orderby: this expression cannot be served for indicators.");
         goto out;
     }
     if (rc) {

@@ -217,7 +217,8 @@ int odata_next_link(const struct odata_query *q, const char *base, long skip, co
 /*
  * Returned by odata_sql_where and odata_sql_orderby when the query has no
  * SQL form for the given map: it uses a property (or path) that is not
- * mapped, or a construct that is not translated (any/all; string functions
+ * mapped, or a construct that is not translated (any/all without the map's
+ * elems, over objects, or nested under a path; string functions
  * on an ODATA_CASE_SENSITIVE property, as SQLite's LIKE ignores ASCII case;
  * datetimes without ODATA_SQL_TIME_*; a non-string literal against an
  * untyped path). The caller then evaluates in memory (odata_match,
@@ -247,6 +248,24 @@ struct odata_sql_map {
     const char *prop; /* canonical property name, or path; matched without regard to case */
     const char *expr; /* SQL expression, trusted text: "title", "json_extract(body,'$.title')" */
     unsigned flags;   /* ODATA_SQL_* */
+    /*
+     * any() and all() over a collection of strings (ODATA_T_STRINGS), or NULL
+     * when the backend has no form for them (they then return ODATA_ENOTSUP):
+     * elems is a table source (trusted SQL) with one row per element of the
+     * property's array and no row when it is missing, null or not an array,
+     * e.g. SQLite's "json_each(CASE json_type(t.body,'$.tags') WHEN 'array'
+     * THEN json_extract(t.body,'$.tags') END)" (json_each alone gives a JSON
+     * null or a scalar as one row; PostgreSQL could give "jsonb_array_elements_text(
+     * CASE jsonb_typeof(t.body->'tags') WHEN 'array' THEN t.body->'tags' END) AS
+     * e(value)"); elem is the element's expression in it ("json_each.value",
+     * "e.value"), compared as expr is, with these flags.
+     * A lambda body may name other properties, whose expressions are then
+     * evaluated inside that subquery: give them qualified (t.column), as a
+     * column of the table source (json_each's id, type, value...) would
+     * otherwise capture an unqualified name.
+     */
+    const char *elems;
+    const char *elem;
 };
 
 /*
@@ -256,7 +275,9 @@ struct odata_sql_map {
  * true/false (bind them as 1/0 on SQLite); null is never bound (IS NULL).
  * The SQL is portable to SQLite and PostgreSQL: =, <>, <, <=, >, >=,
  * lower(), LIKE ? ESCAPE '\' (with %, _ and \ escaped in the bind), IN
- * (?,...), IS [NOT] NULL, NOT, AND, OR. Comparisons under a NOT are guarded
+ * (?,...), IS [NOT] NULL, NOT, AND, OR, and for any()/all() over a map
+ * entry with elems "EXISTS (SELECT 1 FROM elems WHERE ...)" and "NOT EXISTS
+ * (SELECT 1 FROM elems WHERE NOT ...)". Comparisons under a NOT are guarded
  * with "x IS NOT NULL AND" so SQL's three-valued logic gives odata_match's
  * answer. Case-insensitive properties without ODATA_SQL_NOCASE are compared
  * as lower(expr) op lower(?) (lower() folds Unicode on PostgreSQL, ASCII on
