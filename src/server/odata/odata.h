@@ -192,8 +192,9 @@ int odata_sort(const struct odata_query *q, json_t *array);
 
 /*
  * $select: a new reference to an object holding only the selected properties
- * of item, plus "id" and every "@odata.*" annotation, which Graph always
- * returns. Without $select (or with "*"), or when item is not an object, a
+ * of item, plus "id", every "@odata.*" annotation, which Graph always
+ * returns, and the navigation properties $expand names (an expanded
+ * relationship is returned whatever $select says). Without $select (or with "*"), or when item is not an object, a
  * new reference to item itself. Values are shared, not copied. NULL only
  * when memory runs out.
  */

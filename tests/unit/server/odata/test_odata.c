@@ -772,6 +772,16 @@ static void test_select_projection(void **state)
     assert_ptr_equal(o, item);
     json_decref(o);
     odata_query_free(q);
+    /* an expanded navigation is returned whatever $select says */
+    json_t *nav = J("{\"id\":\"1\",\"displayName\":\"a\",\"members\":[{\"id\":\"m\"}],\"owners\":[]}");
+    q = P("$select=displayName&$expand=members");
+    o = odata_select(q, nav);
+    s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    assert_string_equal(s, "{\"id\":\"1\",\"displayName\":\"a\",\"members\":[{\"id\":\"m\"}]}");
+    free(s);
+    json_decref(o);
+    json_decref(nav);
+    odata_query_free(q);
     q = P("$select=status");
     json_t *arr = J("[1]");
     o = odata_select(q, arr);
