@@ -10,6 +10,7 @@ rg_start
 ind() { api POST /api/indicators "$1"; }
 q() { api GET "/api/indicators?$1"; }
 vals() { jq -r '[.value[].indicatorValue] | join(",")' <<<"$BODY"; }
+apic() { STATUS=$(curl -sS -o "$RG_TMP/resp" -D "$RG_TMP/hdrs" -w '%{http_code}' -H "Authorization: Bearer $RG_KEY" "$RG_URL$1"); BODY=$(cat "$RG_TMP/resp"); }
 
 # ---- legacy and extra action values: read back as sent, filter finds them ----
 n=0
@@ -64,6 +65,37 @@ ind "{\"indicatorValue\":\"$LO\",\"indicatorType\":\"FileSha256\",\"action\":\"A
 expect_eq "$(jq -r .id <<<"$BODY")" "$up" "the same hash in another case updates (dedup on the canonical form)"
 ind '{"indicatorValue":"https://noslash.example.org","indicatorType":"Url","action":"Warn","title":"u","description":""}'
 expect_eq "$(jq -r .indicatorValue <<<"$BODY")" "https://noslash.example.org" "a URL without trailing slash reads back as sent"
+
+# ---- eq/in on indicatorValue also take the literal's canonical form, as submit computes it ----
+ind '{"indicatorValue":"https://example.org/path","indicatorType":"Url","action":"Warn","title":"canon","description":""}'
+curl_id=$(jq -r .id <<<"$BODY")
+ind '{"indicatorValue":"2001:db8::1","indicatorType":"IpAddress","action":"Block","title":"v6","description":""}'
+cq() { q "\$filter=$(jq -rn --arg f "$1" '$f | @uri')${2-}"; }
+cq "indicatorValue eq 'HTTPS://Example.org/path'"
+expect_eq "$STATUS $(vals)" "200 https://example.org/path" "scheme and host in another case"
+cq "indicatorValue eq 'https://Example.org:443/a/../%70ath#frag'"
+expect_eq "$(vals)" "https://example.org/path" "default port, dot segments, an escaped unreserved character, a fragment"
+cq "indicatorValue eq 'https://noslash.example.org'"
+expect_eq "$(vals)" "https://noslash.example.org" "a URL without a path finds the one stored with '/'"
+cq "indicatorType eq 'url' and indicatorValue eq 'https://example.org:443/path'"
+expect_eq "$(vals)" "https://example.org/path" "with indicatorType beside it, that type's canonical form"
+cq "indicatorType eq 'DomainName' and indicatorValue eq 'https://example.org:443/path'"
+expect_eq "$STATUS $(vals)" "200 " "another type beside it: no URL form, nothing found"
+cq "indicatorValue in ('none.example.org','https://example.org:443/path','2001:DB8:0:0:0:0:0:1')" "&\$orderby=indicatorValue"
+expect_eq "$(vals)" "2001:db8::1,https://example.org/path" "in: each literal with its canonical forms"
+cq "not (indicatorValue eq 'https://example.org:443/path') and title eq 'canon'"
+expect_eq "$STATUS $(vals)" "200 " "not eq: the canonical form is excluded too"
+cq "indicatorValue eq 'https://example.org/PATH2'"
+expect_eq "$STATUS $(vals)" "200 " "a literal the canonicaliser keeps is compared as given"
+cq "indicatorValue in ('https://example.org:443/path','https://noslash.example.org')" "&\$top=1&\$orderby=title"
+expect_eq "$(vals)" "https://example.org/path" "first page of a widened in-list"
+next=$(jq -r '."@odata.nextLink"' <<<"$BODY")
+[[ $next == *noslash.example.org%27* && $next != *noslash.example.org%2F%27* ]] && pass || fail "the nextLink carries the filter as sent: $next"
+api GET "/api/${next#*/api/}"
+expect_eq "$(vals)" "https://noslash.example.org" "the nextLink's page widens again"
+apic "/api/indicators/\$count?\$filter=$(jq -rn '"indicatorValue eq '"'"'https://example.org:443/path'"'"'" | @uri')"
+expect_eq "$BODY" "1" "/\$count with a canonicalised literal"
+api DELETE "/api/indicators/$curl_id"
 
 # ---- BatchDelete and BatchUpdate ----
 ids=()
@@ -125,7 +157,6 @@ expect_eq "$(jq -c '.value[0] | keys' <<<"$BODY")" '["action","id","indicatorVal
 q "\$count=true&\$top=1&\$filter=startswith(indicatorValue,'act')"
 expect_eq "$(jq -r '."@odata.count"' <<<"$BODY") $(jq '.value | length' <<<"$BODY")" "3 1" "\$count=true counts all matches"
 # ---- /$count as a path segment: the number alone, text/plain, counted in SQL ----
-apic() { STATUS=$(curl -sS -o "$RG_TMP/resp" -D "$RG_TMP/hdrs" -w '%{http_code}' -H "Authorization: Bearer $RG_KEY" "$RG_URL$1"); BODY=$(cat "$RG_TMP/resp"); }
 q '$top=10000'
 total=$(jq '.value | length' <<<"$BODY")
 apic '/api/indicators/$count'

@@ -191,6 +191,35 @@ int odata_compare(const struct odata_query *q, const json_t *a, const json_t *b)
 int odata_sort(const struct odata_query *q, json_t *array);
 
 /*
+ * Other spellings of the same value, for odata_widen: forms(arg, hint,
+ * hint_len, s, n, out) appends to out (a JSON array) as JSON strings the
+ * values that stand for the literal (s, n) (none is fine; the literal
+ * itself need not be added). hint is the string of a "hint_prop eq '...'"
+ * that holds where the literal is compared (an operand of an enclosing
+ * "and"), or NULL. Returns 0, or RG_ENOMEM to fail odata_widen.
+ */
+struct odata_widen {
+    const char *prop;      /* canonical name of the property whose eq and in literals are widened */
+    const char *hint_prop; /* canonical name, or NULL */
+    int (*forms)(void *arg, const char *hint, size_t hint_len, const char *s, size_t n, json_t *out);
+    void *arg;
+};
+/*
+ * Rewrites q's $filter in place so that every "prop eq 'x'" (becoming an
+ * in-list) and "prop in (..., 'x', ...)" on w->prop (a top-level property,
+ * also under not, or, any() and all()) also matches the forms w->forms
+ * gives for each string literal; forms equal to a literal already there
+ * (as eq compares on the property: bytes when ODATA_CASE_SENSITIVE, else
+ * without regard to ASCII case) are dropped, so a literal the caller would
+ * not respell keeps its exact meaning. ne, functions and other properties
+ * are left as they are. odata_next_link formats the rewritten filter: widen
+ * a second parse of the query when links must show the one sent. w is
+ * borrowed. 0, RG_ENOMEM, or what forms returned; on failure q may hold
+ * part of the forms (free it).
+ */
+int odata_widen(struct odata_query *q, const struct odata_widen *w);
+
+/*
  * $select: a new reference to an object holding only the selected properties
  * of item, plus "id", every "@odata.*" annotation, which Graph always
  * returns, and the navigation properties $expand names (an expanded

@@ -1122,6 +1122,67 @@ static void test_sql_where(void **state)
     sql_notsup("status in ('a', 2024-01-01)");                     /* mixed list */
 }
 
+/* ---- odata_widen: other spellings of eq/in literals ---- */
+
+/* Forms: the literal lower-cased, and "<literal>/<hint>" when a hint holds. */
+static int widen_forms(void *arg, const char *hint, size_t hint_len, const char *s, size_t n, json_t *out)
+{
+    (*(int *)arg)++;
+    char low[64];
+    if (n >= sizeof low)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        low[i] = s[i] >= 'A' && s[i] <= 'Z' ? (char)(s[i] + 32) : s[i];
+    json_array_append_new(out, json_stringn(low, n));
+    if (hint) {
+        char h[128];
+        snprintf(h, sizeof h, "%.*s/%.*s", (int)n, s, (int)hint_len, hint);
+        json_array_append_new(out, json_string(h));
+    }
+    return 0;
+}
+
+static void widened(const char *prop, const char *filter, const char *want_sql, const char *want_binds, int want_calls)
+{
+    int calls = 0;
+    struct odata_widen w = {prop, "status", widen_forms, &calls};
+    struct odata_query *q = PF(filter);
+    assert_int_equal(odata_widen(q, &w), 0);
+    assert_int_equal(calls, want_calls);
+    struct buf b = BUF_INIT(0);
+    json_t *binds = json_array();
+    int rc = odata_sql_where(q, sqlmap, NMAP, &b, binds);
+    if (rc)
+        fail_msg("sql of widened '%s': %d", filter, rc);
+    assert_string_equal(buf_str(&b), want_sql);
+    char *j = json_dumps(binds, JSON_COMPACT);
+    assert_string_equal(j, want_binds);
+    free(j);
+    json_decref(binds);
+    buf_release(&b);
+    odata_query_free(q);
+}
+
+static void test_widen(void **state)
+{
+    (void)state;
+    /* a case-insensitive property: a form in another case only adds nothing */
+    widened("displayName", "displayName eq 'Ab'", "lower(json_extract(body,'$.displayName')) = lower(?)", "[\"Ab\"]", 1);
+    /* a case-sensitive one: the lower-cased form is another value; the hint from the enclosing and */
+    widened("token", "status eq 'S' and (token eq 'Ab' or riskScore gt 1)",
+            "(status = ? AND (token IN (?,?,?) OR risk > ?))", "[\"S\",\"Ab\",\"ab\",\"Ab/S\",1]", 1);
+    /* in: each literal as written, not the forms; a duplicate form is dropped */
+    widened("token", "token in ('A','a') and not (status eq 'x')", "(token IN (?,?) AND NOT (status IS NOT NULL AND status = ?))",
+            "[\"A\",\"a\",\"x\"]", 2);
+    /* ne, functions and other properties are left alone */
+    widened("token", "token ne 'A' or displayName eq 'C' or token eq null",
+            "(token <> ? OR lower(json_extract(body,'$.displayName')) = lower(?) OR token IS NULL)", "[\"A\",\"C\"]", 0);
+    /* inside a lambda the item's own property is widened too */
+    widened("token", "machineTags/any(t: t eq 'v' and token eq 'Q')",
+            "EXISTS (SELECT 1 FROM json_each(t.tags) WHERE (lower(json_each.value) = lower(?) AND token IN (?,?)))",
+            "[\"v\",\"Q\",\"q\"]", 1);
+}
+
 /* startswith() on a BYTE_ORDER backend: a range over lower(expr) an index serves, then the LIKE */
 static void test_sql_prefix_range(void **state)
 {
@@ -1515,6 +1576,7 @@ int main(void)
         cmocka_unit_test(test_next_link),
         cmocka_unit_test(test_sql_where),
         cmocka_unit_test(test_sql_prefix_range),
+        cmocka_unit_test(test_widen),
         cmocka_unit_test(test_sql_orderby),
         cmocka_unit_test(test_sql_agrees_with_memory),
         cmocka_unit_test(test_random_inputs),
