@@ -42,13 +42,15 @@ static int widen_lit(struct odata_query *q, const struct odata_widen *w, const s
             break;
         const char *s = json_string_value(f);
         size_t n = json_string_length(f);
+        if (!s)
+            continue; /* not a string: no form */
         struct odata_lit *last = first;
         bool dup = false;
         for (struct odata_lit *k = first; k; k = k->next) {
             dup |= k->kind == ODATA_L_STRING && same(k->s, k->len, s, n, cs);
             last = k;
         }
-        if (!s || dup)
+        if (dup)
             continue;
         struct odata_lit *add = odata_alloc(q, sizeof *add);
         char *copy = add ? odata_strndup(q, s, n) : NULL;
