@@ -84,8 +84,7 @@ static const struct odata_lit *hint_of(const struct odata_widen *w, const struct
  * whole subtree whatever its polarity: under that and, the comparisons
  * below only decide rows where the hint is true.
  */
-static int widen(struct odata_query *q, const struct odata_widen *w, struct odata_node *n,
-                 const struct odata_lit *hint)
+static int widen(struct odata_query *q, const struct odata_widen *w, struct odata_node *n, const struct odata_lit *hint)
 {
     switch (n->kind) {
     case ODATA_N_AND:
