@@ -54,6 +54,38 @@ expect_error 404 "" "an Android policy is not found among iOS ones"
 api GET "$DAM/androidManagedAppProtections/nope/deploymentSummary"
 expect_error 404 "" "an unknown policy"
 
+# ---- $expand=deploymentSummary on lists and single gets: the navigation's object under its name ----
+api POST "$DAM/iosManagedAppProtections" '{"displayName":"iOS baseline"}'
+ipol=$(jq -r .id <<<"$BODY")
+api GET "$DAM/androidManagedAppProtections?\$expand=deploymentSummary"
+expect_status 200 "a list with \$expand=deploymentSummary"
+expect_eq "$(jq -r --arg p "$pol" '.value[] | select(.id == $p) | .deploymentSummary | ."@odata.type" + " " + .id + " " + (.configurationDeployedUserCount|tostring)' <<<"$BODY")" \
+  "#microsoft.graph.managedAppPolicyDeploymentSummary $pol 1" "the list's policy carries its deploymentSummary"
+expect_eq "$(jq -c '[.value[] | has("assignments")] | unique' <<<"$BODY")" "[false]" "deploymentSummary alone does not expand assignments"
+api GET "$DAM/androidManagedAppProtections/$pol?\$expand=deploymentSummary"
+expect_eq "$STATUS $(jq -r '.deploymentSummary.configurationDeployedUserCount|tostring' <<<"$BODY")" "200 1" "a single get with \$expand=deploymentSummary"
+expect_eq "$(jq -c '[.deploymentSummary.configurationDeploymentSummaryPerApp[].mobileAppIdentifier.packageId]' <<<"$BODY")" \
+  "[\"$OUTLOOK\"]" "the expanded summary is the navigation's, per app"
+api GET "$DAM/androidManagedAppProtections('$pol')?\$expand=deploymentSummary,assignments&\$select=displayName"
+expect_eq "$(jq -c '[keys[] | select(startswith("@") | not)]' <<<"$BODY")" '["assignments","deploymentSummary","displayName","id"]' \
+  "\$expand keeps its navigations under \$select"
+api GET "$DAM/androidManagedAppProtections/$pol"
+expect_eq "$(jq -r 'has("deploymentSummary")' <<<"$BODY")" false "no deploymentSummary without \$expand"
+api GET "$DAM/iosManagedAppProtections/$ipol?\$expand=deploymentSummary"
+expect_eq "$STATUS $(jq -r '.deploymentSummary.displayName + " " + (.deploymentSummary.configurationDeployedUserCount|tostring)' <<<"$BODY")" \
+  "200 iOS baseline 0" "iosManagedAppProtections/{id} with \$expand=deploymentSummary"
+api GET "$DAM/iosManagedAppProtections?\$expand=deploymentSummary"
+expect_eq "$(jq -r '[.value[].deploymentSummary.id] | join(",")' <<<"$BODY")" "$ipol" "iosManagedAppProtections list with \$expand"
+api GET "$DAM/managedAppPolicies?\$expand=deploymentSummary&\$filter=displayName%20eq%20'Outlook%20baseline'"
+expect_eq "$(jq -r '.value[] | .id + " " + (.deploymentSummary.configurationDeployedUserCount|tostring)' <<<"$BODY")" "$pol 1" \
+  "managedAppPolicies list with \$expand and \$filter"
+api GET "$DAM/managedAppPolicies/$pol?\$expand=deploymentSummary"
+expect_eq "$(jq -r '.deploymentSummary.configurationDeployedUserCount|tostring' <<<"$BODY")" "1" "managedAppPolicies/{id} with \$expand"
+api GET "$DAM/androidManagedAppProtections?\$expand=deploymentSummary,colour"
+expect_error 400 colour "an unknown \$expand on a list names it"
+api GET "$DAM/androidManagedAppProtections/$pol?\$expand=colour"
+expect_error 400 colour "an unknown \$expand on a single get names it"
+
 # ---- a registration's navigation: intendedPolicies, appliedPolicies, operations ----
 R=$DAM/managedAppRegistrations
 api GET "$R/$areg/intendedPolicies"

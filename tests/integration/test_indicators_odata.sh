@@ -10,6 +10,7 @@ rg_start
 ind() { api POST /api/indicators "$1"; }
 q() { api GET "/api/indicators?$1"; }
 vals() { jq -r '[.value[].indicatorValue] | join(",")' <<<"$BODY"; }
+apic() { STATUS=$(curl -sS -o "$RG_TMP/resp" -D "$RG_TMP/hdrs" -w '%{http_code}' -H "Authorization: Bearer $RG_KEY" "$RG_URL$1"); BODY=$(cat "$RG_TMP/resp"); }
 
 # ---- legacy and extra action values: read back as sent, filter finds them ----
 n=0
@@ -64,6 +65,37 @@ ind "{\"indicatorValue\":\"$LO\",\"indicatorType\":\"FileSha256\",\"action\":\"A
 expect_eq "$(jq -r .id <<<"$BODY")" "$up" "the same hash in another case updates (dedup on the canonical form)"
 ind '{"indicatorValue":"https://noslash.example.org","indicatorType":"Url","action":"Warn","title":"u","description":""}'
 expect_eq "$(jq -r .indicatorValue <<<"$BODY")" "https://noslash.example.org" "a URL without trailing slash reads back as sent"
+
+# ---- eq/in on indicatorValue also take the literal's canonical form, as submit computes it ----
+ind '{"indicatorValue":"https://example.org/path","indicatorType":"Url","action":"Warn","title":"canon","description":""}'
+curl_id=$(jq -r .id <<<"$BODY")
+ind '{"indicatorValue":"2001:db8::1","indicatorType":"IpAddress","action":"Block","title":"v6","description":""}'
+cq() { q "\$filter=$(jq -rn --arg f "$1" '$f | @uri')${2-}"; }
+cq "indicatorValue eq 'HTTPS://Example.org/path'"
+expect_eq "$STATUS $(vals)" "200 https://example.org/path" "scheme and host in another case"
+cq "indicatorValue eq 'https://Example.org:443/a/../%70ath#frag'"
+expect_eq "$(vals)" "https://example.org/path" "default port, dot segments, an escaped unreserved character, a fragment"
+cq "indicatorValue eq 'https://noslash.example.org'"
+expect_eq "$(vals)" "https://noslash.example.org" "a URL without a path finds the one stored with '/'"
+cq "indicatorType eq 'url' and indicatorValue eq 'https://example.org:443/path'"
+expect_eq "$(vals)" "https://example.org/path" "with indicatorType beside it, that type's canonical form"
+cq "indicatorType eq 'DomainName' and indicatorValue eq 'https://example.org:443/path'"
+expect_eq "$STATUS $(vals)" "200 " "another type beside it: no URL form, nothing found"
+cq "indicatorValue in ('none.example.org','https://example.org:443/path','2001:DB8:0:0:0:0:0:1')" "&\$orderby=indicatorValue"
+expect_eq "$(vals)" "2001:db8::1,https://example.org/path" "in: each literal with its canonical forms"
+cq "not (indicatorValue eq 'https://example.org:443/path') and title eq 'canon'"
+expect_eq "$STATUS $(vals)" "200 " "not eq: the canonical form is excluded too"
+cq "indicatorValue eq 'https://example.org/PATH2'"
+expect_eq "$STATUS $(vals)" "200 " "a literal the canonicaliser keeps is compared as given"
+cq "indicatorValue in ('https://example.org:443/path','https://noslash.example.org')" "&\$top=1&\$orderby=title"
+expect_eq "$(vals)" "https://example.org/path" "first page of a widened in-list"
+next=$(jq -r '."@odata.nextLink"' <<<"$BODY")
+[[ $next == *noslash.example.org%27* && $next != *noslash.example.org%2F%27* ]] && pass || fail "the nextLink carries the filter as sent: $next"
+api GET "/api/${next#*/api/}"
+expect_eq "$(vals)" "https://noslash.example.org" "the nextLink's page widens again"
+apic "/api/indicators/\$count?\$filter=$(jq -rn '"indicatorValue eq '"'"'https://example.org:443/path'"'"'" | @uri')"
+expect_eq "$BODY" "1" "/\$count with a canonicalised literal"
+api DELETE "/api/indicators/$curl_id"
 
 # ---- BatchDelete and BatchUpdate ----
 ids=()
@@ -124,6 +156,19 @@ q "\$select=indicatorValue,action&\$filter=title%20eq%20'extra'"
 expect_eq "$(jq -c '.value[0] | keys' <<<"$BODY")" '["action","id","indicatorValue"]' "\$select"
 q "\$count=true&\$top=1&\$filter=startswith(indicatorValue,'act')"
 expect_eq "$(jq -r '."@odata.count"' <<<"$BODY") $(jq '.value | length' <<<"$BODY")" "3 1" "\$count=true counts all matches"
+# ---- /$count as a path segment: the number alone, text/plain, counted in SQL ----
+q '$top=10000'
+total=$(jq '.value | length' <<<"$BODY")
+apic '/api/indicators/$count'
+expect_status 200 "/api/indicators/\$count"
+expect_eq "$BODY" "$total" "/api/indicators/\$count is the number of indicators"
+grep -qi '^content-type: text/plain' "$RG_TMP/hdrs" && pass || fail "/api/indicators/\$count is text/plain"
+apic "/api/indicators/\$count?\$filter=startswith(indicatorValue,'act')"
+expect_eq "$BODY" "3" "/api/indicators/\$count with \$filter"
+apic "/api/indicators/\$count?\$filter=startswith(indicatorValue,'act')&\$top=1&\$skip=1"
+expect_eq "$BODY" "3" "/api/indicators/\$count ignores \$top and \$skip"
+apic "/api/indicators/\$count?\$filter=colour%20eq%20'red'"
+expect_error 400 colour "/api/indicators/\$count with an unknown property"
 q "\$filter=IndicatorValue%20eq%20'extra.example.org'"
 expect_eq "$(vals)" "extra.example.org" "a known property in another case"
 q "\$filter=colour%20eq%20'red'"
@@ -134,7 +179,40 @@ q "\$filter=title%20eq"
 expect_error 400 '$filter' "bad \$filter syntax"
 q "\$frobnicate=1"
 expect_error 400 frobnicate "unknown \$option"
+
+# ---- any()/all() over rbacGroupNames, rbacGroupIds (SQL: EXISTS over json_each) ----
+# "vip, corp" was sent as one comma-separated string: stored (and served) as the names ["vip","corp"],
+# so any() tests each name, whole and without regard to case, never a piece of the string as sent.
+ind '{"indicatorValue":"scoped.example.org","indicatorType":"DomainName","action":"Block","title":"scoped","description":"",
+      "rbacGroupNames":["Corp"],"rbacGroupIds":["13"]}'
+expect_status 200 "an indicator scoped with an array of names"
 q "\$filter=rbacGroupNames/any(g:g%20eq%20'vip')"
-expect_error 400 '$filter' "a lambda is refused rather than scanned"
+expect_eq "$STATUS $(vals)" "200 extra.example.org" "rbacGroupNames/any(g: g eq 'vip') on a comma-separated string as sent"
+q "\$filter=rbacGroupNames/any(g:g%20eq%20'VIP')&\$select=indicatorValue"
+expect_eq "$(vals)" "extra.example.org" "any() compares names without regard to case"
+q "\$filter=rbacGroupNames/any(g:g%20eq%20'corp')&\$orderby=indicatorValue"
+expect_eq "$(vals)" "extra.example.org,scoped.example.org" "any() finds a name of a comma string and of an array"
+q "\$filter=rbacGroupNames/any(g:g%20eq%20'vi')"
+expect_eq "$STATUS $(vals)" "200 " "any() matches whole names, not pieces"
+q "\$filter=rbacGroupNames/any(g:g%20eq%20'vip,%20corp')"
+expect_eq "$STATUS $(vals)" "200 " "the comma string as sent is not one of the names"
+q "\$filter=rbacGroupNames/any(g:startswith(g,'co')%20and%20indicatorType%20eq%20'DomainName')&\$orderby=indicatorValue"
+expect_eq "$(vals)" "extra.example.org,scoped.example.org" "any() with a function and the indicator's own property"
+q "\$filter=rbacGroupIds/any(i:i%20in%20('99','12'))"
+expect_eq "$(vals)" "extra.example.org" "rbacGroupIds/any() with in"
+q "\$filter=rbacGroupIds/any(i:i%20eq%20'13')%20and%20not%20rbacGroupNames/any(g:g%20eq%20'vip')"
+expect_eq "$(vals)" "scoped.example.org" "not any() and any()"
+q "\$filter=rbacGroupNames/any()&\$orderby=indicatorValue"
+expect_eq "$(vals)" "extra.example.org,scoped.example.org" "any() without a lambda: a non-empty scope"
+apic '/api/indicators/$count'
+all=$BODY
+apic "/api/indicators/\$count?\$filter=rbacGroupNames/all(g:g%20eq%20'corp')"
+expect_eq "$BODY" "$((all - 1))" "all(): true on an empty scope, false when one name differs"
+apic "/api/indicators/\$count?\$filter=rbacGroupNames/any(g:g%20eq%20'corp')"
+expect_eq "$BODY" "2" "/\$count with any()"
+q "\$filter=mitreTechniques/any(t:t%20eq%20'T1566')"
+expect_eq "$(vals)" "extra.example.org" "mitreTechniques/any()"
+q "\$filter=title/any(g:g%20eq%20'vip')"
+expect_error 400 title "any() on a property that is not a collection"
 
 finish

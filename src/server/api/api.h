@@ -51,6 +51,11 @@ void api_fail(struct http_response *res, int rc, const char *what);
 int api_query(struct http_request *req, struct http_response *res, const struct odata_collection *coll,
               struct odata_query **q);
 
+/* True on a ".../$count" route (req->route ends in "/$count"): the answer is the count alone. */
+bool api_count_route(const struct http_request *req);
+/* The answer of a "/$count" route: 200, text/plain, the decimal number n alone. */
+void api_send_count(struct http_response *res, int64_t n);
+
 /*
  * Answers a collection held in memory, as Graph does: $filter, $orderby
  * (items is sorted in place), $skip, $top (default and maximum page 1000),

@@ -63,7 +63,8 @@ static void add_kind(struct dyn_coll *d, enum schema_kind k)
         add(d, p[i].name, otype(p[i].type));
 }
 
-static const char *const policy_nav[] = {"assignments", "apps"};
+/* every policy kind here has Graph's deploymentSummary (managedAppPolicyDeploymentSummary) */
+static const char *const policy_nav[] = {"assignments", "apps", "deploymentSummary"};
 
 static void build(void)
 {

@@ -175,15 +175,13 @@ int api_query(struct http_request *req, struct http_response *res, const struct 
     return query_parse(req, res, coll, q, false);
 }
 
-/* True on a ".../$count" route: the answer is the count alone. */
-static bool count_route(const struct http_request *req)
+bool api_count_route(const struct http_request *req)
 {
     size_t n = req->route ? strlen(req->route) : 0;
     return n >= 7 && !strcmp(req->route + n - 7, "/$count");
 }
 
-/* The text/plain answer of a "/$count" route. */
-static void send_count(struct http_response *res, int64_t n)
+void api_send_count(struct http_response *res, int64_t n)
 {
     res->status = 200;
     res->content_type = "text/plain";
@@ -237,15 +235,15 @@ void api_send_query(struct app *app, struct http_request *req, struct http_respo
             continue;
         if (q->top >= 0 && (long)json_array_size(page) >= q->top) {
             more = true;
-            if (!q->count && !count_route(req))
+            if (!q->count && !api_count_route(req))
                 break;
             continue;
         }
         json_array_append_new(page, odata_select(q, it));
     }
-    if (count_route(req)) {
+    if (api_count_route(req)) {
         json_decref(page);
-        send_count(res, matched);
+        api_send_count(res, matched);
         return;
     }
     send_page(app, req, res, context, q, page, more, matched);
@@ -267,7 +265,7 @@ void api_send_docs(struct app *app, struct http_request *req, struct http_respon
     }
     json_t *rows = NULL;
     int64_t count = 0;
-    bool counting = count_route(req);
+    bool counting = api_count_route(req);
     struct store_doc_query dq = {.odata = q,
                                  .limit = counting ? 0 : q->top < 0 ? -1 : (int64_t)q->top + 1,
                                  .offset = q->skip,
@@ -291,7 +289,7 @@ void api_send_docs(struct app *app, struct http_request *req, struct http_respon
             json_decref(all);
         }
     } else if (!rc && counting) {
-        send_count(res, count);
+        api_send_count(res, count);
     } else if (!rc) {
         json_t *page = json_array();
         size_t i;

@@ -9,7 +9,12 @@
  * ordered, counted and paged in SQL (store doc_query); machines are shaped
  * from device documents and filtered in memory. Alerts carry "evidence": []
  * unless $expand=evidence, as Defender's. /api/machines/{id}/alerts lists a
- * machine's alerts (404 for an unknown machine).
+ * machine's alerts (404 for an unknown machine). Each list has a "/$count"
+ * route answering the number of matches alone, as text/plain: alerts are
+ * counted in SQL (COUNT(*)), and so are machines when the $filter names
+ * only properties that are the device document's own fields; one on a
+ * computed property (healthStatus, osPlatform, ...) is counted where the
+ * list filters it, on the shaped machines in memory.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -79,6 +84,22 @@ static const struct odata_prop machine_props[] = {
 };
 static const struct odata_collection machine_coll = {
     .props = machine_props, .nprops = sizeof machine_props / sizeof machine_props[0],
+    .reject_unknown = true, .top_default = LIST_MAX, .top_max = LIST_MAX,
+};
+
+/*
+ * The Machine properties that are the device document's own fields, same
+ * name and value: a $filter that names only these is the same filter on the
+ * stored documents, so /api/machines/$count can count it in SQL.
+ */
+static const struct odata_prop machine_stored_props[] = {
+    {"id", ODATA_T_STRING, 0},          {"computerDnsName", ODATA_T_STRING, 0},
+    {"threatLevel", ODATA_T_STRING, 0}, {"userPrincipalName", ODATA_T_STRING, 0},
+    {"model", ODATA_T_STRING, 0},       {"manufacturer", ODATA_T_STRING, 0},
+    {"agentVersion", ODATA_T_STRING, 0},
+};
+static const struct odata_collection machine_stored_coll = {
+    .props = machine_stored_props, .nprops = sizeof machine_stored_props / sizeof machine_stored_props[0],
     .reject_unknown = true, .top_default = LIST_MAX, .top_max = LIST_MAX,
 };
 
@@ -155,6 +176,24 @@ void api_machine_list(void *vapp, struct http_request *req, struct http_response
     json_t *all = NULL;
     if (api_authenticate(app, req, res, API_READ, &auth) || parse_query(req, res, &machine_coll, &q))
         return;
+    struct odata_query *sq = NULL; /* the same $filter on the stored fields, when it names only those */
+    struct odata_error e;
+    if (api_count_route(req) && (!q->filter || !odata_query_parse(req->query, &machine_stored_coll, &sq, &e))) {
+        int64_t n = 0; /* GET /api/machines/$count: the devices counted in SQL */
+        struct store_doc_query dq = {.odata = sq, .limit = 0, .count_out = &n};
+        int rc = app->store->ops->doc_query(app->store, auth.tenant_id, THREAT_DEVICES, &dq, &all);
+        odata_query_free(sq);
+        if (!rc) {
+            api_send_count(res, n);
+            goto out;
+        }
+        if (rc != ODATA_ENOTSUP) {
+            api_fail(res, rc, THREAT_DEVICES);
+            goto out;
+        }
+        json_decref(all);
+        all = NULL;
+    }
     int rc = app->store->ops->doc_list(app->store, auth.tenant_id, THREAT_DEVICES, &all);
     if (rc) {
         api_fail(res, rc, THREAT_DEVICES);
@@ -169,6 +208,11 @@ void api_machine_list(void *vapp, struct http_request *req, struct http_response
         if (odata_match(q, m))
             json_array_append(hits, m);
         json_decref(m);
+    }
+    if (api_count_route(req)) { /* $count with $filter: on the shaped machines, as the list filters */
+        api_send_count(res, (int64_t)json_array_size(hits));
+        json_decref(hits);
+        goto out;
     }
     odata_sort(q, hits);
     size_t n = json_array_size(hits), from = (size_t)q->skip < n ? (size_t)q->skip : n;
@@ -210,8 +254,10 @@ static void alert_list(struct app *app, struct http_request *req, struct http_re
         }
     }
     int64_t count = 0, want = q->top < 0 ? LIST_MAX : q->top;
+    bool counting = api_count_route(req); /* .../alerts/$count: COUNT(*) only, no row read */
     struct store_doc_query dq = {.odata = q, .eq_field = machine_id ? "machineId" : NULL, .eq_value = machine_id,
-                                 .limit = want + 1, .offset = q->skip, .count_out = q->count ? &count : NULL};
+                                 .limit = counting ? 0 : want + 1, .offset = counting ? 0 : q->skip,
+                                 .count_out = counting || q->count ? &count : NULL};
     int rc = app->store->ops->doc_query(app->store, auth.tenant_id, THREAT_ALERTS, &dq, &rows);
     if (rc == ODATA_ENOTSUP) {
         api_mde_error(res, 400, "ODataError", "$filter/$orderby: this expression cannot be served for alerts "
@@ -220,6 +266,10 @@ static void alert_list(struct app *app, struct http_request *req, struct http_re
     }
     if (rc) {
         api_fail(res, rc, THREAT_ALERTS);
+        goto out;
+    }
+    if (counting) {
+        api_send_count(res, count);
         goto out;
     }
     int expand = expands_evidence(q);

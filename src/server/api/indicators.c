@@ -9,7 +9,12 @@
  * caller sent (an upper-case hash, a URL without its trailing slash, the
  * legacy AlertAndBlock), which is what reads serve; the sync hands agents the
  * canonical value and action. Lists take OData ($filter, $orderby, $select,
- * $top, $skip, $count) and are answered from SQL. No ceiling:
+ * $top, $skip, $count, /$count) and are answered from SQL, any() and all()
+ * over rbacGroupNames, rbacGroupIds and mitreTechniques included. Defender
+ * documents rbacGroupNames as a comma-separated string and shows it as an
+ * array: either is stored as the array of names (trimmed), so
+ * rbacGroupNames/any(g: g eq 'vip') tests each name whole, without regard to
+ * case, and never a piece of the string as sent. No ceiling:
  * indicators have their own table, versioned per tenant; every change takes
  * a new version and deletions stay as tombstones, so an agent asks only for
  * what changed since the version it has.
@@ -18,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "intel/indicators.h"
 #include "server/odata/odata.h"
@@ -424,6 +430,41 @@ static const struct odata_collection ind_coll = {
     .top_max = LIST_MAX,
 };
 
+/*
+ * odata_widen's forms of an indicatorValue literal: its canonical form as
+ * the store keys it (intel_normalize, the code submit uses), for the type a
+ * "indicatorType eq '...'" beside it names, or else for every type it is a
+ * valid value of. A literal no canonicaliser changes gets no form and keeps
+ * its exact meaning; one in another case only is dropped by odata_widen, as
+ * eq already ignores case on indicatorValue.
+ */
+static int value_forms(void *arg, const char *hint, size_t hint_len, const char *s, size_t n, json_t *out)
+{
+    (void)arg;
+    if (n > ODATA_MAX_OPTION || memchr(s, '\0', n))
+        return 0;
+    char lit[ODATA_MAX_OPTION + 1], canon[INTEL_VALUE_MAX + 1];
+    memcpy(lit, s, n);
+    lit[n] = '\0';
+    int hinted = -1;
+    for (int t = 0; hint && t < INTEL_TYPE_COUNT; t++) {
+        const char *name = intel_type_name((enum intel_type)t);
+        if (strlen(name) == hint_len && !strncasecmp(name, hint, hint_len))
+            hinted = t;
+    }
+    for (int t = 0; t < INTEL_TYPE_COUNT; t++) {
+        if (hinted >= 0 && t != hinted)
+            continue;
+        if (intel_normalize((enum intel_type)t, lit, canon, sizeof canon, NULL, 0))
+            continue;
+        if (strcmp(canon, lit) && json_array_append_new(out, json_string(canon)))
+            return RG_ENOMEM;
+    }
+    return 0;
+}
+
+static const struct odata_widen value_widen = {"indicatorValue", "indicatorType", value_forms, NULL};
+
 /* The list envelope: @odata.context, @odata.count when asked, value, @odata.nextLink when next is not NULL. */
 static json_t *envelope(struct app *app, struct http_request *req, const char *what, json_t *items, const int64_t *count,
                         const char *next)
@@ -451,9 +492,25 @@ void api_indicator_list(void *vapp, struct http_request *req, struct http_respon
         api_mde_error(res, oe.status, oe.status == 400 ? "ODataError" : "InternalServerError", "%s", oe.message);
         return;
     }
-    struct store_ind_query q = {.limit = oq->top, .offset = oq->skip, .odata = oq};
+    /*
+     * The query SQL answers: a second parse whose indicatorValue eq/in also
+     * take the canonical forms of their literals (the stored value is
+     * canonical); oq, as sent, builds the answer and its nextLink.
+     */
+    struct odata_query *wq = NULL;
+    int wrc = odata_query_parse(req->query, &ind_coll, &wq, &oe);
+    if (!wrc)
+        wrc = odata_widen(wq, &value_widen);
+    if (wrc) {
+        odata_query_free(wq);
+        odata_query_free(oq);
+        api_fail(res, wrc, "indicators query");
+        return;
+    }
+    struct store_ind_query q = {.limit = oq->top, .offset = oq->skip, .odata = wq};
     int64_t count = 0;
-    if (oq->count)
+    bool counting = api_count_route(req); /* /api/indicators/$count: COUNT(*) in SQL, no row read */
+    if (oq->count || counting)
         q.count_out = &count;
     if (oq->skiptoken) {
         char *end;
@@ -469,16 +526,24 @@ void api_indicator_list(void *vapp, struct http_request *req, struct http_respon
         q.after_id = v;
     }
     int64_t want = q.limit < 0 ? LIST_MAX : q.limit;
-    q.limit = want + 1;
+    q.limit = counting ? 0 : want + 1;
+    if (counting) {
+        q.offset = 0;
+        q.after_id = 0;
+    }
     json_t *rows = NULL;
     int rc = app->store->ops->ind_query(app->store, auth.tenant_id, &q, &rows);
     if (rc == ODATA_ENOTSUP) {
-        api_mde_error(res, 400, "ODataError", "$filter/$orderby: this expression cannot be served for indicators (lambda "
-                                          "operators and filters on arrays are not supported).");
+        api_mde_error(res, 400, "ODataError", "$filter/$orderby: this expression cannot be served for indicators.");
         goto out;
     }
     if (rc) {
         api_fail(res, rc, "indicators");
+        goto out;
+    }
+    if (counting) {
+        json_decref(rows);
+        api_send_count(res, count);
         goto out;
     }
     json_t *items = json_array();
@@ -509,6 +574,7 @@ void api_indicator_list(void *vapp, struct http_request *req, struct http_respon
     json_decref(o);
     json_decref(rows);
 out:
+    odata_query_free(wq);
     odata_query_free(oq);
 }
 

@@ -88,6 +88,32 @@ json_t *api_policy_public(const json_t *doc, bool expand_nav)
     return o;
 }
 
+/* The $expand names of q (parsed against the family's collection) include name. */
+static bool expands(const struct odata_query *q, const char *name)
+{
+    for (size_t i = 0; i < q->nexpand; i++)
+        if (!strcmp(q->expand[i], name))
+            return true;
+    return false;
+}
+
+/* assignments and apps are stored on the policy: shown with either one expanded, as before */
+static bool expands_stored_nav(const struct odata_query *q)
+{
+    return expands(q, "assignments") || expands(q, "apps");
+}
+
+/* What $expand=deploymentSummary needs, loaded once per request: the tenant's registrations. */
+struct summary_ctx {
+    json_t *regs;
+    struct api_reg_ctx reg;
+};
+static int summary_ctx_init(struct app *app, const struct api_auth *auth, struct summary_ctx *c);
+static void summary_ctx_release(struct summary_ctx *c);
+static int deployment_summary_of(struct app *app, const struct api_auth *auth, struct summary_ctx *c,
+                                 const json_t *policy, json_t **out);
+static int deployment_summary(struct app *app, const struct api_auth *auth, const json_t *policy, json_t **out);
+
 static bool want_expand(struct http_request *req)
 {
     char v[128];
@@ -312,7 +338,15 @@ void api_policy_list(void *vapp, struct http_request *req, struct http_response 
         api_fail(res, rc, "policy list");
         return;
     }
-    bool expand = q->nexpand > 0;
+    bool expand = expands_stored_nav(q);
+    bool summary = expands(q, "deploymentSummary") && !api_count_route(req);
+    struct summary_ctx sc;
+    if (summary && (rc = summary_ctx_init(app, &auth, &sc))) {
+        odata_query_free(q);
+        json_decref(all);
+        api_fail(res, rc, "policy list");
+        return;
+    }
     json_t *items = json_array();
     size_t i;
     json_t *d;
@@ -320,11 +354,20 @@ void api_policy_list(void *vapp, struct http_request *req, struct http_response 
         enum schema_kind k;
         if (doc_kind(d, &k) || (fam->kind >= 0 && (int)k != fam->kind))
             continue;
-        json_array_append_new(items, api_policy_public(d, expand));
+        json_t *o = api_policy_public(d, expand), *sum = NULL;
+        /* policies are few: each one's summary, before $filter and paging pick from them */
+        if (summary && !rc && !(rc = deployment_summary_of(app, &auth, &sc, d, &sum)))
+            json_object_set_new(o, "deploymentSummary", sum);
+        json_array_append_new(items, o);
     }
+    if (summary)
+        summary_ctx_release(&sc);
     char ctx[128];
     snprintf(ctx, sizeof ctx, "deviceAppManagement/%s", fam->segment);
-    api_send_query(app, req, res, ctx, items, q);
+    if (rc)
+        api_fail(res, rc, "policy list");
+    else
+        api_send_query(app, req, res, ctx, items, q);
     odata_query_free(q);
     json_decref(items);
     json_decref(all);
@@ -407,14 +450,37 @@ void api_policy_get(void *vapp, struct http_request *req, struct http_response *
     struct api_auth auth;
     if (api_authenticate(app, req, res, API_READ, &auth))
         return;
-    json_t *doc = NULL;
-    int rc = load(app, &auth, family(req), req->params[0], &doc);
+    const struct api_family *fam = family(req);
+    struct odata_query *q = NULL; /* $expand checked against the family's navigation: unknown names are a 400 */
+    if (api_query(req, res, api_coll_schema(fam->kind), &q))
+        return;
+    json_t *doc = NULL, *sum = NULL;
+    int rc = load(app, &auth, fam, req->params[0], &doc);
+    if (!rc && expands(q, "deploymentSummary"))
+        rc = deployment_summary(app, &auth, doc, &sum);
     if (rc) {
         api_fail(res, rc, "policy");
-        return;
+    } else {
+        json_t *o = api_policy_public(doc, expands_stored_nav(q));
+        if (sum)
+            json_object_set(o, "deploymentSummary", sum);
+        char what[256], ctx[512];
+        snprintf(what, sizeof what, "deviceAppManagement/%s/$entity", fam->segment);
+        api_context_url(app, req, what, ctx, sizeof ctx);
+        json_t *out = json_pack("{s:s}", "@odata.context", ctx);
+        json_t *sel = odata_select(q, o);
+        json_object_update(out, sel);
+        json_decref(sel);
+        json_decref(o);
+        const char *ver = json_string_value(json_object_get(doc, "version"));
+        if (ver)
+            snprintf(res->etag, sizeof res->etag, "%s", ver);
+        api_send(res, 200, out);
+        json_decref(out);
     }
-    send_entity(app, req, res, 200, family(req)->segment, doc);
+    json_decref(sum);
     json_decref(doc);
+    odata_query_free(q);
 }
 
 /* Checks If-Match against the stored version; fills res (412) on mismatch. */
@@ -628,22 +694,39 @@ static json_t *reg_app_identifier(const json_t *reg)
                      ios ? "bundleId" : "packageId", json_object_get(reg, "appId"));
 }
 
+static int summary_ctx_init(struct app *app, const struct api_auth *auth, struct summary_ctx *c)
+{
+    c->regs = NULL;
+    api_reg_ctx_init(&c->reg);
+    int rc = app->store->ops->doc_list(app->store, auth->tenant_id, "managedAppRegistrations", &c->regs);
+    if (rc)
+        summary_ctx_release(c);
+    return rc;
+}
+
+static void summary_ctx_release(struct summary_ctx *c)
+{
+    json_decref(c->regs);
+    c->regs = NULL;
+    api_reg_ctx_release(&c->reg);
+}
+
 /*
  * managedAppPolicyDeploymentSummary of one policy: the users with a registration the policy
  * applies to now (its assignments, apps, platform and management level, as check-in decides),
- * in all and per app. *out is a new reference.
+ * in all and per app, from the registrations c holds (one load for a whole list). *out is a
+ * new reference.
  */
-static int deployment_summary(struct app *app, const struct api_auth *auth, const json_t *policy, json_t **out)
+static int deployment_summary_of(struct app *app, const struct api_auth *auth, struct summary_ctx *c,
+                                 const json_t *policy, json_t **out)
 {
-    json_t *regs = NULL, *users = json_object(), *per_app = json_object();
-    struct api_reg_ctx c;
-    api_reg_ctx_init(&c);
-    int rc = app->store->ops->doc_list(app->store, auth->tenant_id, "managedAppRegistrations", &regs);
+    json_t *users = json_object(), *per_app = json_object();
+    int rc = users && per_app ? 0 : RG_ENOMEM;
     size_t i;
     json_t *r;
-    json_array_foreach(regs, i, r) {
+    json_array_foreach(c->regs, i, r) {
         bool applies = false;
-        if (rc || (rc = api_reg_applies(app, auth->tenant_id, &c, r, policy, &applies)))
+        if (rc || (rc = api_reg_applies(app, auth->tenant_id, &c->reg, r, policy, &applies)))
             break;
         if (!applies)
             continue;
@@ -678,10 +761,20 @@ static int deployment_summary(struct app *app, const struct api_auth *auth, cons
         if (!*out)
             rc = RG_ENOMEM;
     }
-    api_reg_ctx_release(&c);
-    json_decref(regs);
     json_decref(users);
     json_decref(per_app);
+    return rc;
+}
+
+/* The summary of one policy, the registrations loaded for it alone. */
+static int deployment_summary(struct app *app, const struct api_auth *auth, const json_t *policy, json_t **out)
+{
+    struct summary_ctx c;
+    int rc = summary_ctx_init(app, auth, &c);
+    if (rc)
+        return rc;
+    rc = deployment_summary_of(app, auth, &c, policy, out);
+    summary_ctx_release(&c);
     return rc;
 }
 

@@ -106,17 +106,21 @@ static const struct http_route routes[] = {
     /* Defender-shaped SOC API */
     {"POST", "/api/indicators", api_indicator_submit, NULL, 0},
     {"GET", "/api/indicators", api_indicator_list, NULL, 0},
+    {"GET", "/api/indicators/$count", api_indicator_list, NULL, 0}, /* before {}: the first match wins */
     {"POST", "/api/indicators/import", api_indicator_import, NULL, HTTP_MAX_IMPORT_BODY},
     {"GET", "/api/indicators/{}", api_indicator_get, NULL, 0},
     {"DELETE", "/api/indicators/{}", api_indicator_delete, NULL, 0},
     {"POST", "/api/indicators/BatchDelete", api_indicator_batch_delete, NULL, HTTP_MAX_IMPORT_BODY},
     {"POST", "/api/indicators/BatchUpdate", api_indicator_batch_update, NULL, HTTP_MAX_IMPORT_BODY},
     {"GET", "/api/machines", api_machine_list, NULL, 0},
+    {"GET", "/api/machines/$count", api_machine_list, NULL, 0},
     {"GET", "/api/machines/{}", api_machine_get, NULL, 0},
     {"GET", "/api/machines/{}/alerts", api_machine_alerts, NULL, 0},
+    {"GET", "/api/machines/{}/alerts/$count", api_machine_alerts, NULL, 0},
     {"POST", "/api/machines/{}/tags", api_machine_tags, NULL, 0},
     {"POST", "/api/machines/{}/offboard", api_machine_offboard, NULL, 0},
     {"GET", "/api/alerts", api_alert_list, NULL, 0},
+    {"GET", "/api/alerts/$count", api_alert_list, NULL, 0},
     {"GET", "/api/alerts/{}", api_alert_get, NULL, 0},
     {"PATCH", "/api/alerts/{}", api_alert_update, NULL, 0},
 };

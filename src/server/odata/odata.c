@@ -772,6 +772,8 @@ json_t *odata_select(const struct odata_query *q, const json_t *item)
         bool keep = !strcmp(k, "id") || !strncmp(k, "@odata.", 7);
         for (size_t i = 0; !keep && i < q->nselect; i++)
             keep = odata_ci_eqn(k, strlen(k), q->select[i]);
+        for (size_t i = 0; !keep && i < q->nexpand; i++) /* an expanded navigation comes with any $select */
+            keep = !strcmp(k, q->expand[i]);
         if (keep && json_object_set(o, k, v)) {
             json_decref(o);
             return NULL;

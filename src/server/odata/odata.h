@@ -191,9 +191,39 @@ int odata_compare(const struct odata_query *q, const json_t *a, const json_t *b)
 int odata_sort(const struct odata_query *q, json_t *array);
 
 /*
+ * Other spellings of the same value, for odata_widen: forms(arg, hint,
+ * hint_len, s, n, out) appends to out (a JSON array) as JSON strings the
+ * values that stand for the literal (s, n) (none is fine; the literal
+ * itself need not be added). hint is the string of a "hint_prop eq '...'"
+ * that holds where the literal is compared (an operand of an enclosing
+ * "and"), or NULL. Returns 0, or RG_ENOMEM to fail odata_widen.
+ */
+struct odata_widen {
+    const char *prop;      /* canonical name of the property whose eq and in literals are widened */
+    const char *hint_prop; /* canonical name, or NULL */
+    int (*forms)(void *arg, const char *hint, size_t hint_len, const char *s, size_t n, json_t *out);
+    void *arg;
+};
+/*
+ * Rewrites q's $filter in place so that every "prop eq 'x'" (becoming an
+ * in-list) and "prop in (..., 'x', ...)" on w->prop (a top-level property,
+ * also under not, or, any() and all()) also matches the forms w->forms
+ * gives for each string literal; forms equal to a literal already there
+ * (as eq compares on the property: bytes when ODATA_CASE_SENSITIVE, else
+ * without regard to ASCII case) are dropped, so a literal the caller would
+ * not respell keeps its exact meaning. ne, functions and other properties
+ * are left as they are. odata_next_link formats the rewritten filter: widen
+ * a second parse of the query when links must show the one sent. w is
+ * borrowed. 0, RG_ENOMEM, or what forms returned; on failure q may hold
+ * part of the forms (free it).
+ */
+int odata_widen(struct odata_query *q, const struct odata_widen *w);
+
+/*
  * $select: a new reference to an object holding only the selected properties
- * of item, plus "id" and every "@odata.*" annotation, which Graph always
- * returns. Without $select (or with "*"), or when item is not an object, a
+ * of item, plus "id", every "@odata.*" annotation, which Graph always
+ * returns, and the navigation properties $expand names (an expanded
+ * relationship is returned whatever $select says). Without $select (or with "*"), or when item is not an object, a
  * new reference to item itself. Values are shared, not copied. NULL only
  * when memory runs out.
  */
@@ -217,7 +247,8 @@ int odata_next_link(const struct odata_query *q, const char *base, long skip, co
 /*
  * Returned by odata_sql_where and odata_sql_orderby when the query has no
  * SQL form for the given map: it uses a property (or path) that is not
- * mapped, or a construct that is not translated (any/all; string functions
+ * mapped, or a construct that is not translated (any/all without the map's
+ * elems, over objects, or nested under a path; string functions
  * on an ODATA_CASE_SENSITIVE property, as SQLite's LIKE ignores ASCII case;
  * datetimes without ODATA_SQL_TIME_*; a non-string literal against an
  * untyped path). The caller then evaluates in memory (odata_match,
@@ -247,6 +278,24 @@ struct odata_sql_map {
     const char *prop; /* canonical property name, or path; matched without regard to case */
     const char *expr; /* SQL expression, trusted text: "title", "json_extract(body,'$.title')" */
     unsigned flags;   /* ODATA_SQL_* */
+    /*
+     * any() and all() over a collection of strings (ODATA_T_STRINGS), or NULL
+     * when the backend has no form for them (they then return ODATA_ENOTSUP):
+     * elems is a table source (trusted SQL) with one row per element of the
+     * property's array and no row when it is missing, null or not an array,
+     * e.g. SQLite's "json_each(CASE json_type(t.body,'$.tags') WHEN 'array'
+     * THEN json_extract(t.body,'$.tags') END)" (json_each alone gives a JSON
+     * null or a scalar as one row; PostgreSQL could give "jsonb_array_elements_text(
+     * CASE jsonb_typeof(t.body->'tags') WHEN 'array' THEN t.body->'tags' END) AS
+     * e(value)"); elem is the element's expression in it ("json_each.value",
+     * "e.value"), compared as expr is, with these flags.
+     * A lambda body may name other properties, whose expressions are then
+     * evaluated inside that subquery: give them qualified (t.column), as a
+     * column of the table source (json_each's id, type, value...) would
+     * otherwise capture an unqualified name.
+     */
+    const char *elems;
+    const char *elem;
 };
 
 /*
@@ -256,7 +305,9 @@ struct odata_sql_map {
  * true/false (bind them as 1/0 on SQLite); null is never bound (IS NULL).
  * The SQL is portable to SQLite and PostgreSQL: =, <>, <, <=, >, >=,
  * lower(), LIKE ? ESCAPE '\' (with %, _ and \ escaped in the bind), IN
- * (?,...), IS [NOT] NULL, NOT, AND, OR. Comparisons under a NOT are guarded
+ * (?,...), IS [NOT] NULL, NOT, AND, OR, and for any()/all() over a map
+ * entry with elems "EXISTS (SELECT 1 FROM elems WHERE ...)" and "NOT EXISTS
+ * (SELECT 1 FROM elems WHERE NOT ...)". Comparisons under a NOT are guarded
  * with "x IS NOT NULL AND" so SQL's three-valued logic gives odata_match's
  * answer. Case-insensitive properties without ODATA_SQL_NOCASE are compared
  * as lower(expr) op lower(?) (lower() folds Unicode on PostgreSQL, ASCII on

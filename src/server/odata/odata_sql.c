@@ -18,12 +18,13 @@ struct sqlctx {
     size_t nmap;
     struct buf *sql;
     json_t *binds;
+    const struct odata_sql_map *var; /* inside a lambda: its variable (the element), else NULL */
 };
 
 static const struct odata_sql_map *lookup(const struct sqlctx *c, const struct odata_path *p)
 {
-    if (!p->prop)
-        return NULL; /* the lambda variable */
+    if (!p->prop) /* the lambda variable: a string element; its members (objects) have no SQL form */
+        return p->nsegs ? NULL : c->var;
     for (size_t i = 0; i < c->nmap; i++)
         if (odata_ci_eqn(p->text, strlen(p->text), c->map[i].prop))
             return &c->map[i];
@@ -248,6 +249,34 @@ static int emit_func(const struct sqlctx *c, const struct odata_node *n, bool gu
     return guard ? buf_puts(c->sql, ")") : 0;
 }
 
+static int emit(const struct sqlctx *c, const struct odata_node *n, bool guard);
+
+/*
+ * any() and all() over a string collection with the map's elems: any(v: p)
+ * is EXISTS (SELECT 1 FROM elems WHERE p), any() EXISTS (SELECT 1 FROM
+ * elems), all(v: p) NOT EXISTS (SELECT 1 FROM elems WHERE NOT p), p guarded
+ * as under any NOT so that a null element fails it, as in odata_match. A
+ * missing or null collection has no rows: any() false, all() true, as in
+ * memory. EXISTS is never NULL, so the guard of an enclosing NOT is not
+ * needed here.
+ */
+static int emit_lambda(const struct sqlctx *c, const struct odata_node *n)
+{
+    const struct odata_sql_map *m = lookup(c, &n->path);
+    if (!m || !m->elems || !m->elem || n->path.nsegs || n->path.type != ODATA_T_STRINGS || c->var)
+        return ODATA_ENOTSUP;
+    bool all = n->kind == ODATA_N_ALL;
+    TRY(buf_printf(c->sql, "%sEXISTS (SELECT 1 FROM %s", all ? "NOT " : "", m->elems));
+    if (n->kids) {
+        struct odata_sql_map var = {.prop = n->var, .expr = m->elem, .flags = m->flags};
+        struct sqlctx in = *c;
+        in.var = &var;
+        TRY(buf_puts(c->sql, all ? " WHERE NOT " : " WHERE "));
+        TRY(emit(&in, n->kids, all));
+    }
+    return buf_puts(c->sql, ")");
+}
+
 /* guard: under a NOT, where a comparison must be false, not NULL, on a NULL column. */
 static int emit(const struct sqlctx *c, const struct odata_node *n, bool guard)
 {
@@ -272,7 +301,7 @@ static int emit(const struct sqlctx *c, const struct odata_node *n, bool guard)
         return emit_func(c, n, guard);
     case ODATA_N_ANY:
     case ODATA_N_ALL:
-        break;
+        return emit_lambda(c, n);
     }
     return ODATA_ENOTSUP;
 }
@@ -291,7 +320,7 @@ static int rollback(struct buf *sql, size_t len, json_t *binds, size_t nbinds, i
 int odata_sql_where(const struct odata_query *q, const struct odata_sql_map *map, size_t nmap, struct buf *sql,
                     json_t *binds)
 {
-    struct sqlctx c = {map, nmap, sql, binds};
+    struct sqlctx c = {map, nmap, sql, binds, NULL};
     size_t len = sql->len, nbinds = json_array_size(binds);
     int rc = q->filter ? emit(&c, q->filter, false) : buf_puts(sql, "1=1");
     return rc ? rollback(sql, len, binds, nbinds, rc) : 0;
@@ -310,7 +339,7 @@ static int emit_key(const struct sqlctx *c, const struct odata_key *k)
 int odata_sql_orderby(const struct odata_query *q, const struct odata_sql_map *map, size_t nmap, const char *tiebreak,
                       struct buf *sql)
 {
-    struct sqlctx c = {map, nmap, sql, NULL};
+    struct sqlctx c = {map, nmap, sql, NULL, NULL};
     size_t len = sql->len;
     int rc = 0;
     for (size_t i = 0; !rc && i < q->norderby; i++)

@@ -723,34 +723,46 @@ static int sq_ind_delete(struct store *s, const char *tenant_id, int64_t id, int
  * How OData reaches an indicator in SQL. The indexed columns (value and type
  * canonical, action as sent) are compared as lower(col) = lower(?), which the
  * lower() indexes of migration 6 serve; the rest are read from the body.
+ * Names are qualified ("indicators.type"): inside an any()/all() subquery
+ * json_each's own columns (id, type, value, ...) would capture bare ones.
+ * The string lists are JSON arrays in every stored body (build() in
+ * api/indicators.c splits a comma-separated rbacGroupNames), and json_each
+ * walks their elements (only of an array: json_each would give a JSON null
+ * or a scalar as one row): rbacGroupNames/any(g: g eq 'vip') is an EXISTS
+ * over json_each in SQL, not a scan of the rows in C.
  */
-#define J(p) "json_extract(body,'$." p "')"
+#define J(p) "json_extract(indicators.body,'$." p "')"
+#define EACH(p) "json_each(CASE json_type(indicators.body,'$." p "') WHEN 'array' THEN " J(p) " END)"
 static const struct odata_sql_map ind_map[] = {
-    {"id", "id", ODATA_SQL_NOCASE},
-    {"indicatorValue", "value", ODATA_SQL_BYTE_ORDER},
-    {"indicatorType", "type", 0},
-    {"action", "action", 0},
-    {"title", J("title"), 0},
-    {"description", J("description"), 0},
-    {"severity", J("severity"), 0},
-    {"application", J("application"), 0},
-    {"externalId", J("externalId"), 0},
-    {"externalID", J("externalID"), 0},
-    {"sourceType", J("sourceType"), 0},
-    {"source", J("source"), 0},
-    {"createdBy", J("createdBy"), 0},
-    {"createdBySource", J("createdBySource"), 0},
-    {"createdByDisplayName", J("createdByDisplayName"), 0},
-    {"lastUpdatedBy", J("lastUpdatedBy"), 0},
-    {"recommendedActions", J("recommendedActions"), 0},
-    {"educateUrl", J("educateUrl"), 0},
-    {"category", J("category"), 0},
-    {"lookBackPeriod", J("lookBackPeriod"), 0},
-    {"generateAlert", J("generateAlert"), ODATA_SQL_NOCASE},
-    {"creationTimeDateTimeUtc", J("creationTimeDateTimeUtc"), ODATA_SQL_TIME_TEXT},
-    {"lastUpdateTime", J("lastUpdateTime"), ODATA_SQL_TIME_TEXT},
-    {"expirationTime", J("_expires"), ODATA_SQL_TIME_TEXT}, /* util_time_format's form of it, set by the API */
+    {"id", "indicators.id", ODATA_SQL_NOCASE, NULL, NULL},
+    {"indicatorValue", "indicators.value", ODATA_SQL_BYTE_ORDER, NULL, NULL},
+    {"indicatorType", "indicators.type", 0, NULL, NULL},
+    {"action", "indicators.action", 0, NULL, NULL},
+    {"title", J("title"), 0, NULL, NULL},
+    {"description", J("description"), 0, NULL, NULL},
+    {"severity", J("severity"), 0, NULL, NULL},
+    {"application", J("application"), 0, NULL, NULL},
+    {"externalId", J("externalId"), 0, NULL, NULL},
+    {"externalID", J("externalID"), 0, NULL, NULL},
+    {"sourceType", J("sourceType"), 0, NULL, NULL},
+    {"source", J("source"), 0, NULL, NULL},
+    {"createdBy", J("createdBy"), 0, NULL, NULL},
+    {"createdBySource", J("createdBySource"), 0, NULL, NULL},
+    {"createdByDisplayName", J("createdByDisplayName"), 0, NULL, NULL},
+    {"lastUpdatedBy", J("lastUpdatedBy"), 0, NULL, NULL},
+    {"recommendedActions", J("recommendedActions"), 0, NULL, NULL},
+    {"educateUrl", J("educateUrl"), 0, NULL, NULL},
+    {"category", J("category"), 0, NULL, NULL},
+    {"lookBackPeriod", J("lookBackPeriod"), 0, NULL, NULL},
+    {"generateAlert", J("generateAlert"), ODATA_SQL_NOCASE, NULL, NULL},
+    {"creationTimeDateTimeUtc", J("creationTimeDateTimeUtc"), ODATA_SQL_TIME_TEXT, NULL, NULL},
+    {"lastUpdateTime", J("lastUpdateTime"), ODATA_SQL_TIME_TEXT, NULL, NULL},
+    {"expirationTime", J("_expires"), ODATA_SQL_TIME_TEXT, NULL, NULL}, /* util_time_format's form of it, set by the API */
+    {"rbacGroupNames", J("rbacGroupNames"), 0, EACH("rbacGroupNames"), "json_each.value"},
+    {"rbacGroupIds", J("rbacGroupIds"), 0, EACH("rbacGroupIds"), "json_each.value"},
+    {"mitreTechniques", J("mitreTechniques"), 0, EACH("mitreTechniques"), "json_each.value"},
 };
+#undef EACH
 #undef J
 
 /* Binds odata_sql_where's values (strings, integers, reals, booleans as 1/0) from index *idx on. */
@@ -860,6 +872,12 @@ static int sq_ind_query(struct store *s, const char *tenant_id, const struct sto
         rc = buf_puts(&sql, " LIMIT ? OFFSET ?");
     if (!rc && q->count_out)
         rc = ind_count(ss, tenant_id, q, q->count_out);
+    if (!rc && q->count_out && q->limit == 0) { /* a count alone: no page to read */
+        json_decref(binds);
+        buf_release(&sql);
+        *out = json_array();
+        return *out ? 0 : RG_ENOMEM;
+    }
     sqlite3_stmt *st = NULL;
     if (!rc && sqlite3_prepare_v2(ss->db, buf_str(&sql), -1, &st, NULL) != SQLITE_OK)
         rc = RG_EIO;

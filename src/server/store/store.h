@@ -62,7 +62,8 @@ struct store_ind_query {
      * ODATA_ENOTSUP.
      */
     const struct odata_query *odata;
-    int64_t *count_out; /* when not NULL, receives the number of matching rows, ignoring limit/offset/after_id */
+    int64_t *count_out; /* when not NULL, receives the number of matching rows, ignoring limit/offset/after_id;
+                         * with limit 0 only the count is run and *out is an empty array */
 };
 
 /*

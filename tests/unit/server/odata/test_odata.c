@@ -772,6 +772,16 @@ static void test_select_projection(void **state)
     assert_ptr_equal(o, item);
     json_decref(o);
     odata_query_free(q);
+    /* an expanded navigation is returned whatever $select says */
+    json_t *nav = J("{\"id\":\"1\",\"displayName\":\"a\",\"members\":[{\"id\":\"m\"}],\"owners\":[]}");
+    q = P("$select=displayName&$expand=members");
+    o = odata_select(q, nav);
+    s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    assert_string_equal(s, "{\"id\":\"1\",\"displayName\":\"a\",\"members\":[{\"id\":\"m\"}]}");
+    free(s);
+    json_decref(o);
+    json_decref(nav);
+    odata_query_free(q);
     q = P("$select=status");
     json_t *arr = J("[1]");
     o = odata_select(q, arr);
@@ -973,16 +983,17 @@ static void test_next_link(void **state)
 /* ---- SQL ---- */
 
 static const struct odata_sql_map sqlmap[] = {
-    {"id", "id", ODATA_SQL_NOCASE},
-    {"displayName", "json_extract(body,'$.displayName')", 0},
-    {"status", "status", ODATA_SQL_NOCASE},
-    {"riskScore", "risk", 0},
-    {"isActive", "active", 0},
-    {"createdDateTime", "created", ODATA_SQL_TIME_TEXT},
-    {"lastSeen", "seen_ms", ODATA_SQL_TIME_MS},
-    {"target/groupId", "group_id", 0},
-    {"token", "token", 0},
-    {"severity", "sev", 0},
+    {"id", "id", ODATA_SQL_NOCASE, NULL, NULL},
+    {"displayName", "json_extract(body,'$.displayName')", 0, NULL, NULL},
+    {"status", "status", ODATA_SQL_NOCASE, NULL, NULL},
+    {"riskScore", "risk", 0, NULL, NULL},
+    {"isActive", "active", 0, NULL, NULL},
+    {"createdDateTime", "created", ODATA_SQL_TIME_TEXT, NULL, NULL},
+    {"lastSeen", "seen_ms", ODATA_SQL_TIME_MS, NULL, NULL},
+    {"target/groupId", "group_id", 0, NULL, NULL},
+    {"token", "token", 0, NULL, NULL},
+    {"severity", "sev", 0, NULL, NULL},
+    {"machineTags", "tags", 0, "json_each(t.tags)", "json_each.value"},
 };
 #define NMAP (sizeof sqlmap / sizeof sqlmap[0])
 
@@ -1060,6 +1071,17 @@ static void test_sql_where(void **state)
     sql("lastSeen lt 1970-01-01T00:00:00.0001Z", "seen_ms < ?", "[0.10000000000000001]");
     sql("target/GroupId eq 'g'", "lower(group_id) = lower(?)", "[\"g\"]");
     sql("id eq 0b5a1c2e-aaaa-4bbb-8ccc-1234567890ab", "id = ?", "[\"0b5a1c2e-aaaa-4bbb-8ccc-1234567890ab\"]");
+    /* any() and all() over a string collection: EXISTS over the map's elems */
+    sql("machineTags/any(t: t eq 'Vip')", "EXISTS (SELECT 1 FROM json_each(t.tags) WHERE lower(json_each.value) = lower(?))",
+        "[\"Vip\"]");
+    sql("machineTags/any()", "EXISTS (SELECT 1 FROM json_each(t.tags))", "[]");
+    sql("machineTags/all(t: t ne 'x' and status eq 'New')",
+        "NOT EXISTS (SELECT 1 FROM json_each(t.tags) WHERE NOT ((json_each.value IS NOT NULL AND "
+        "lower(json_each.value) <> lower(?)) AND (status IS NOT NULL AND status = ?)))",
+        "[\"x\",\"New\"]");
+    sql("not machineTags/any(t: t in ('a','b'))",
+        "NOT EXISTS (SELECT 1 FROM json_each(t.tags) WHERE lower(json_each.value) IN (lower(?),lower(?)))",
+        "[\"a\",\"b\"]");
     /* no filter: a true expression */
     struct odata_query *q = P("");
     struct buf b = BUF_INIT(0);
@@ -1079,7 +1101,19 @@ static void test_sql_where(void **state)
     buf_release(&b);
 
     /* fall back to memory */
-    sql_notsup("riskScore eq 1 and machineTags/any(t: t eq 'a')"); /* lambda */
+    sql_notsup("riskScore eq 1 and assignments/any(a: a/x eq 'a')"); /* lambda over objects */
+    sql_notsup("machineTags/any(t: t eq 'a' and extra eq 1)");        /* unmapped inside a lambda */
+    {
+        static const struct odata_sql_map noelems[] = {{"machineTags", "tags", 0, NULL, NULL}};
+        q = PF("machineTags/any(t: t eq 'a')");
+        b = (struct buf)BUF_INIT(0);
+        binds = json_array();
+        assert_int_equal(odata_sql_where(q, noelems, 1, &b, binds), ODATA_ENOTSUP); /* a backend without elems */
+        assert_int_equal(b.len, 0);
+        json_decref(binds);
+        buf_release(&b);
+        odata_query_free(q);
+    }
     sql_notsup("status eq 'a' or extra eq 1");                     /* unmapped */
     sql_notsup("target/other eq 'x'");                             /* unmapped path */
     sql_notsup("startswith(token,'a')");                           /* case-sensitive LIKE */
@@ -1088,12 +1122,73 @@ static void test_sql_where(void **state)
     sql_notsup("status in ('a', 2024-01-01)");                     /* mixed list */
 }
 
+/* ---- odata_widen: other spellings of eq/in literals ---- */
+
+/* Forms: the literal lower-cased, and "<literal>/<hint>" when a hint holds. */
+static int widen_forms(void *arg, const char *hint, size_t hint_len, const char *s, size_t n, json_t *out)
+{
+    (*(int *)arg)++;
+    char low[64];
+    if (n >= sizeof low)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        low[i] = s[i] >= 'A' && s[i] <= 'Z' ? (char)(s[i] + 32) : s[i];
+    json_array_append_new(out, json_stringn(low, n));
+    if (hint) {
+        char h[128];
+        snprintf(h, sizeof h, "%.*s/%.*s", (int)n, s, (int)hint_len, hint);
+        json_array_append_new(out, json_string(h));
+    }
+    return 0;
+}
+
+static void widened(const char *prop, const char *filter, const char *want_sql, const char *want_binds, int want_calls)
+{
+    int calls = 0;
+    struct odata_widen w = {prop, "status", widen_forms, &calls};
+    struct odata_query *q = PF(filter);
+    assert_int_equal(odata_widen(q, &w), 0);
+    assert_int_equal(calls, want_calls);
+    struct buf b = BUF_INIT(0);
+    json_t *binds = json_array();
+    int rc = odata_sql_where(q, sqlmap, NMAP, &b, binds);
+    if (rc)
+        fail_msg("sql of widened '%s': %d", filter, rc);
+    assert_string_equal(buf_str(&b), want_sql);
+    char *j = json_dumps(binds, JSON_COMPACT);
+    assert_string_equal(j, want_binds);
+    free(j);
+    json_decref(binds);
+    buf_release(&b);
+    odata_query_free(q);
+}
+
+static void test_widen(void **state)
+{
+    (void)state;
+    /* a case-insensitive property: a form in another case only adds nothing */
+    widened("displayName", "displayName eq 'Ab'", "lower(json_extract(body,'$.displayName')) = lower(?)", "[\"Ab\"]", 1);
+    /* a case-sensitive one: the lower-cased form is another value; the hint from the enclosing and */
+    widened("token", "status eq 'S' and (token eq 'Ab' or riskScore gt 1)",
+            "(status = ? AND (token IN (?,?,?) OR risk > ?))", "[\"S\",\"Ab\",\"ab\",\"Ab/S\",1]", 1);
+    /* in: each literal as written, not the forms; a duplicate form is dropped */
+    widened("token", "token in ('A','a') and not (status eq 'x')", "(token IN (?,?) AND NOT (status IS NOT NULL AND status = ?))",
+            "[\"A\",\"a\",\"x\"]", 2);
+    /* ne, functions and other properties are left alone */
+    widened("token", "token ne 'A' or displayName eq 'C' or token eq null",
+            "(token <> ? OR lower(json_extract(body,'$.displayName')) = lower(?) OR token IS NULL)", "[\"A\",\"C\"]", 0);
+    /* inside a lambda the item's own property is widened too */
+    widened("token", "machineTags/any(t: t eq 'v' and token eq 'Q')",
+            "EXISTS (SELECT 1 FROM json_each(t.tags) WHERE (lower(json_each.value) = lower(?) AND token IN (?,?)))",
+            "[\"v\",\"Q\",\"q\"]", 1);
+}
+
 /* startswith() on a BYTE_ORDER backend: a range over lower(expr) an index serves, then the LIKE */
 static void test_sql_prefix_range(void **state)
 {
     (void)state;
-    static const struct odata_sql_map bo[] = {{"displayName", "dn", ODATA_SQL_BYTE_ORDER},
-                                              {"status", "status", ODATA_SQL_NOCASE | ODATA_SQL_BYTE_ORDER}};
+    static const struct odata_sql_map bo[] = {{"displayName", "dn", ODATA_SQL_BYTE_ORDER, NULL, NULL},
+                                              {"status", "status", ODATA_SQL_NOCASE | ODATA_SQL_BYTE_ORDER, NULL, NULL}};
     struct {
         const char *filter, *sql, *binds;
     } cases[] = {
@@ -1162,7 +1257,7 @@ static void test_sql_orderby(void **state)
     assert_int_equal(odata_sql_orderby(q, sqlmap, NMAP, "id", &b), ODATA_ENOTSUP);
     assert_string_equal(buf_str(&b), "x");
     odata_query_free(q);
-    static const struct odata_sql_map notime[] = {{"createdDateTime", "created", 0}};
+    static const struct odata_sql_map notime[] = {{"createdDateTime", "created", 0, NULL, NULL}};
     q = P("$orderby=createdDateTime");
     assert_int_equal(odata_sql_orderby(q, notime, 1, "id", &b), ODATA_ENOTSUP);
     odata_query_free(q);
@@ -1172,27 +1267,30 @@ static void test_sql_orderby(void **state)
 /* ---- SQL and memory agree: the compiled WHERE and ORDER BY run in SQLite over the same items ---- */
 
 static const char *const diff_items[] = {
-    "{\"id\":\"1\",\"displayName\":\"Alpha\",\"status\":\"New\",\"riskScore\":1,\"isActive\":true,"
+    "{\"id\":\"1\",\"machineTags\":[\"VIP\",\"corp\"],\"displayName\":\"Alpha\",\"status\":\"New\",\"riskScore\":1,\"isActive\":true,"
     "\"createdDateTime\":\"2024-01-01T00:00:00.0000000Z\",\"target\":{\"groupId\":\"G1\"}}",
-    "{\"id\":\"2\",\"displayName\":\"beta 50%\",\"status\":\"inProgress\",\"riskScore\":2.5,\"isActive\":false,"
+    "{\"id\":\"2\",\"machineTags\":[],\"displayName\":\"beta 50%\",\"status\":\"inProgress\",\"riskScore\":2.5,\"isActive\":false,"
     "\"createdDateTime\":\"2024-06-01T12:00:00.0000000Z\"}",
-    "{\"id\":\"3\",\"displayName\":null,\"status\":\"resolved\",\"riskScore\":-3}",
-    "{\"id\":\"4\",\"displayName\":\"a_b\\\\c\",\"riskScore\":null,\"isActive\":true,\"target\":{\"groupId\":\"g2\"}}",
-    "{\"id\":\"5\",\"displayName\":\"ALPHA\",\"status\":\"NEW\",\"riskScore\":10,"
+    "{\"id\":\"3\",\"machineTags\":null,\"displayName\":null,\"status\":\"resolved\",\"riskScore\":-3}",
+    "{\"id\":\"4\",\"machineTags\":[\"vip\",null],\"displayName\":\"a_b\\\\c\",\"riskScore\":null,\"isActive\":true,\"target\":{\"groupId\":\"g2\"}}",
+    "{\"id\":\"5\",\"machineTags\":[\"vip\"],\"displayName\":\"ALPHA\",\"status\":\"NEW\",\"riskScore\":10,"
     "\"createdDateTime\":\"2023-12-31T23:59:59.9990000Z\"}",
     "{\"id\":\"6\"}",
-    "{\"id\":\"7\",\"displayName\":\"O'Brien\",\"status\":\"new\",\"riskScore\":2,\"isActive\":false}",
+    "{\"id\":\"7\",\"machineTags\":[\"corp\"],\"displayName\":\"O'Brien\",\"status\":\"new\",\"riskScore\":2,\"isActive\":false}",
 };
 #define NDIFF (sizeof diff_items / sizeof diff_items[0])
 
 static const struct odata_sql_map diffmap[] = {
-    {"id", "id", 0},
-    {"displayName", "json_extract(body,'$.displayName')", 0},
-    {"status", "json_extract(body,'$.status') COLLATE NOCASE", ODATA_SQL_NOCASE},
-    {"riskScore", "json_extract(body,'$.riskScore')", 0},
-    {"isActive", "json_extract(body,'$.isActive')", 0},
-    {"createdDateTime", "json_extract(body,'$.createdDateTime')", ODATA_SQL_TIME_TEXT},
-    {"target/groupId", "json_extract(body,'$.target.groupId')", 0},
+    {"id", "items.id", 0, NULL, NULL}, /* qualified: json_each has an id column of its own */
+    {"displayName", "json_extract(body,'$.displayName')", 0, NULL, NULL},
+    {"status", "json_extract(body,'$.status') COLLATE NOCASE", ODATA_SQL_NOCASE, NULL, NULL},
+    {"riskScore", "json_extract(body,'$.riskScore')", 0, NULL, NULL},
+    {"isActive", "json_extract(body,'$.isActive')", 0, NULL, NULL},
+    {"createdDateTime", "json_extract(body,'$.createdDateTime')", ODATA_SQL_TIME_TEXT, NULL, NULL},
+    {"target/groupId", "json_extract(body,'$.target.groupId')", 0, NULL, NULL},
+    {"machineTags", "json_extract(body,'$.machineTags')", 0, 
+     "json_each(CASE json_type(items.body,'$.machineTags') WHEN 'array' THEN json_extract(items.body,'$.machineTags') END)",
+     "json_each.value"}, /* a JSON null or a scalar is no array: no rows, as odata_match */
 };
 #define NDIFFMAP (sizeof diffmap / sizeof diffmap[0])
 
@@ -1285,7 +1383,15 @@ static void test_sql_agrees_with_memory(void **state)
                                         "createdDateTime lt 2024-01-01T01:00:00+01:00",
                                         "createdDateTime ne null",
                                         "target/groupId eq 'g1'",
-                                        "id eq '6'"};
+                                        "id eq '6'",
+                                        "machineTags/any(t: t eq 'vip')",
+                                        "machineTags/any(t: t ne 'vip')",
+                                        "machineTags/any()",
+                                        "machineTags/all(t: t eq 'vip')",
+                                        "machineTags/all(t: startswith(t,'V'))",
+                                        "machineTags/any(t: t in ('corp',null))",
+                                        "machineTags/any(t: t eq 'vip' and id ne '1')",
+                                        "machineTags/all(t: not (t eq 'corp') or status eq 'new')"};
     static const char *const orders[] = {"",
                                          "&$orderby=displayName",
                                          "&$orderby=riskScore%20desc,status",
@@ -1470,6 +1576,7 @@ int main(void)
         cmocka_unit_test(test_next_link),
         cmocka_unit_test(test_sql_where),
         cmocka_unit_test(test_sql_prefix_range),
+        cmocka_unit_test(test_widen),
         cmocka_unit_test(test_sql_orderby),
         cmocka_unit_test(test_sql_agrees_with_memory),
         cmocka_unit_test(test_random_inputs),
