@@ -35,6 +35,8 @@ static const struct option_def options[] = {
         "failed sign-ins allowed per client address: N/S, N per S seconds (bursts of N); then 429"),
     OPT("signin-account-limit", signin_account_limit, "20/300",
         "failed sign-ins allowed per account (tenant and user): N/S, as above"),
+    OPT("device-report-limit", device_report_limit, "120/60",
+        "detection reports accepted per device: N/S, N per S seconds (bursts of N); then 429"),
     OPT("workers", workers, "0", "threads that check passwords off the event loop, 1-64 (0: CPUs, at most 4)"),
 };
 #define NOPTIONS (sizeof options / sizeof options[0])
@@ -69,7 +71,7 @@ static int set(struct config *c, const char *name, const char *value, char *err,
             snprintf(dst, options[i].size, "%s", value);
         }
         struct ratelimit_rule rule;
-        if (!strncmp(name, "signin-", 7) && ratelimit_rule_parse(value, &rule)) {
+        if ((!strncmp(name, "signin-", 7) || !strcmp(name, "device-report-limit")) && ratelimit_rule_parse(value, &rule)) {
             snprintf(err, errlen, "--%s: expected N/S (N failed sign-ins per S seconds), got '%s'", name, value);
             return -1;
         }

@@ -19,6 +19,7 @@ struct config {
     char trusted_proxy[2048];
     char signin_address_limit[32];
     char signin_account_limit[32];
+    char device_report_limit[32];
 };
 
 /* Fills defaults. */

@@ -136,7 +136,11 @@ int main(int argc, char **argv)
     struct ratelimit_rule by_addr, by_acct;
     ratelimit_rule_parse(cfg.signin_address_limit, &by_addr); /* checked by config_parse_args */
     ratelimit_rule_parse(cfg.signin_account_limit, &by_acct);
-    if ((rc = ratelimit_new(&by_addr, &by_acct, RATELIMIT_CAPACITY, cfg.trusted_proxy, &app.limits, err, sizeof err))) {
+    struct ratelimit_rule by_dev;
+    ratelimit_rule_parse(cfg.device_report_limit, &by_dev);
+    if ((rc = ratelimit_new(&by_addr, &by_acct, RATELIMIT_CAPACITY, cfg.trusted_proxy, &app.limits, err, sizeof err)) ||
+        (rc = ratelimit_new(&by_dev, &by_dev, RATELIMIT_CAPACITY, NULL, &app.device_limits, err, sizeof err))) {
+        ratelimit_free(app.limits);
         fprintf(stderr, "riskgated: %s\n", err);
         http_server_free(srv);
         notify_free(app.notify);
@@ -153,6 +157,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "riskgated: cannot start the worker threads\n");
         work_pool_free(app.work);
         ratelimit_free(app.limits);
+        ratelimit_free(app.device_limits);
         http_server_free(srv);
         notify_free(app.notify);
         sign_key_free(app.sign);
@@ -186,6 +191,7 @@ int main(int argc, char **argv)
     app.work = NULL;
     http_server_free(srv);
     ratelimit_free(app.limits);
+    ratelimit_free(app.device_limits);
     if (appcache_flush(app.cache, app.store))
         log_msg(&lg, LOG_WARN, "shutdown: could not write the last check-in times");
     notify_free(app.notify);

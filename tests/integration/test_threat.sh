@@ -327,4 +327,28 @@ rg_stop
 for secret in "$CRED" "$BOBCRED" "$PKEY" "$code" "correct horse battery" "phish.example"; do
   if grep -qaF "$secret" "$RG_TMP"/var/riskgate.db* "$RG_TMP/daemon.log"; then fail "'$secret' is stored or logged"; else pass; fi
 done
+# ---- per device, detection reports are rate limited (--device-report-limit), before the body is read ----
+rg_start --device-report-limit 3/60
+api POST /v1.0/users '{"userPrincipalName":"limit@contoso.com","passwordProfile":{"password":"limit password 1"}}'
+api POST /device/v1/activate "$(jq '.userPrincipalName = "limit@contoso.com" | .password = "limit password 1"' <<<"$act")" ""
+expect_status 201 "a fresh device for the limit"
+LCRED=$(jq -r .credential <<<"$BODY")
+codes=""
+for i in 1 2 3 4; do
+  api POST /device/v1/detections '{"detections":[]}' "$LCRED"
+  codes+="$STATUS "
+done
+expect_eq "$codes" "200 200 200 429 " "three reports a minute, then 429"
+jq -e '.error.code == "TooManyRequests" and (.error.message | test("this device"))' >/dev/null <<<"$BODY" && pass ||
+  fail "the 429 is Graph's error body naming the device limit: $BODY"
+H=$(curl -sS -D - -o /dev/null -X POST -H "Authorization: Bearer $LCRED" -H 'Content-Type: application/json' \
+  --data-binary '{"detections":[]}' "$RG_URL/device/v1/detections")
+grep -qi '^retry-after: [1-9]' <<<"$H" && pass || fail "the 429 has Retry-After: $H"
+api POST /device/v1/detections '{"detections":[]}' "$CCRED"
+expect_status 200 "another device of the same tenant is not limited by the first"
+api POST /device/v1/detections 'not json' "$LCRED"
+expect_status 429 "the limit applies before the body is parsed"
+rg_stop
+RG_CONFIG_BAD=$("$RG_BIN_DIR/riskgated" --device-report-limit 0/60 --db "sqlite:$RG_TMP/x.db" 2>&1; echo "exit $?")
+[[ "$RG_CONFIG_BAD" == *"device-report-limit"*"exit 2" ]] && pass || fail "a bad --device-report-limit is a usage error: $RG_CONFIG_BAD"
 finish

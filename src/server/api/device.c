@@ -20,6 +20,7 @@
 #include "common/password.h"
 #include "server/api/signin.h"
 #include "server/api/api.h"
+#include "server/ratelimit.h"
 #include "server/appcache.h"
 #include "server/notify.h"
 #include "server/policy/effective.h"
@@ -518,6 +519,14 @@ void api_device_detections(void *vapp, struct http_request *req, struct http_res
     struct agent_cfg cfg = {0};
     if (device_auth(app, req, res, &da))
         return;
+    /* per device, before the body is read: a stolen or broken agent cannot fill the tenant's alerts */
+    int wait = app->device_limits ? ratelimit_take(app->device_limits, RATELIMIT_ADDRESS, da.device_id, util_now_ms()) : 0;
+    if (wait) {
+        http_error(res, 429, "TooManyRequests", "detections: too many reports from this device; retry in %d seconds.",
+                   wait);
+        res->retry_after = wait;
+        goto out;
+    }
     if (api_parse_body(req, res, &body))
         goto out;
     const char *k;

@@ -63,6 +63,9 @@ static const char *const migrations[] = {
     "  (tenant_id, lower(json_extract(body,'$.mail')), seq) WHERE collection = 'users';"
     "CREATE INDEX documents_groups_by_ldisplayname ON documents"
     "  (tenant_id, lower(json_extract(body,'$.displayName')), seq) WHERE collection = 'groups';",
+    /* 8: a device's alerts (every detection report reads them; /api/machines/{id}/alerts) without the tenant's */
+    "CREATE INDEX documents_alerts_by_machine ON documents"
+    "  (tenant_id, json_extract(body,'$.machineId'), seq) WHERE collection = 'alerts';",
 };
 
 enum stmt_id {

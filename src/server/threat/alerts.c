@@ -95,21 +95,9 @@ const char *threat_risk_score_of(const json_t *device_alerts)
 
 int threat_device_alerts(struct store *s, const char *tenant_id, const char *device_id, json_t **out)
 {
-    json_t *all = NULL;
-    int rc = s->ops->doc_list(s, tenant_id, THREAT_ALERTS, &all);
-    if (rc)
-        return rc;
-    json_t *mine = json_array();
-    size_t i;
-    json_t *a;
-    json_array_foreach(all, i, a) {
-        const char *m = json_string_value(json_object_get(a, "machineId"));
-        if (m && !strcmp(m, device_id))
-            json_array_append(mine, a);
-    }
-    json_decref(all);
-    *out = mine;
-    return 0;
+    /* through migration 8's index: the cost is the device's alerts, not the tenant's */
+    struct store_doc_query q = {.eq_field = "machineId", .eq_value = device_id, .limit = -1};
+    return s->ops->doc_query(s, tenant_id, THREAT_ALERTS, &q, out);
 }
 
 int threat_offboard(struct store *s, const char *tenant_id, json_t *device)
