@@ -54,4 +54,39 @@ expect_eq "$l1" "404/keep-alive/len 201/keep-alive/len 400/keep-alive/len 200/ke
   "HTTP/1.1: a 404, a 201 and a 400 keep the connection, with a length"
 expect_eq "$l2" "200/keep-alive/len 404/keep-alive/len 200/keep-alive/len" \
   "HTTP/1.0 with Connection: keep-alive: a length on every answer, the connection kept"
+# ---- descriptors run out: accepting pauses (no spin on failed accept4), the server keeps serving ----
+rg_stop
+RG_FD_LIMIT=48
+: >"$RG_TMP/daemon.log"
+prlimit --nofile=$RG_FD_LIMIT:$RG_FD_LIMIT "$RG_BIN_DIR/riskgated" --listen 127.0.0.1:0 --db "sqlite:$RG_TMP/var/riskgate.db" \
+  --admin-key-file "$RG_TMP/var/admin.key" --signing-key-file "$RG_TMP/var/signing.key" >>"$RG_TMP/daemon.log" 2>&1 &
+RG_PID=$!
+wait_until 10 grep -q '^riskgated: listening on ' "$RG_TMP/daemon.log" || fail "riskgated under a descriptor limit did not start"
+RG_URL=$(sed -n 's/^riskgated: listening on //p' "$RG_TMP/daemon.log" | head -n1)
+out=$(python3 - "$RG_URL" <<'PY'
+import socket, sys, time, urllib.parse, urllib.request
+u = urllib.parse.urlsplit(sys.argv[1])
+socks = []
+for i in range(80):  # more than the server's descriptors: the last ones wait in the listen queue
+    s = socket.create_connection((u.hostname, u.port))
+    s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+    socks.append(s)
+time.sleep(2)
+for s in socks:
+    s.close()
+time.sleep(0.5)
+ok = urllib.request.urlopen(sys.argv[1] + "/healthz", timeout=5).status
+m = urllib.request.urlopen(sys.argv[1] + "/metrics", timeout=5).read().decode()
+vals = {l.split()[0]: float(l.split()[1]) for l in m.splitlines() if l.startswith("riskgate_accept_")}
+print(ok, int(vals.get("riskgate_accept_failures_total", -1)), int(vals.get("riskgate_accept_pauses_total", -1)))
+PY
+)
+read -r hz fails pauses <<<"$out"
+echo "descriptor exhaustion for 2 s: $fails failed accepts, $pauses pauses"
+expect_eq "$hz" 200 "the server serves again once descriptors are free"
+[ "${fails:-0}" -ge 1 ] && pass || fail "the exhaustion was seen and counted ($out)"
+[ "${fails:-0}" -le 100 ] && pass || fail "failed accepts are bounded by the pause (about 20 in 2 s), not a spin: $fails"
+grep -q 'cannot accept connections' "$RG_TMP/daemon.log" && pass || fail "the exhaustion is logged"
+[ "$(grep -c 'cannot accept connections' "$RG_TMP/daemon.log")" -le 2 ] && pass || fail "and logged once, not per failure"
+rg_stop
 finish

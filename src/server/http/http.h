@@ -159,6 +159,8 @@ void http_metrics_free(struct http_metrics *m);
 void http_metrics_observe(struct http_metrics *m, const char *method, const char *route, int status, double seconds);
 /* Appends the Prometheus text exposition format. */
 int http_metrics_render(const struct http_metrics *m, struct buf *out);
+/* Counts a failed accept (descriptors or memory exhausted); paused: accepting paused after it. NULL m is fine. */
+void http_metrics_accept_failed(struct http_metrics *m, int paused);
 
 struct http_server_config {
     const char *listen;   /* "ADDR:PORT", "[::1]:PORT"; PORT 0 = ephemeral */

@@ -26,6 +26,7 @@ struct http_metrics {
     struct series *s;
     size_t n, alloc;
     uint64_t dropped;
+    uint64_t accept_failures, accept_pauses;
 };
 
 struct http_metrics *http_metrics_new(void)
@@ -121,5 +122,19 @@ int http_metrics_render(const struct http_metrics *m, struct buf *out)
     rc |= buf_printf(out, "# HELP riskgate_http_series_dropped_total Observations not recorded (series limit).\n"
                           "# TYPE riskgate_http_series_dropped_total counter\nriskgate_http_series_dropped_total %llu\n",
                      (unsigned long long)m->dropped);
+    rc |= buf_printf(out, "# HELP riskgate_accept_failures_total Connections that could not be accepted (descriptors or "
+                          "memory exhausted).\n# TYPE riskgate_accept_failures_total counter\n"
+                          "riskgate_accept_failures_total %llu\n"
+                          "# HELP riskgate_accept_pauses_total Times accepting paused for a moment after such a failure.\n"
+                          "# TYPE riskgate_accept_pauses_total counter\nriskgate_accept_pauses_total %llu\n",
+                     (unsigned long long)m->accept_failures, (unsigned long long)m->accept_pauses);
     return rc ? RG_ENOMEM : 0;
+}
+
+void http_metrics_accept_failed(struct http_metrics *m, int paused)
+{
+    if (!m)
+        return;
+    m->accept_failures++;
+    m->accept_pauses += paused != 0;
 }

@@ -51,6 +51,10 @@ struct http_server {
     h2o_context_t ctx;
     h2o_accept_ctx_t accept_ctx;
     h2o_socket_t *listener;
+    h2o_timeout_t accept_pause;   /* ACCEPT_PAUSE_MS: accepting resumes after a failure for want of descriptors */
+    h2o_timeout_entry_t accept_te;
+    int accept_pause_ready;
+    uint64_t accept_failed, accept_logged_ns; /* failures since the last log line, and when it was written */
     SSL_CTX *ssl;
     struct http_server_config cfg;
     int ctx_ready;
@@ -394,14 +398,64 @@ int http_server_watch(struct http_server *srv, int fd, void (*cb)(void *arg), vo
     return 0;
 }
 
+#define ACCEPT_BATCH 32      /* connections taken per wake-up of the listener */
+#define ACCEPT_PAUSE_MS 100  /* how long accepting stops when descriptors (or memory) run out */
+#define ACCEPT_LOG_SECONDS 10 /* at most one log line per this many seconds about it */
+
+static void on_accept(h2o_socket_t *listener, const char *err);
+
+static void accept_resume(h2o_timeout_entry_t *te)
+{
+    struct http_server *srv = (struct http_server *)((char *)te - offsetof(struct http_server, accept_te));
+    if (srv->listener && !srv->stopping)
+        h2o_socket_read_start(srv->listener, on_accept);
+}
+
+/*
+ * accept4 failed with the queue still readable: EMFILE/ENFILE (descriptors)
+ * or ENOBUFS/ENOMEM. Retrying at once spins the loop (the listener stays
+ * readable); so stop reading it for ACCEPT_PAUSE_MS, keep serving the
+ * connections already open, and say so in the log once in a while.
+ */
+static void accept_pause(struct http_server *srv, int e)
+{
+    h2o_socket_read_stop(srv->listener);
+    if (!srv->accept_pause_ready) {
+        h2o_timeout_init(srv->ctx.loop, &srv->accept_pause, ACCEPT_PAUSE_MS);
+        srv->accept_te.cb = accept_resume;
+        srv->accept_pause_ready = 1;
+    }
+    if (!h2o_timeout_is_linked(&srv->accept_te))
+        h2o_timeout_link(srv->ctx.loop, &srv->accept_pause, &srv->accept_te);
+    http_metrics_accept_failed(srv->cfg.metrics, 1);
+    srv->accept_failed++;
+    uint64_t now = util_mono_ns();
+    if (!srv->accept_logged_ns || now - srv->accept_logged_ns >= ACCEPT_LOG_SECONDS * 1000000000ull) {
+        log_msg(srv->cfg.log, LOG_WARN,
+                "cannot accept connections (%s): paused %d ms at a time; %llu such failure(s) since the last report",
+                strerror(e), ACCEPT_PAUSE_MS, (unsigned long long)srv->accept_failed);
+        srv->accept_failed = 0;
+        srv->accept_logged_ns = now;
+    }
+}
+
 static void on_accept(h2o_socket_t *listener, const char *err)
 {
     struct http_server *srv = listener->data;
     if (err)
         return;
-    h2o_socket_t *sock = h2o_evloop_socket_accept(listener);
-    if (sock)
-        h2o_accept(&srv->accept_ctx, sock);
+    for (int i = 0; i < ACCEPT_BATCH; i++) {
+        errno = 0;
+        h2o_socket_t *sock = h2o_evloop_socket_accept(listener);
+        if (sock) {
+            h2o_accept(&srv->accept_ctx, sock);
+            continue;
+        }
+        int e = errno;
+        if (e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM)
+            accept_pause(srv, e);
+        break; /* EAGAIN: the queue is empty; ECONNABORTED and the like: the next wake-up */
+    }
 }
 
 /* Splits "ADDR:PORT" / "[V6]:PORT" into host and port strings. */
@@ -559,6 +613,8 @@ int http_server_run(struct http_server *srv, volatile int *stop)
             (struct http_pending *)((char *)srv->pending.next - offsetof(struct http_pending, link));
         pending_on_timeout(&p->te);
     }
+    if (srv->accept_pause_ready && h2o_timeout_is_linked(&srv->accept_te))
+        h2o_timeout_unlink(&srv->accept_te);
     if (srv->listener) {
         h2o_socket_read_stop(srv->listener);
         h2o_socket_close(srv->listener);
@@ -588,6 +644,11 @@ void http_server_free(struct http_server *srv)
         for (unsigned i = 0; i <= MAX_SUSPEND_SECONDS; i++)
             if (srv->timeout_ready[i])
                 h2o_timeout_dispose(loop, &srv->timeouts[i]);
+        if (srv->accept_pause_ready) {
+            if (h2o_timeout_is_linked(&srv->accept_te))
+                h2o_timeout_unlink(&srv->accept_te);
+            h2o_timeout_dispose(loop, &srv->accept_pause);
+        }
         /* h2o asserts when a context is disposed under live connections: leave it to the exiting process */
         if (connections_open(srv))
             return;
