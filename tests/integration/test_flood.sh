@@ -36,6 +36,18 @@ expect_eq "$(jq -r '[.flood_statuses | keys[] | select(. != "401" and . != "429"
   "the flood gets nothing but 401 and 429"
 expect_eq "$(jq -r '.baseline.n > 0 and .flood.n > 0' <<<"$OUTJ")" true "/healthz answered before and during the flood"
 
+# what no one authenticated is logged at a bounded rate, the rest summed up (not one line per request)
+nflood=$(jq '[.flood_statuses | to_entries[] | select(.key | test("^[0-9]+$")) | .value] | add' <<<"$OUTJ")
+nlines=$(wc -l <"$RG_TMP/daemon.log")
+echo "flood: $nflood requests, $nlines log lines so far"
+if [ "$nflood" -gt 2000 ]; then
+  [ "$nlines" -lt 1000 ] && pass || fail "the log is bounded during a flood: $nlines lines for $nflood requests"
+  wait_until 12 grep -q 'unauthenticated or rate-limited requests not logged one by one' "$RG_TMP/daemon.log" && pass ||
+    fail "the requests not logged are summed up in the log"
+else
+  fail "the flood was too small to test the log's bound ($nflood requests)"
+fi
+
 # the 429 is Graph's error body, with Retry-After
 H=$(curl -sS -D - -o "$RG_TMP/resp" -H 'Content-Type: application/json' --interface 127.0.0.1 \
   --data-binary '{"tenant":"default","userPrincipalName":"bob@contoso.com","password":"wrong again"}' \

@@ -55,6 +55,10 @@ struct http_server {
     h2o_timeout_entry_t accept_te;
     int accept_pause_ready;
     uint64_t accept_failed, accept_logged_ns; /* failures since the last log line, and when it was written */
+    /* access-log lines of requests no one authenticated: a token bucket, the rest counted and summed up */
+    double anon_tokens;
+    uint64_t anon_refill_ns, anon_summary_ns;
+    uint64_t anon_dropped, anon_dropped_by[6]; /* by status class: [0] other, [1] 1xx ... [5] 5xx */
     SSL_CTX *ssl;
     struct http_server_config cfg;
     int ctx_ready;
@@ -123,6 +127,55 @@ static const char *header_named(h2o_req_t *req, const char *name)
         return NULL;
     h2o_iovec_t v = req->headers.entries[i].value;
     return pool_strndup(&req->pool, v.base, v.len);
+}
+
+#define ANON_LOG_RATE 20.0     /* access-log lines per second for requests no one authenticated ... */
+#define ANON_LOG_BURST 200.0   /* ... in bursts of this many; the rest are counted */
+#define ANON_SUMMARY_SECONDS 10 /* and summed up in one line at most this often */
+
+/*
+ * True if an access-log line may be written for this request; counts it
+ * otherwise. Requests no one authenticated (no tenant known, or refused 401)
+ * and refusals for rate (429) share the bucket; the rest is always logged.
+ */
+static bool anon_log_admit(struct http_server *srv, const char *tenant, int status)
+{
+    if (tenant && tenant[0] && status != 401 && status != 429)
+        return true;
+    uint64_t now = util_mono_ns();
+    if (!srv->anon_refill_ns) {
+        srv->anon_tokens = ANON_LOG_BURST;
+        srv->anon_refill_ns = now;
+    }
+    srv->anon_tokens += (double)(now - srv->anon_refill_ns) / 1e9 * ANON_LOG_RATE;
+    if (srv->anon_tokens > ANON_LOG_BURST)
+        srv->anon_tokens = ANON_LOG_BURST;
+    srv->anon_refill_ns = now;
+    if (srv->anon_tokens >= 1.0) {
+        srv->anon_tokens -= 1.0;
+        return true;
+    }
+    srv->anon_dropped++;
+    srv->anon_dropped_by[status >= 100 && status < 600 ? status / 100 : 0]++;
+    return false;
+}
+
+/* Writes the summary of the lines not written, when there are some and the period is over (or force). */
+static void anon_log_summary(struct http_server *srv, bool force)
+{
+    uint64_t now = util_mono_ns();
+    if (!srv->anon_dropped || (!force && now - srv->anon_summary_ns < ANON_SUMMARY_SECONDS * 1000000000ull))
+        return;
+    log_msg(srv->cfg.log, LOG_WARN,
+            "access log: %llu unauthenticated or rate-limited requests not logged one by one (over %.0f lines/s): "
+            "2xx %llu, 3xx %llu, 4xx %llu, 5xx %llu, other %llu",
+            (unsigned long long)srv->anon_dropped, ANON_LOG_RATE, (unsigned long long)srv->anon_dropped_by[2],
+            (unsigned long long)srv->anon_dropped_by[3], (unsigned long long)srv->anon_dropped_by[4],
+            (unsigned long long)srv->anon_dropped_by[5],
+            (unsigned long long)(srv->anon_dropped_by[0] + srv->anon_dropped_by[1]));
+    srv->anon_dropped = 0;
+    memset(srv->anon_dropped_by, 0, sizeof srv->anon_dropped_by);
+    srv->anon_summary_ns = now;
 }
 
 /* Keeps a client-request-id only when it is short and plain (it is echoed in headers and logs). */
@@ -261,8 +314,9 @@ static int on_req(h2o_handler_t *self, h2o_req_t *hreq)
 
     double secs = (double)(util_mono_ns() - t0) / 1e9;
     http_metrics_observe(srv->cfg.metrics, req.method, req.route, res.status, secs);
-    log_request(srv->cfg.log, req.method, req.route, req.path, res.status, secs * 1000.0, req.tenant[0] ? req.tenant : NULL,
-                res.request_id);
+    if (anon_log_admit(srv, req.tenant, res.status))
+        log_request(srv->cfg.log, req.method, req.route, req.path, res.status, secs * 1000.0,
+                    req.tenant[0] ? req.tenant : NULL, res.request_id);
     return 0;
 }
 
@@ -277,8 +331,9 @@ static void pending_observe(struct http_pending *p, int status)
 {
     double secs = (double)(util_mono_ns() - p->t0) / 1e9;
     http_metrics_observe(p->srv->cfg.metrics, p->method, p->route, status, secs);
-    log_request(p->srv->cfg.log, p->method, p->route, p->path, status, secs * 1000.0, p->tenant[0] ? p->tenant : NULL,
-                p->request_id);
+    if (anon_log_admit(p->srv, p->tenant, status))
+        log_request(p->srv->cfg.log, p->method, p->route, p->path, status, secs * 1000.0,
+                    p->tenant[0] ? p->tenant : NULL, p->request_id);
 }
 
 /* Takes a pending request off the server's books; 0 if it was already done. */
@@ -595,6 +650,7 @@ int http_server_run(struct http_server *srv, volatile int *stop)
             rc = RG_EIO; /* still drain below: every waiter gets its answer */
             break;
         }
+        anon_log_summary(srv, false);
         if (srv->cfg.tick && util_mono_ns() >= next_tick) {
             srv->cfg.tick(srv->cfg.app);
             next_tick = util_mono_ns() + 1000000000ull;
@@ -628,6 +684,7 @@ int http_server_run(struct http_server *srv, volatile int *stop)
         h2o_evloop_run(srv->ctx.loop, 10);
     if (connections_open(srv))
         log_msg(srv->cfg.log, LOG_WARN, "shutdown: clients still connected after %d s; closing anyway", DRAIN_SECONDS);
+    anon_log_summary(srv, true);
     return rc;
 }
 
