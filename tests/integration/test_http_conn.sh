@@ -54,6 +54,39 @@ expect_eq "$l1" "404/keep-alive/len 201/keep-alive/len 400/keep-alive/len 200/ke
   "HTTP/1.1: a 404, a 201 and a 400 keep the connection, with a length"
 expect_eq "$l2" "200/keep-alive/len 404/keep-alive/len 200/keep-alive/len" \
   "HTTP/1.0 with Connection: keep-alive: a length on every answer, the connection kept"
+# ---- h2o's own refusals (framing it cannot read) answer in Graph's error shape ----
+framing=$(python3 - "$RG_URL" <<'PY'
+import json, socket, sys, urllib.parse
+u = urllib.parse.urlsplit(sys.argv[1])
+cases = [("broken Content-Length", b"POST /v1.0/groups HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\nConnection: close\r\n\r\n"),
+         ("unknown Transfer-Encoding", b"POST /v1.0/groups HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\nConnection: close\r\n\r\n")]
+for name, raw in cases:
+    s = socket.create_connection((u.hostname, u.port))
+    s.sendall(raw)
+    out = b""
+    while True:
+        d = s.recv(65536)
+        if not d:
+            break
+        out += d
+    head, _, body = out.partition(b"\r\n\r\n")
+    lines = head.decode().lower().split("\r\n")
+    status = lines[0].split()[1]
+    ctype = next((l.split(":", 1)[1].strip() for l in lines if l.startswith("content-type:")), "")
+    rid = next((l.split(":", 1)[1].strip() for l in lines if l.startswith("request-id:")), "")
+    try:
+        e = json.loads(body)["error"]
+        ok = e["code"] == "BadRequest" and e["innerError"]["request-id"] == rid and "could not be read" in e["message"]
+        msg = e["message"]
+    except Exception as x:
+        ok, msg = False, repr(body[:200])
+    print(f"{name}|{status}|{ctype}|{ok}|{msg}")
+PY
+)
+while IFS='|' read -r name st ct ok msg; do
+  expect_eq "$st $ct $ok" "400 application/json True" "$name: 400 in Graph's error shape with a request-id ($msg)"
+done <<<"$framing"
+
 # ---- descriptors run out: accepting pauses (no spin on failed accept4), the server keeps serving ----
 rg_stop
 RG_FD_LIMIT=48

@@ -513,6 +513,86 @@ static void on_accept(h2o_socket_t *listener, const char *err)
     }
 }
 
+/* ---- h2o's own refusals in Graph's error shape ---- */
+
+/*
+ * h2o answers some malformed requests itself (a broken Content-Length, an
+ * unknown Transfer-Encoding, ...) with a text/plain body, before any handler
+ * runs. This filter, on the handler's path and on the fallback path h2o binds
+ * such requests to, turns those answers into Graph's JSON error body with a
+ * request-id. Our own answers never are "text/plain; charset=utf-8" with a
+ * status of 400 or more, so nothing else is touched. (The static "400 Bad
+ * Request" h2o writes for a request head it cannot parse at all bypasses
+ * filters: docs/api.md lists it.)
+ */
+static const char *error_code(int status)
+{
+    switch (status) {
+    case 400: return "BadRequest";
+    case 404: return "NotFound";
+    case 405: return "MethodNotAllowed";
+    case 408: return "RequestTimeout";
+    case 411: return "LengthRequired";
+    case 413: return "requestBodyTooLarge";
+    case 417: return "ExpectationFailed";
+    case 431: return "RequestHeaderFieldsTooLarge";
+    case 503: return "ServiceUnavailable";
+    default: return status >= 500 ? "InternalServerError" : "BadRequest";
+    }
+}
+
+struct error_ostream {
+    h2o_ostream_t super;
+    char request_id[40];
+};
+
+/* h2o's text (e.g. "broken content-length header") arrives here, in one final send: it becomes the message. */
+static void error_do_send(h2o_ostream_t *self, h2o_req_t *req, h2o_iovec_t *bufs, size_t bufcnt,
+                          h2o_send_state_t state)
+{
+    struct error_ostream *o = (struct error_ostream *)self;
+    if (h2o_send_state_is_in_progress(state)) {
+        h2o_ostream_send_next(&o->super, req, NULL, 0, state);
+        return;
+    }
+    char text[200];
+    size_t n = 0;
+    for (size_t i = 0; i < bufcnt && n < sizeof text - 1; i++) {
+        size_t k = bufs[i].len < sizeof text - 1 - n ? bufs[i].len : sizeof text - 1 - n;
+        memcpy(text + n, bufs[i].base, k);
+        n += k;
+    }
+    while (n && (text[n - 1] == '\n' || text[n - 1] == '\r'))
+        n--;
+    text[n] = '\0';
+    struct http_response r = {.body = BUF_INIT(4096)};
+    snprintf(r.request_id, sizeof r.request_id, "%s", o->request_id);
+    snprintf(r.client_request_id, sizeof r.client_request_id, "%s", o->request_id);
+    http_error(&r, req->res.status, error_code(req->res.status), "The request could not be read: %s.",
+               n ? text : (req->res.reason ? req->res.reason : "malformed request"));
+    h2o_iovec_t body = h2o_strdup(&req->pool, buf_str(&r.body), r.body.len);
+    buf_release(&r.body);
+    req->res.content_length = body.len; /* the headers go out with the first send below */
+    h2o_ostream_send_next(&o->super, req, &body, 1, state);
+}
+
+static void error_filter_setup(h2o_filter_t *self, h2o_req_t *req, h2o_ostream_t **slot)
+{
+    (void)self;
+    ssize_t i = req->res.status >= 400 ? h2o_find_header(&req->res.headers, H2O_TOKEN_CONTENT_TYPE, -1) : -1;
+    if (i >= 0 && h2o_memis(req->res.headers.entries[i].value.base, req->res.headers.entries[i].value.len,
+                            H2O_STRLIT("text/plain; charset=utf-8"))) {
+        struct error_ostream *o = (struct error_ostream *)h2o_add_ostream(req, sizeof *o, slot);
+        o->super.do_send = error_do_send;
+        util_uuid(o->request_id, sizeof o->request_id);
+        req->res.headers.entries[i].value = h2o_iovec_init(H2O_STRLIT("application/json"));
+        char *rid = pool_strndup(&req->pool, o->request_id, strlen(o->request_id));
+        h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("request-id"), 0, NULL, rid, strlen(rid));
+        slot = &o->super.next;
+    }
+    h2o_setup_next_ostream(req, slot);
+}
+
 /* Splits "ADDR:PORT" / "[V6]:PORT" into host and port strings. */
 static int split_listen(const char *listen, char *host, size_t hostlen, char *port, size_t portlen)
 {
@@ -616,6 +696,8 @@ int http_server_new(const struct http_server_config *cfg, struct http_server **o
     struct route_handler *h = (struct route_handler *)h2o_create_handler(path, sizeof *h);
     h->super.on_req = on_req;
     h->srv = srv;
+    h2o_create_filter(path, sizeof(h2o_filter_t))->on_setup_ostream = error_filter_setup;
+    h2o_create_filter(&host->fallback_path, sizeof(h2o_filter_t))->on_setup_ostream = error_filter_setup;
     h2o_context_init(&srv->ctx, h2o_evloop_create(), &srv->globalconf);
     srv->ctx_ready = 1;
     h2o_linklist_init_anchor(&srv->pending);
