@@ -148,7 +148,9 @@ static int load_file(struct config *c, const char *path, char *err, size_t errle
 
 void config_usage(FILE *out)
 {
-    fprintf(out, "usage: riskgated [--config FILE] [--OPTION VALUE]...\n\n"
+    fprintf(out, "usage: riskgated [--config FILE] [--OPTION VALUE]...\n"
+                 "       riskgated backup --to FILE [--db URL]     copy the live database (while it serves)\n"
+                 "       riskgated restore --from FILE [--db URL]  replace the database with a backup (stop riskgated first)\n\n"
                  "The riskgate server: Graph-compatible app protection admin API.\n\noptions:\n");
     for (size_t i = 0; i < NOPTIONS; i++)
         fprintf(out, "  --%-16s %s%s%s%s\n", options[i].name, options[i].help, options[i].dflt[0] ? " [default: " : "",

@@ -45,10 +45,51 @@ static void on_tick(void *vapp)
         log_msg(app->log, LOG_WARN, "could not write check-in times; retrying in a second");
 }
 
+/*
+ * riskgated backup --to FILE [--db URL | --config FILE ...]
+ * riskgated restore --from FILE [--db URL | --config FILE ...]
+ * The usual options name the database; exit 0, 1 (it failed: why on stderr) or 2 (usage).
+ */
+static int backup_command(int argc, char **argv)
+{
+    const char *cmd = argv[1], *want = !strcmp(cmd, "backup") ? "--to" : "--from", *file = NULL;
+    char *rest[64];
+    int nrest = 0;
+    rest[nrest++] = argv[0];
+    for (int i = 2; i < argc; i++) {
+        if (!strcmp(argv[i], want) && i + 1 < argc)
+            file = argv[++i];
+        else if (nrest < 63)
+            rest[nrest++] = argv[i];
+    }
+    rest[nrest] = NULL;
+    struct config cfg;
+    char err[1024] = "";
+    config_init(&cfg);
+    if (!file) {
+        fprintf(stderr, "riskgated %s: %s FILE is required (riskgated %s %s FILE [--db URL])\n", cmd, want, cmd, want);
+        return 2;
+    }
+    int rc = config_parse_args(&cfg, nrest, rest, err, sizeof err);
+    if (rc)
+        return rc > 0 ? 0 : (fprintf(stderr, "riskgated %s: %s\n", cmd, err), 2);
+    umask(077); /* a backup holds what the database holds: password hashes, device data */
+    rc = !strcmp(cmd, "backup") ? store_backup(cfg.db, file, err, sizeof err) : store_restore(cfg.db, file, err, sizeof err);
+    if (rc) {
+        fprintf(stderr, "riskgated %s: %s\n", cmd, err);
+        return rc == RG_EINVAL && strstr(err, "PostgreSQL") ? 2 : 1;
+    }
+    fprintf(stderr, "riskgated %s: %s %s %s\n", cmd, !strcmp(cmd, "backup") ? cfg.db : file,
+            !strcmp(cmd, "backup") ? "copied to" : "restored into", !strcmp(cmd, "backup") ? file : cfg.db);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     /* one write per log line (unbuffered stderr costs a system call per field, on every request) */
     setvbuf(stderr, NULL, _IOLBF, 0);
+    if (argc > 1 && (!strcmp(argv[1], "backup") || !strcmp(argv[1], "restore")))
+        return backup_command(argc, argv);
     struct config cfg;
     char err[1024] = "";
     config_init(&cfg);

@@ -153,6 +153,20 @@ int store_open(const char *url, struct store **out, char *err, size_t errlen);
 void store_close(struct store *s);
 
 /*
+ * backup.c: the embedded database's backup and restore (sqlite: URLs only;
+ * RG_EINVAL for others, with the PostgreSQL tools named in err).
+ * store_backup copies a consistent snapshot of the live database (riskgated
+ * may be serving) to the file `to` (written as to.tmp, checked, synced, then
+ * renamed). store_restore checks `from` (integrity, a riskgate schema)
+ * before touching anything, then replaces the database's content with it in
+ * one transaction and runs the migrations. Stop riskgated before a restore:
+ * a running one keeps serving what it had cached. 0, RG_EINVAL or RG_EIO,
+ * with err filled.
+ */
+int store_backup(const char *db_url, const char *to, char *err, size_t errlen);
+int store_restore(const char *db_url, const char *from, char *err, size_t errlen);
+
+/*
  * A store that forwards every call to `inner` and, after each successful
  * write, calls fn(arg, tenant_id, collection, id): documents (insert, update,
  * delete) with their collection and id; credential deletions with collection
