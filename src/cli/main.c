@@ -21,7 +21,7 @@ static const struct cli_group *const groups[] = {
     &cli_group_whoami,     &cli_group_tenants,    &cli_group_keys,      &cli_group_users,
     &cli_group_groups,     &cli_group_policies,   &cli_group_appconfigs, &cli_group_connectors,
     &cli_group_effective,  &cli_group_registrations, &cli_group_wipes,      &cli_group_indicator,  &cli_group_device,
-    &cli_group_alert,      &cli_group_partner_key,
+    &cli_group_alert,      &cli_group_partner_key, &cli_group_audit,
 };
 
 static const char *const api_versions[] = {"beta", "v1.0", NULL};

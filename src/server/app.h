@@ -3,7 +3,10 @@
  */
 #ifndef RG_APP_H
 #define RG_APP_H
+#include <stdbool.h>
+
 #include "common/log.h"
+#include "common/util.h"
 #include "server/http/http.h"
 #include "server/store/store.h"
 
@@ -16,6 +19,15 @@ struct appcache;
 struct work_pool;
 struct ratelimit;
 
+/* Who the request being handled is by, for the audit trail (audit.h); inactive between requests. */
+struct audit_actor {
+    bool active;
+    char key_id[UTIL_UUID_LEN + 1];
+    char key_name[128];
+    char peer[64];
+    char request_id[40];
+};
+
 struct app {
     struct store *store;          /* owned by main */
     struct notify *notify;        /* waiters on suspended requests; owned by main */
@@ -27,6 +39,7 @@ struct app {
     struct work_pool *work;       /* password checks run here, off the loop (work.h); NULL = inline; owned by main */
     struct ratelimit *limits;     /* failed sign-ins per address and per account (ratelimit.h); may be NULL; owned by main */
     struct ratelimit *device_limits; /* detection reports per device (its address table, keyed by device id); may be NULL */
+    struct audit_actor actor;     /* set by api_authenticate for the request being handled (loop thread only) */
 };
 
 /*

@@ -15,6 +15,7 @@
 #include "common/sign.h"
 #include "server/app.h"
 #include "server/appcache.h"
+#include "server/audit.h"
 #include "server/config.h"
 #include "server/http/http.h"
 #include "server/notify.h"
@@ -128,6 +129,7 @@ int main(int argc, char **argv)
         store_close(db);
         return 1;
     }
+    store_watch_audit(app.store, audit_on_write, &app); /* admin writes get their record in their transaction */
     int created = 0;
     if (app_bootstrap(&app, cfg.admin_key_file, &created, err, sizeof err)) {
         fprintf(stderr, "riskgated: %s\n", err);
@@ -162,6 +164,7 @@ int main(int argc, char **argv)
         .log = &lg,
         .metrics = app.metrics,
         .tick = on_tick,
+        .request_done = audit_actor_clear,
     };
     struct http_server *srv = NULL;
     int port = 0;

@@ -12,6 +12,7 @@
 #include <openssl/crypto.h>
 
 #include "server/api/api.h"
+#include "server/audit.h"
 #include "server/notify.h"
 #include "server/policy/effective.h"
 
@@ -361,4 +362,42 @@ void api_registration_get(void *vapp, struct http_request *req, struct http_resp
     odata_query_free(q);
     json_decref(pub);
     json_decref(reg);
+}
+
+/* The audit trail (audit.h): admins only, as Intune's audit log needs its own permission. */
+void api_audit_list(void *vapp, struct http_request *req, struct http_response *res)
+{
+    struct app *app = vapp;
+    struct api_auth auth;
+    if (api_authenticate(app, req, res, API_READ, &auth))
+        return;
+    if (!auth.admin) {
+        http_error(res, 403, "Forbidden", "The audit trail needs an 'admin' key.");
+        return;
+    }
+    api_send_docs(app, req, res, "deviceManagement/auditEvents", auth.tenant_id, AUDIT_COLLECTION,
+                  api_coll_audit_events(), NULL, false);
+}
+
+void api_audit_get(void *vapp, struct http_request *req, struct http_response *res)
+{
+    struct app *app = vapp;
+    struct api_auth auth;
+    if (api_authenticate(app, req, res, API_READ, &auth))
+        return;
+    if (!auth.admin) {
+        http_error(res, 403, "Forbidden", "The audit trail needs an 'admin' key.");
+        return;
+    }
+    json_t *d = NULL;
+    int rc = app->store->ops->doc_get(app->store, auth.tenant_id, AUDIT_COLLECTION, req->params[0], &d);
+    if (rc) {
+        api_fail(res, rc, "audit event");
+        return;
+    }
+    char ctx[512];
+    api_context_url(app, req, "deviceManagement/auditEvents/$entity", ctx, sizeof ctx);
+    json_object_set_new(d, "@odata.context", json_string(ctx));
+    api_send(res, 200, d);
+    json_decref(d);
 }

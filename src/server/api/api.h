@@ -19,6 +19,7 @@ struct api_auth {
     char tenant_name[128];
     char key_id[UTIL_UUID_LEN + 1];
     bool admin; /* role admin (read-write); false = reader */
+    char key_name[128];
 };
 
 enum api_access { API_READ, API_WRITE };
@@ -126,6 +127,9 @@ const struct odata_collection *api_coll_schema(int kind); /* enum schema_kind; -
 const struct odata_collection *api_coll_directory_objects(void); /* users and groups */
 const struct odata_collection *api_coll_registrations(void);
 const struct odata_collection *api_coll_wipes(void);
+const struct odata_collection *api_coll_audit_events(void);
+void api_audit_list(void *app, struct http_request *req, struct http_response *res);
+void api_audit_get(void *app, struct http_request *req, struct http_response *res);
 const struct odata_collection *api_coll_tenants(void);
 const struct odata_collection *api_coll_keys(void);
 const struct odata_collection *api_coll_assignments(void);

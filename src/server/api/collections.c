@@ -217,6 +217,28 @@ const struct odata_collection *api_coll_wipes(void)
     return &wipes;
 }
 
+/* Intune's auditEvent (audit.c writes them) */
+static const struct odata_prop audit_props[] = {
+    {"id", ODATA_T_STRING, 0},
+    {"displayName", ODATA_T_STRING, 0},
+    {"componentName", ODATA_T_STRING, 0},
+    {"activity", ODATA_T_STRING, 0},
+    {"activityDateTime", ODATA_T_DATETIME, 0},
+    {"activityType", ODATA_T_STRING, 0},
+    {"activityOperationType", ODATA_T_STRING, 0},
+    {"activityResult", ODATA_T_STRING, 0},
+    {"correlationId", ODATA_T_STRING, 0},
+    {"category", ODATA_T_STRING, 0},
+    {"actor", ODATA_T_OBJECT, 0},
+    {"resources", ODATA_T_ANY, 0},
+};
+static const struct odata_collection audit_events = COLL(audit_props);
+
+const struct odata_collection *api_coll_audit_events(void)
+{
+    return &audit_events;
+}
+
 const struct odata_collection *api_coll_tenants(void)
 {
     return &tenants;

@@ -6,6 +6,7 @@
 #include <strings.h>
 
 #include "server/api/api.h"
+#include "server/audit.h"
 
 int api_authenticate(struct app *app, struct http_request *req, struct http_response *res, enum api_access access,
                      struct api_auth *out)
@@ -35,6 +36,9 @@ int api_authenticate(struct app *app, struct http_request *req, struct http_resp
     memcpy(out->key_id, k.id, sizeof out->key_id);
     out->admin = !strcmp(k.role, "admin");
     snprintf(req->tenant, sizeof req->tenant, "%s", out->tenant_name);
+    snprintf(out->key_name, sizeof out->key_name, "%s", k.name);
+    if (out->admin) /* the writes of this request go to the audit trail under this key */
+        audit_actor_set(app, k.id, k.name, req->peer, res->request_id);
     if (access == API_WRITE && !out->admin) {
         http_error(res, 403, "Forbidden", "The key's role 'reader' cannot change anything; an 'admin' key is needed.");
         return -1;

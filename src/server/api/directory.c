@@ -204,6 +204,7 @@ struct dir_write {
     json_t *doc;   /* create: the new document */
     json_t *patch; /* update: the validated patch, applied to the document as stored when the hash is ready */
     bool has_password; /* the body set a password: finish gets its hash, or NULL when hashing failed */
+    struct audit_actor actor; /* who asked: the write, made later, is theirs in the audit trail */
     char location[512], context[512];
 };
 
@@ -237,7 +238,10 @@ static void create_finish(void *arg, const char *hash, struct http_response *res
     }
     if (hash)
         json_object_set_new(w->doc, "passwordHash", json_string(hash));
+    struct audit_actor now = w->app->actor;
+    w->app->actor = w->actor; /* inline, the same; after a hash, the request's again */
     int rc = write_directory(w->app, w->auth.tenant_id, w->coll, w->kind, w->id, w->doc, true);
+    w->app->actor = now;
     if (rc) {
         api_fail(res, rc, w->coll);
         return;
@@ -277,7 +281,7 @@ static void create(struct app *app, struct http_request *req, struct http_respon
         api_fail(res, RG_ENOMEM, coll);
         goto out;
     }
-    *w = (struct dir_write){.app = app, .auth = auth, .coll = coll, .kind = kind};
+    *w = (struct dir_write){.app = app, .auth = auth, .coll = coll, .kind = kind, .actor = app->actor};
     util_uuid(w->id, sizeof w->id);
     w->doc = json_pack("{s:s,s:s}", "@odata.type", schema_odata_type(kind), "id", w->id);
     json_object_update(w->doc, props);
@@ -330,7 +334,10 @@ static void update_finish(void *arg, const char *hash, struct http_response *res
         json_decref(doc);
         return;
     }
+    struct audit_actor now = w->app->actor;
+    w->app->actor = w->actor;
     rc = write_directory(w->app, w->auth.tenant_id, w->coll, w->kind, w->id, doc, false);
+    w->app->actor = now;
     json_decref(doc);
     if (rc) {
         api_fail(res, rc, w->coll);
@@ -367,7 +374,7 @@ static void update(struct app *app, struct http_request *req, struct http_respon
         api_fail(res, RG_ENOMEM, coll);
         goto out;
     }
-    *w = (struct dir_write){.app = app, .auth = auth, .coll = coll, .kind = kind, .patch = patch};
+    *w = (struct dir_write){.app = app, .auth = auth, .coll = coll, .kind = kind, .patch = patch, .actor = app->actor};
     patch = NULL;
     snprintf(w->id, sizeof w->id, "%s", json_string_value(json_object_get(doc, "id")));
     if (kind == SCHEMA_USER && pw[0]) {

@@ -35,6 +35,9 @@ static const struct http_route routes[] = {
     {"GET", DAM "managedAppRegistrations/{}/intendedPolicies", api_registration_nav, "intendedPolicies", 0},
     {"GET", DAM "managedAppRegistrations/{}/operations", api_registration_nav, "operations", 0},
 
+    {"GET", "/{v}/deviceManagement/auditEvents", api_audit_list, NULL, 0},
+    {"GET", "/{v}/deviceManagement/auditEvents/$count", api_audit_list, NULL, 0},
+    {"GET", "/{v}/deviceManagement/auditEvents/{}", api_audit_get, NULL, 0},
     {"GET", "/{v}/deviceManagement/mobileThreatDefenseConnectors", api_connector_list, NULL, 0},
     {"GET", "/{v}/deviceManagement/mobileThreatDefenseConnectors/$count", api_connector_list, NULL, 0},
     {"POST", "/{v}/deviceManagement/mobileThreatDefenseConnectors", api_connector_create, NULL, 0},

@@ -172,6 +172,7 @@ struct http_server_config {
     const struct log *log;
     struct http_metrics *metrics;
     void (*tick)(void *app); /* periodic work (e.g. deferred writes), about once a second on the loop; may be NULL */
+    void (*request_done)(void *app); /* after each request's handler returned (answered or suspended); may be NULL */
 };
 
 struct http_server;

@@ -282,6 +282,8 @@ static int on_req(h2o_handler_t *self, h2o_req_t *hreq)
 
     char scratch[2048];
     http_dispatch(srv->cfg.routes, srv->cfg.nroutes, srv->cfg.app, &req, &res, scratch, sizeof scratch);
+    if (srv->cfg.request_done)
+        srv->cfg.request_done(srv->cfg.app);
 
     if (res.suspended) {
         buf_release(&res.body);

@@ -179,6 +179,18 @@ int store_restore(const char *db_url, const char *from, char *err, size_t errlen
 typedef void (*store_watch_fn)(void *arg, const char *tenant_id, const char *coll, const char *id);
 #define STORE_WATCH_CREDENTIALS "credentials"
 int store_watch_new(struct store *inner, store_watch_fn fn, void *arg, struct store **out);
+/*
+ * An audit hook on a watching store: before each document write (insert,
+ * update; after NULL for a delete) and each API key creation and deletion
+ * (collection STORE_AUDIT_KEYS, after {name, role}; never the key or its
+ * hash), fn(arg, inner, tenant_id, coll, id, after) runs on the inner store,
+ * inside the caller's transaction, so it can read the document as it was and
+ * write its record with the change. A non-zero return refuses the write.
+ */
+typedef int (*store_audit_fn)(void *arg, struct store *inner, const char *tenant_id, const char *coll, const char *id,
+                              const json_t *after);
+#define STORE_AUDIT_KEYS "apiKeys"
+void store_watch_audit(struct store *watching, store_audit_fn fn, void *arg);
 
 /* The backends, one file each. */
 extern const struct store_ops store_sqlite_ops;

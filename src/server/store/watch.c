@@ -14,7 +14,16 @@ struct watch {
     struct store *inner;
     store_watch_fn fn;
     void *arg;
+    store_audit_fn audit;
+    void *audit_arg;
 };
+
+/* The audit hook's say before a write (0 when there is none). */
+static int audited(struct store *s, const char *tenant_id, const char *coll, const char *id, const json_t *after)
+{
+    struct watch *w = (struct watch *)s;
+    return w->audit ? w->audit(w->audit_arg, w->inner, tenant_id, coll, id, after) : 0;
+}
 
 static struct watch *W(struct store *s)
 {
@@ -79,7 +88,13 @@ static int w_tenant_list(struct store *s, json_t **out)
 static int w_key_create(struct store *s, const char *tenant_id, const char *name, const char *role,
                         const char *key_hash, char *id_out)
 {
-    return IN->ops->key_create(IN, tenant_id, name, role, key_hash, id_out);
+    int rc = IN->ops->key_create(IN, tenant_id, name, role, key_hash, id_out);
+    if (!rc && W(s)->audit) {
+        json_t *after = json_pack("{s:s,s:s,s:s}", "id", id_out, "name", name, "role", role);
+        rc = after ? audited(s, tenant_id, STORE_AUDIT_KEYS, id_out, after) : RG_ENOMEM;
+        json_decref(after);
+    }
+    return rc;
 }
 static int w_key_lookup(struct store *s, const char *key_hash, struct store_key *out)
 {
@@ -91,7 +106,8 @@ static int w_key_list(struct store *s, const char *tenant_id, json_t **out)
 }
 static int w_key_delete(struct store *s, const char *tenant_id, const char *id)
 {
-    return IN->ops->key_delete(IN, tenant_id, id);
+    int rc = audited(s, tenant_id, STORE_AUDIT_KEYS, id, NULL);
+    return rc ? rc : IN->ops->key_delete(IN, tenant_id, id);
 }
 static int w_key_count(struct store *s, int64_t *out)
 {
@@ -99,13 +115,17 @@ static int w_key_count(struct store *s, int64_t *out)
 }
 static int w_doc_insert(struct store *s, const char *tenant_id, const char *coll, const char *id, const json_t *body)
 {
-    int rc = IN->ops->doc_insert(IN, tenant_id, coll, id, body);
+    int rc = audited(s, tenant_id, coll, id, body);
+    if (!rc)
+        rc = IN->ops->doc_insert(IN, tenant_id, coll, id, body);
     seen(s, rc, tenant_id, coll, id);
     return rc;
 }
 static int w_doc_update(struct store *s, const char *tenant_id, const char *coll, const char *id, const json_t *body)
 {
-    int rc = IN->ops->doc_update(IN, tenant_id, coll, id, body);
+    int rc = audited(s, tenant_id, coll, id, body);
+    if (!rc)
+        rc = IN->ops->doc_update(IN, tenant_id, coll, id, body);
     seen(s, rc, tenant_id, coll, id);
     return rc;
 }
@@ -123,7 +143,9 @@ static int w_doc_list(struct store *s, const char *tenant_id, const char *coll, 
 }
 static int w_doc_delete(struct store *s, const char *tenant_id, const char *coll, const char *id)
 {
-    int rc = IN->ops->doc_delete(IN, tenant_id, coll, id);
+    int rc = audited(s, tenant_id, coll, id, NULL);
+    if (!rc)
+        rc = IN->ops->doc_delete(IN, tenant_id, coll, id);
     seen(s, rc, tenant_id, coll, id);
     return rc;
 }
@@ -220,4 +242,10 @@ int store_watch_new(struct store *inner, store_watch_fn fn, void *arg, struct st
     w->arg = arg;
     *out = &w->base;
     return 0;
+}
+
+void store_watch_audit(struct store *watching, store_audit_fn fn, void *arg)
+{
+    W(watching)->audit = fn;
+    W(watching)->audit_arg = arg;
 }
