@@ -169,7 +169,10 @@ static void run_step(struct app *app, struct http_request *outer, const struct s
     for (size_t i = 0; i <= ml; i++)
         method[i] = (char)toupper((unsigned char)m[i]);
 
-    struct http_request req = {.method = method, .query = "", .parent = outer, .authorization = outer->authorization};
+    /* the outer request's client: rate limits and the audit trail see the real address */
+    struct http_request req = {.method = method, .query = "", .parent = outer, .authorization = outer->authorization,
+                               .peer = outer->peer, .forwarded_for = outer->forwarded_for,
+                               .consistency_level = outer->consistency_level};
     const char *content_type = NULL, *crid = NULL;
     const char *name;
     const json_t *v;

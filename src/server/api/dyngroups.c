@@ -88,6 +88,8 @@ int api_dyngroup_user_changed(struct app *app, const char *tenant_id, const json
 {
     struct store *s = app->store;
     const char *uid = json_string_value(json_object_get(user, "id"));
+    if (!uid)
+        return RG_EINVAL; /* every stored user has its id */
     json_t *groups = NULL;
     int rc = s->ops->doc_list(s, tenant_id, "groups", &groups);
     size_t i;

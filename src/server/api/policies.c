@@ -732,6 +732,8 @@ static int deployment_summary_of(struct app *app, const struct api_auth *auth, s
             continue;
         const char *uid = json_string_value(json_object_get(r, "userId"));
         const char *app_id = json_string_value(json_object_get(r, "appId"));
+        if (!uid || !app_id)
+            continue; /* a registration without its user or app counts nowhere, rather than in one list only */
         json_object_set_new(users, uid, json_true());
         json_t *pa = json_object_get(per_app, app_id);
         if (!pa) {
@@ -753,7 +755,7 @@ static int deployment_summary_of(struct app *app, const struct api_auth *auth, s
                                                   "configurationAppliedUserCount",
                                                   (json_int_t)json_object_size(json_object_get(pa, "users"))));
         }
-        *out = json_pack("{s:s,s:O,s:O,s:I,s:s,s:o,s:O}", "@odata.type",
+        *out = json_pack("{s:s,s:O,s:O?,s:I,s:s,s:o,s:O?}", "@odata.type",
                          "#microsoft.graph.managedAppPolicyDeploymentSummary", "id", json_object_get(policy, "id"),
                          "displayName", json_object_get(policy, "displayName"), "configurationDeployedUserCount",
                          (json_int_t)json_object_size(users), "lastRefreshTime", now,

@@ -42,7 +42,8 @@ int api_reg_applies(struct app *app, const char *tenant_id, struct api_reg_ctx *
         int rc = api_user_groups(app, tenant_id, uid, &groups);
         if (rc)
             return rc;
-        json_object_set_new(c->groups_of, uid, groups);
+        if (json_object_set_new(c->groups_of, uid, groups)) /* frees groups */
+            return RG_ENOMEM;
     }
     size_t ng = json_array_size(groups);
     const char **gids = calloc(ng ? ng : 1, sizeof *gids);

@@ -160,6 +160,7 @@ int api_signin_start(struct app *app, struct http_request *req, struct http_resp
     }
     s->pending = http_suspend(req, res, SIGNIN_WAIT_SECONDS, on_timeout, on_cancel, s);
     if (!s->pending) {
+        refund(s); /* no password was checked ($batch step, shutdown): the attempt does not count */
         signin_free(s);
         return -1;
     }
