@@ -136,12 +136,13 @@ static const char *header_named(h2o_req_t *req, const char *name)
 /*
  * True if an access-log line may be written for this request; counts it
  * otherwise. Requests no one authenticated (no tenant known, or refused 401)
- * and refusals for rate (429) share the bucket; the rest is always logged.
+ * and refusals for rate or load (429, 503) share the bucket; the rest is
+ * always logged.
  */
 static bool anon_log_admit(struct http_server *srv, const char *tenant, int status)
 {
-    if (tenant && tenant[0] && status != 401 && status != 429)
-        return true;
+    if (tenant && tenant[0] && status != 401 && status != 429 && status != 503)
+        return true; /* activation names its tenant before it is authenticated: its refusals still share the bucket */
     uint64_t now = util_mono_ns();
     if (!srv->anon_refill_ns) {
         srv->anon_tokens = ANON_LOG_BURST;
