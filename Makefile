@@ -4,13 +4,18 @@
 #   make test   the same, then every test, then again built with ASan+UBSan (./build-asan)
 #   make bench  build optimized (./build-bench), run every benchmark, print the table and write
 #               bench/results/latest.json (bench/README.md; BENCH_QUICK=1 for a quick run)
+#   make fuzz   install clang if missing, build the libFuzzer targets (./build-fuzz), run each for
+#               FUZZ_SECONDS (default 60); fails if any crashes (inputs in build-fuzz/crashes/; fuzz/README.md)
 #   make clean  remove the build trees (./var is kept: it holds your data and admin key)
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?=
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 CTEST_ARGS ?=
 
-.PHONY: all deps build run test test-fast test-asan bench clean
+.PHONY: all deps build run test test-fast test-asan bench fuzz clean
 
 all: build
 
@@ -37,5 +42,11 @@ test: test-fast test-asan
 bench: deps
 	@bash bench/run.sh
 
+fuzz: deps
+	@scripts/install-fuzz-deps.sh
+	@cmake -S . -B $(FUZZ_BUILD) -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRG_FUZZ=ON >/dev/null
+	@cmake --build $(FUZZ_BUILD) --target fuzz -j$(JOBS)
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_TARGETS)
+
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

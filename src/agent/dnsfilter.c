@@ -253,12 +253,17 @@ int dnsf_servfail(const uint8_t *q, size_t qlen, uint8_t *out, size_t cap, size_
 {
     if (!q || qlen < LDNS_HEADER_SIZE)
         return -1;
-    ldns_pkt *p = NULL;
-    const ldns_rr *question = NULL;
-    if (ldns_wire2pkt(&p, q, qlen) == LDNS_STATUS_OK && p && ldns_rr_list_rr_count(ldns_pkt_question(p)) == 1)
-        question = ldns_rr_list_rr(ldns_pkt_question(p), 0);
+    /* Only the question is read (as dnsf_handle does): ldns_wire2pkt on a whole malformed packet
+     * leaks what it had read before failing (libldns 1.8.3; found by fuzz/fuzz_dns.c), and a
+     * SERVFAIL answers with the question alone. */
+    ldns_rr *question = NULL;
+    size_t pos = LDNS_HEADER_SIZE;
+    if (LDNS_QDCOUNT(q) == 1 && ldns_wire2rr(&question, q, qlen, &pos, LDNS_SECTION_QUESTION) != LDNS_STATUS_OK) {
+        ldns_rr_free(question);
+        question = NULL;
+    }
     int rc = error_answer(q, question, LDNS_RCODE_SERVFAIL, out, cap, outlen);
-    ldns_pkt_free(p);
+    ldns_rr_free(question);
     return rc;
 }
 

@@ -24,7 +24,7 @@ struct buf {
 int buf_append(struct buf *b, const void *p, size_t n);
 int buf_puts(struct buf *b, const char *s);
 int buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-int buf_vprintf(struct buf *b, const char *fmt, va_list ap);
+int buf_vprintf(struct buf *b, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 /* Contents as a C string: "" when empty. Borrowed; valid until the next change. */
 const char *buf_str(const struct buf *b);
 /* Sets len to 0, keeps the allocation. */

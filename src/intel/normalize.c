@@ -76,6 +76,34 @@ int intel_severity_parse(const char *s, enum intel_severity *out)
 }
 
 static void seterr(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/*
+ * Messages quote input ("%.40s", a value as sent) and are cut to errlen, either of which may end
+ * inside a UTF-8 character or carry bytes that are not UTF-8 or are control characters; callers put
+ * them into JSON (json_pack refuses invalid UTF-8, so the 400 became a 500). Each such byte
+ * becomes '?': every message is valid UTF-8 without control characters.
+ */
+static void clean_text(char *s)
+{
+    unsigned char *p = (unsigned char *)s;
+    while (*p) {
+        unsigned c = *p;
+        size_t n = c < 0x80 ? 0 : c >= 0xc2 && c <= 0xdf ? 1 : c >= 0xe0 && c <= 0xef ? 2 : c >= 0xf0 && c <= 0xf4 ? 3 : 4;
+        bool ok = n < 4 && (n || (c >= 0x20 && c != 0x7f));
+        for (size_t i = 1; ok && i <= n; i++)
+            ok = (p[i] & 0xc0) == 0x80;
+        /* no overlong 3/4-byte forms, no surrogates, nothing above U+10FFFF */
+        if (ok && n == 2)
+            ok = !(c == 0xe0 && p[1] < 0xa0) && !(c == 0xed && p[1] >= 0xa0);
+        if (ok && n == 3)
+            ok = !(c == 0xf0 && p[1] < 0x90) && !(c == 0xf4 && p[1] >= 0x90);
+        if (!ok) {
+            *p++ = '?';
+            continue;
+        }
+        p += n + 1;
+    }
+}
+
 static void seterr(char *err, size_t errlen, const char *fmt, ...)
 {
     if (!err || !errlen)
@@ -84,6 +112,7 @@ static void seterr(char *err, size_t errlen, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(err, errlen, fmt, ap);
     va_end(ap);
+    clean_text(err);
 }
 
 static bool is_network(enum intel_type type)

@@ -138,6 +138,18 @@ static int key_segment(const char *seg, size_t n, char *out, size_t outlen, size
     size_t klen = tn - name_len - 2;
     if (memchr(key, '(', klen) || memchr(key, ')', klen) || memchr(key, '=', klen))
         return 0; /* composite or named keys: not ours to rewrite */
+    /* A lone quote inside a quoted key: not a key literal, the segment is copied as sent. Checked
+     * before writing, so that a buffer that holds the result is never refused for the longer
+     * rewrite tried first (found by fuzz/fuzz_http.c). */
+    if (klen >= 2 && key[0] == '\'' && key[klen - 1] == '\'') {
+        for (size_t i = 1; i + 1 < klen; i++) {
+            if (key[i] != '\'')
+                continue;
+            if (key[i + 1] != '\'' || i + 2 >= klen)
+                return 0;
+            i++;
+        }
+    }
     size_t start = *o;
     if (put(out, outlen, o, tmp, name_len))
         return -1;

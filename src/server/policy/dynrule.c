@@ -657,8 +657,12 @@ static bool tok_is_number(const struct parser *p)
  * What -match may cost: glibc's matcher is about (expanded pattern size)^2
  * times the value's length, and a counted repetition x{n,m} expands x m
  * times; back-references backtrack exponentially. Returns 0, or -1 with the
- * error set, for a back-reference (\1 to \9 outside brackets) or counted
- * repetitions that together add more than REGEX_MAX_REPEAT items.
+ * error set, for a back-reference (\1 to \9 outside brackets), counted
+ * repetitions that together add more than REGEX_MAX_REPEAT items, or a
+ * repetition operator right after another ("a+++*", "a*{2}"): glibc's
+ * regcomp takes time exponential in the length of such a run (found by
+ * fuzz/fuzz_dynrule.c: 18 operators took over 10 s). One '?' after an
+ * operator (the .NET lazy ".*?") stays accepted.
  */
 #define REGEX_MAX_REPEAT 256
 #define REGEX_MAX_GROUPS 64
@@ -718,9 +722,17 @@ static int regex_check(struct parser *p, size_t off, const char *pat, size_t n)
     size_t sum[REGEX_MAX_GROUPS + 1] = {0}, last = 0, extra = 0;
     int d = 0;
     size_t i = 0;
+    int quant = 0; /* 0: no operator just before; 1: one; 2: one and its lazy '?' */
     while (i < n) {
         char c = pat[i];
-        size_t end, bound;
+        size_t end, bound = 0;
+        bool is_quant = c == '*' || c == '+' || c == '?' || (c == '{' && (bound = brace_bound(pat, n, i, &end)) != 0);
+        if (is_quant && quant && !(quant == 1 && c == '?')) {
+            fail(p, off, "regular expression too complex (a repetition operator right after another, as in a++; "
+                         "a single lazy '?' as in .*? is fine)");
+            return -1;
+        }
+        quant = is_quant ? quant + 1 : 0;
         if (c == '\\' && i + 1 < n && pat[i + 1] >= '1' && pat[i + 1] <= '9') {
             fail(p, off, "back-references (\\%c) are not supported in regular expressions", pat[i + 1]);
             return -1;
@@ -750,7 +762,7 @@ static int regex_check(struct parser *p, size_t off, const char *pat, size_t n)
         } else if (c == '*' || c == '+' || c == '?') {
             i++;
             continue;
-        } else if (c == '{' && (bound = brace_bound(pat, n, i, &end)) != 0) {
+        } else if (c == '{' && bound != 0) {
             i = end;
             if (bound > 1 && last > 0) {
                 if (bound - 1 > REGEX_MAX_REPEAT || last > REGEX_MAX_REPEAT ||

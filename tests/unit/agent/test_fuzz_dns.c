@@ -1,6 +1,6 @@
 /*
- * The DNS filter's fuzz target (tests/fuzz/fuzz_dns.c) under gcc: its
- * LLVMFuzzerTestOneInput over every file of tests/fuzz/corpus/dns (truncated,
+ * The DNS filter's fuzz target (fuzz/fuzz_dns.c) under gcc: its
+ * LLVMFuzzerTestOneInput over every file of fuzz/corpus/fuzz_dns (truncated,
  * bad label lengths, a compression loop, oversized, valid queries...) and
  * over 4000 random mutations of them from a fixed seed. The target traps on
  * a broken promise, so this test fails by crashing (and under ASan/UBSan on

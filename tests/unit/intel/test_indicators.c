@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <jansson.h>
 
 #include "common/err.h"
 #include "intel/indicators.h"
@@ -120,6 +121,44 @@ static void test_names(void **state)
         assert_int_equal(a, i);
         assert_false(implied);
     }
+}
+
+/*
+ * Found by fuzz/fuzz_intel.c: messages quote the value cut to 40 bytes (and to errlen), which could
+ * end inside a UTF-8 character; the server puts them into JSON (json_pack refuses invalid UTF-8, so
+ * a 400 became a 500). Every message is now valid UTF-8 without control characters.
+ */
+static bool clean_utf8(const char *s)
+{
+    json_t *j = json_string(s); /* NULL unless valid UTF-8 */
+    bool ok = j != NULL;
+    json_decref(j);
+    for (; ok && *s; s++)
+        ok = (unsigned char)*s >= 0x20 && *s != 0x7f;
+    return ok;
+}
+
+static void test_messages_clean_utf8(void **state)
+{
+    (void)state;
+    char v[128], err[256];
+    for (int i = 0; i < 30; i++) { /* 30 x U+00E9: byte 40 falls inside one */
+        v[2 * i] = '\xc3';
+        v[2 * i + 1] = '\xa9';
+    }
+    v[60] = '\0';
+    enum intel_action a;
+    assert_int_equal(intel_action_parse(v, INTEL_URL, &a, NULL, err, sizeof err), RG_EINVAL);
+    assert_true(clean_utf8(err));
+    char ip[40] = "1.2.3.\xd1\n";
+    char out[INTEL_VALUE_MAX + 1];
+    assert_int_equal(intel_normalize(INTEL_IP, ip, out, sizeof out, err, sizeof err), RG_EINVAL);
+    assert_true(clean_utf8(err));
+    assert_non_null(strstr(err, "1.2.3.??"));
+    /* cut by a short buffer inside a character */
+    char small[13];
+    assert_int_equal(intel_action_parse("Bl\xc3\xa9\xc3\xa9\xc3\xa9", INTEL_URL, &a, NULL, small, sizeof small), RG_EINVAL);
+    assert_true(clean_utf8(small));
 }
 
 static void test_legacy_actions(void **state)
@@ -1134,6 +1173,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_names),
         cmocka_unit_test(test_legacy_actions),
+        cmocka_unit_test(test_messages_clean_utf8),
         cmocka_unit_test(test_check_action),
         cmocka_unit_test(test_norm_hashes),
         cmocka_unit_test(test_norm_ip),

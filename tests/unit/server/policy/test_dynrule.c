@@ -652,6 +652,13 @@ static void test_errors(void **state)
     expect_error("user.city -match \"a{1000}\"", "too complex", 18);
     expect_error("user.city -match \"x{1,}{300}\"", "too complex", 18);
     expect_error("user.city -match \"x{,300}\"", "too complex", 18);
+    /* Stacked repetition operators: glibc's regcomp is exponential in their number (fuzz/fuzz_dynrule.c). */
+    expect_error("user.employeeId -match \"^\\.d:0\\\\userz+++*+++++++++++++c+x\"", "a repetition operator right after another", 24);
+    expect_error("user.city -match \"a**\"", "a repetition operator right after another", 18);
+    expect_error("user.city -match \"a*??\"", "a repetition operator right after another", 18);
+    expect_error("user.city -match \"a{2}*\"", "a repetition operator right after another", 18);
+    dynrule_free(P("user.city -match \"^a.*?b+?c??d{2}?$\""));
+    dynrule_free(P("user.city -match \"(a*)*\""));
     dynrule_free(P("user.city -match \".{0,255}.{0,3}\""));
     dynrule_free(P("user.city -match \"((a{5}){5}){5}\""));
     dynrule_free(P("user.city -match \"^[a-z]{2,64}@contoso\\.com$\""));

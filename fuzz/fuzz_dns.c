@@ -9,7 +9,7 @@
  *
  * clang: cmake -DRG_FUZZ=ON -DCMAKE_C_COMPILER=clang (target fuzz_dns).
  * gcc: tests/unit/agent/test_fuzz_dns.c drives the same entry point over
- * tests/fuzz/corpus/dns and seeded random mutations in `make test`.
+ * fuzz/corpus/fuzz_dns and seeded random mutations in `make test`.
  */
 #include <stddef.h>
 #include <stdint.h>
