@@ -46,15 +46,16 @@ static const struct odata_collection coll_strict = {
     props, sizeof props / sizeof props[0], NULL, 0, NULL, 0, true, -1, 0,
 };
 static const struct odata_sql_map map[] = {
-    {"id", "id", ODATA_SQL_NOCASE},
-    {"displayName", "name", ODATA_SQL_BYTE_ORDER},
-    {"severity", "json_extract(body,'$.severity')", 0},
-    {"riskScore", "score", 0},
-    {"isActive", "active", 0},
-    {"createdDateTime", "created", ODATA_SQL_TIME_TEXT},
-    {"target/groupId", "json_extract(body,'$.target.groupId')", 0},
-    {"extra", "json_extract(body,'$.extra')", 0},
-    {"token", "token", 0},
+    {"id", "id", ODATA_SQL_NOCASE, NULL, NULL},
+    {"displayName", "name", ODATA_SQL_BYTE_ORDER, NULL, NULL},
+    {"severity", "json_extract(body,'$.severity')", 0, NULL, NULL},
+    {"riskScore", "score", 0, NULL, NULL},
+    {"isActive", "active", 0, NULL, NULL},
+    {"createdDateTime", "created", ODATA_SQL_TIME_TEXT, NULL, NULL},
+    {"target/groupId", "json_extract(body,'$.target.groupId')", 0, NULL, NULL},
+    {"extra", "json_extract(body,'$.extra')", 0, NULL, NULL},
+    {"token", "token", 0, NULL, NULL},
+    {"tags", "json_extract(body,'$.tags')", 0, "json_each(json_extract(body,'$.tags'))", "json_each.value"},
 };
 
 static const char items_json[] =

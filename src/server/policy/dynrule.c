@@ -725,7 +725,7 @@ static int regex_check(struct parser *p, size_t off, const char *pat, size_t n)
     int quant = 0; /* 0: no operator just before; 1: one; 2: one and its lazy '?' */
     while (i < n) {
         char c = pat[i];
-        size_t end, bound = 0;
+        size_t end = 0, bound = 0;
         bool is_quant = c == '*' || c == '+' || c == '?' || (c == '{' && (bound = brace_bound(pat, n, i, &end)) != 0);
         if (is_quant && quant && !(quant == 1 && c == '?')) {
             fail(p, off, "regular expression too complex (a repetition operator right after another, as in a++; "
