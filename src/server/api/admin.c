@@ -365,16 +365,23 @@ void api_registration_get(void *vapp, struct http_request *req, struct http_resp
 }
 
 /* The audit trail (audit.h): admins only, as Intune's audit log needs its own permission. */
+static int audit_auth(struct app *app, struct http_request *req, struct http_response *res, struct api_auth *auth)
+{
+    if (api_authenticate(app, req, res, API_READ, auth))
+        return -1;
+    if (!auth->admin) {
+        http_error(res, 403, "Forbidden", "The audit trail needs an 'admin' key.");
+        return -1;
+    }
+    return 0;
+}
+
 void api_audit_list(void *vapp, struct http_request *req, struct http_response *res)
 {
     struct app *app = vapp;
     struct api_auth auth;
-    if (api_authenticate(app, req, res, API_READ, &auth))
+    if (audit_auth(app, req, res, &auth))
         return;
-    if (!auth.admin) {
-        http_error(res, 403, "Forbidden", "The audit trail needs an 'admin' key.");
-        return;
-    }
     api_send_docs(app, req, res, "deviceManagement/auditEvents", auth.tenant_id, AUDIT_COLLECTION,
                   api_coll_audit_events(), NULL, false);
 }
@@ -383,12 +390,8 @@ void api_audit_get(void *vapp, struct http_request *req, struct http_response *r
 {
     struct app *app = vapp;
     struct api_auth auth;
-    if (api_authenticate(app, req, res, API_READ, &auth))
+    if (audit_auth(app, req, res, &auth))
         return;
-    if (!auth.admin) {
-        http_error(res, 403, "Forbidden", "The audit trail needs an 'admin' key.");
-        return;
-    }
     json_t *d = NULL;
     int rc = app->store->ops->doc_get(app->store, auth.tenant_id, AUDIT_COLLECTION, req->params[0], &d);
     if (rc) {

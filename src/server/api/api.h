@@ -71,6 +71,16 @@ void api_send_query(struct app *app, struct http_request *req, struct http_respo
 void api_send_collection(struct app *app, struct http_request *req, struct http_response *res, const char *context,
                          json_t *items, const struct odata_collection *coll);
 /*
+ * Sends one page (taken): @odata.context (context: after "$metadata#"),
+ * @odata.count when $count=true, value, and when more remain the
+ * @odata.nextLink of path (NULL: the request's) at $skip=next_skip, rebuilt
+ * from the parsed options only (a 400 if it would be too long).
+ */
+void api_send_page(struct app *app, struct http_request *req, struct http_response *res, const char *context,
+                   const char *path, const struct odata_query *q, json_t *page, bool more, int64_t count,
+                   long next_skip);
+
+/*
  * Answers a stored collection as api_send_query does, from SQL (store
  * doc_query: $filter, $orderby, $skip, $top and counts from the indexes, one
  * page read), or from memory when the query has no SQL form. shape turns a

@@ -193,9 +193,9 @@ void api_send_count(struct http_response *res, int64_t n)
     buf_printf(&res->body, "%" PRId64, n);
 }
 
-/* Sends one page (taken): @odata.context, @odata.count when asked, value, @odata.nextLink when more remain. */
-static void send_page(struct app *app, struct http_request *req, struct http_response *res, const char *context,
-                      const struct odata_query *q, json_t *page, bool more, int64_t count)
+void api_send_page(struct app *app, struct http_request *req, struct http_response *res, const char *context,
+                   const char *path, const struct odata_query *q, json_t *page, bool more, int64_t count,
+                   long next_skip)
 {
     char ctx[512];
     api_context_url(app, req, context, ctx, sizeof ctx);
@@ -206,8 +206,8 @@ static void send_page(struct app *app, struct http_request *req, struct http_res
     if (more) {
         struct buf next = BUF_INIT(65536);
         char base[1024];
-        snprintf(base, sizeof base, "%s%s", app->public_url, req->path);
-        if (odata_next_link(q, base, q->skip + q->top, NULL, &next)) {
+        snprintf(base, sizeof base, "%s%s", app->public_url, path ? path : req->path);
+        if (odata_next_link(q, base, next_skip, NULL, &next)) {
             buf_release(&next);
             json_decref(o);
             http_error(res, 400, "BadRequest", "The query is too long to page; narrow $filter or $select.");
@@ -250,7 +250,7 @@ void api_send_query(struct app *app, struct http_request *req, struct http_respo
         api_send_count(res, matched);
         return;
     }
-    send_page(app, req, res, context, q, page, more, matched);
+    api_send_page(app, req, res, context, NULL, q, page, more, matched, q->skip + q->top);
 }
 
 void api_send_docs(struct app *app, struct http_request *req, struct http_response *res, const char *context,
@@ -305,7 +305,8 @@ void api_send_docs(struct app *app, struct http_request *req, struct http_respon
             json_array_append_new(page, odata_select(q, o));
             json_decref(o);
         }
-        send_page(app, req, res, context, q, page, q->top >= 0 && (int64_t)json_array_size(rows) > q->top, count);
+        api_send_page(app, req, res, context, NULL, q, page, q->top >= 0 && (int64_t)json_array_size(rows) > q->top,
+                      count, q->skip + q->top);
     }
     if (rc)
         api_fail(res, rc, coll);

@@ -147,27 +147,6 @@ static int parse_query(struct http_request *req, struct http_response *res, cons
     return -1;
 }
 
-/* @odata.context, @odata.count when asked, value (taken), and the next page's link when more follow. */
-static void send_page(struct app *app, struct http_request *req, struct http_response *res, const char *ctx_what,
-                      const char *path, const struct odata_query *q, json_t *items, int more, int64_t count)
-{
-    char ctx[512], base[512];
-    api_context_url(app, req, ctx_what, ctx, sizeof ctx);
-    json_t *o = json_pack("{s:s}", "@odata.context", ctx);
-    if (q->count)
-        json_object_set_new(o, "@odata.count", json_integer(count));
-    json_object_set_new(o, "value", items);
-    if (more) {
-        struct buf next = BUF_INIT(16384);
-        snprintf(base, sizeof base, "%s%s", app->public_url, path);
-        if (!odata_next_link(q, base, q->skip + (q->top < 0 ? 0 : q->top), NULL, &next))
-            json_object_set_new(o, "@odata.nextLink", json_string(buf_str(&next)));
-        buf_release(&next);
-    }
-    api_send(res, 200, o);
-    json_decref(o);
-}
-
 void api_machine_list(void *vapp, struct http_request *req, struct http_response *res)
 {
     struct app *app = vapp;
@@ -220,7 +199,7 @@ void api_machine_list(void *vapp, struct http_request *req, struct http_response
     json_t *items = json_array();
     for (i = from; i < to; i++)
         json_array_append_new(items, odata_select(q, json_array_get(hits, i)));
-    send_page(app, req, res, "Machines", "/api/machines", q, items, to < n, (int64_t)n);
+    api_send_page(app, req, res, "Machines", "/api/machines", q, items, to < n, (int64_t)n, (long)to);
     json_decref(hits);
 out:
     json_decref(all);
@@ -291,7 +270,8 @@ static void alert_list(struct app *app, struct http_request *req, struct http_re
         api_buf_put_encoded(&path, machine_id);
         buf_puts(&path, "/alerts");
     }
-    send_page(app, req, res, "Alerts", buf_str(&path), q, items, (int64_t)json_array_size(rows) > want, count);
+    api_send_page(app, req, res, "Alerts", buf_str(&path), q, items, (int64_t)json_array_size(rows) > want, count,
+                  q->skip + (long)want);
     buf_release(&path);
 out:
     json_decref(rows);
