@@ -88,6 +88,10 @@ codes=$(cat "$RG_TMP"/race.* | sort | uniq -c | awk '{ printf "%s:%s ", $2, $1 }
 expect_eq "$codes" "201:1 400:5 " "six concurrent creates of one userPrincipalName, with passwords: one 201, five 400"
 apic_count=$(curl -sS -H "Authorization: Bearer $RG_KEY" "$RG_URL/v1.0/users/\$count?\$filter=userPrincipalName%20eq%20'race@contoso.com'")
 expect_eq "$apic_count" 1 "one such user stored"
+H=$(curl -sS -D - -o "$RG_TMP/loc.json" -H "Authorization: Bearer $RG_KEY" -H 'Content-Type: application/json' \
+  --data-binary '{"userPrincipalName":"loc@contoso.com","passwordProfile":{"password":"located password"}}' "$RG_URL/v1.0/users")
+locid=$(jq -r .id "$RG_TMP/loc.json")
+grep -qi "^location: .*/v1.0/users/$locid" <<<"$H" && pass || fail "a user created with a password (answered after the hash) has its Location: $H"
 bobid=$(curl -sS -H "Authorization: Bearer $RG_KEY" "$RG_URL/v1.0/users?\$filter=userPrincipalName%20eq%20'bob@contoso.com'" | jq -r '.value[0].id')
 api PATCH "/v1.0/users/$bobid" '{"jobTitle":"rotated","passwordProfile":{"password":"a brand new one"}}'
 expect_status 204 "PATCH with a new password (hashed on the pool)"

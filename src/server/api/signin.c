@@ -231,7 +231,7 @@ static void hash_done(void *arg, int cancelled)
         snprintf(r.request_id, sizeof r.request_id, "%s", j->request_id);
         snprintf(r.client_request_id, sizeof r.client_request_id, "%s", j->client_request_id);
         j->finish(j->arg, j->ok ? j->hash : NULL, &r);
-        http_pending_finish(j->pending, r.status, buf_str(&r.body), r.body.len);
+        http_pending_finish_res(j->pending, &r, buf_str(&r.body), r.body.len);
         buf_release(&r.body);
     }
     hash_job_free(j);

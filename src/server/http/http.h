@@ -80,6 +80,8 @@ struct http_pending *http_suspend(struct http_request *req, struct http_response
                                   http_pending_fn on_timeout, http_pending_fn on_cancel, void *data);
 /* Sends the answer of a suspended request (status, JSON body); the record is gone after it. */
 void http_pending_finish(struct http_pending *p, int status, const char *body, size_t len);
+/* The same with r's status, Location and ETag headers (a suspended create's 201). */
+void http_pending_finish_res(struct http_pending *p, const struct http_response *r, const char *body, size_t len);
 /* The data pointer given to http_suspend. */
 void *http_pending_data(const struct http_pending *p);
 /*

@@ -410,14 +410,29 @@ struct http_pending *http_suspend(struct http_request *req, struct http_response
 
 void http_pending_finish(struct http_pending *p, int status, const char *body, size_t len)
 {
+    struct http_response r = {.status = status};
+    http_pending_finish_res(p, &r, body, len);
+}
+
+void http_pending_finish_res(struct http_pending *p, const struct http_response *r, const char *body, size_t len)
+{
     if (!pending_close(p))
         return;
+    int status = r->status;
     h2o_req_t *hreq = p->hreq;
     hreq->res.status = status;
     hreq->res.reason = reason(status);
     add_id_headers(hreq, status, p->request_id, NULL, 0);
     if (status != 204)
         h2o_add_header(&hreq->pool, &hreq->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, H2O_STRLIT("application/json"));
+    if (r->location[0]) {
+        char *v = pool_strndup(&hreq->pool, r->location, strlen(r->location));
+        h2o_add_header(&hreq->pool, &hreq->res.headers, H2O_TOKEN_LOCATION, NULL, v, strlen(v));
+    }
+    if (r->etag[0]) {
+        char *v = pool_strndup(&hreq->pool, r->etag, strlen(r->etag));
+        h2o_add_header(&hreq->pool, &hreq->res.headers, H2O_TOKEN_ETAG, NULL, v, strlen(v));
+    }
     hreq->res.content_length = status == 204 ? 0 : len; /* see on_req: keep-alive needs the length */
     h2o_send_inline(hreq, status == 204 ? "" : body, status == 204 ? 0 : len);
     pending_observe(p, status);
