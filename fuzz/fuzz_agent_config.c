@@ -54,72 +54,43 @@ static void check_settings(const json_t *settings)
     }
 }
 
-/* An indicator id as sync.c reads it. */
-static bool json_id(const json_t *v, int64_t *out)
-{
-    if (json_is_integer(v)) {
-        *out = json_integer_value(v);
-        return true;
-    }
-    if (json_is_string(v)) {
-        char *end;
-        long long x = strtoll(json_string_value(v), &end, 10);
-        if (*json_string_value(v) && !*end) {
-            *out = x;
-            return true;
-        }
-    }
-    return false;
-}
-
 static void check_sync_page(const json_t *ans)
 {
     struct indset *set = indset_new();
     if (!set)
         return;
+    /* the agent's own code (sync.c): the removals, then each upsert alone, so its outcome can be checked */
     int64_t now = util_now_ms();
-    size_t i;
-    json_t *v;
-    json_array_foreach(json_object_get(ans, "removed"), i, v)
-    {
-        int64_t id;
-        if (json_id(v, &id))
-            indset_remove(set, id);
+    size_t bad = 0, i;
+    json_t *v, *page = json_pack("{s:O?}", "removed", json_object_get(ans, "removed"));
+    if (!page || agent_sync_apply(set, page, now, &bad)) {
+        json_decref(page);
+        indset_free(set);
+        return;
     }
+    json_decref(page);
     json_array_foreach(json_object_get(ans, "upserts"), i, v)
     {
-        struct indicator ind = {0};
-        if (!json_id(json_object_get(v, "id"), &ind.id))
-            continue;
+        size_t before = bad;
+        page = json_pack("{s:[O]}", "upserts", v);
+        int rc = page ? agent_sync_apply(set, page, now, &bad) : RG_ENOMEM;
+        json_decref(page);
+        if (rc)
+            break;
         const char *exp = json_string_value(json_object_get(v, "expirationTime"));
         int64_t exp_ms;
-        if (exp && !util_time_parse(exp, &exp_ms)) {
-            if (exp_ms <= now) { /* as sync.c: an expired indicator is dropped */
-                indset_remove(set, ind.id);
-                continue;
-            }
-            ind.expires_ms = exp_ms;
-        }
-        ind.type = indset_type_parse(json_string_value(json_object_get(v, "indicatorType")));
-        ind.value = json_string_value(json_object_get(v, "indicatorValue"));
-        ind.action = indset_action_parse(json_string_value(json_object_get(v, "action")));
-        ind.severity = json_string_value(json_object_get(v, "severity"));
-        ind.title = json_string_value(json_object_get(v, "title"));
-        int rc = indset_upsert(set, &ind);
-        if (rc == RG_ENOMEM)
-            break;
-        if (rc) {
-            indset_remove(set, ind.id);
-            continue;
-        }
-        FUZZ_CHECK(indset_type_name(ind.type) && indset_action_name(ind.action));
+        if (bad != before || (exp && !util_time_parse(exp, &exp_ms) && exp_ms <= now))
+            continue; /* not used, or dropped as expired */
+        enum ind_type type = indset_type_parse(json_string_value(json_object_get(v, "indicatorType")));
+        enum ind_action action = indset_action_parse(json_string_value(json_object_get(v, "action")));
+        const char *value = json_string_value(json_object_get(v, "indicatorValue"));
+        FUZZ_CHECK(indset_type_name(type) && indset_action_name(action));
         struct indicator hit;
-        if (ind.value && ind.type == IND_URL)
-            (void)indset_match_url(set, ind.value, &hit);
-        if (ind.value && (ind.type == IND_SHA256 || ind.type == IND_SHA1 || ind.type == IND_MD5))
-            FUZZ_CHECK(indset_match_file(set, ind.type == IND_SHA256 ? ind.value : NULL,
-                                         ind.type == IND_SHA1 ? ind.value : NULL,
-                                         ind.type == IND_MD5 ? ind.value : NULL, &hit));
+        if (value && type == IND_URL)
+            (void)indset_match_url(set, value, &hit);
+        if (value && (type == IND_SHA256 || type == IND_SHA1 || type == IND_MD5))
+            FUZZ_CHECK(indset_match_file(set, type == IND_SHA256 ? value : NULL, type == IND_SHA1 ? value : NULL,
+                                         type == IND_MD5 ? value : NULL, &hit));
     }
     static const char *const urls[] = {"https://evil.example/x", "http://10.0.0.1/", "https://[2001:db8::1]:8443/p?q"};
     for (size_t k = 0; k < sizeof urls / sizeof urls[0]; k++) {

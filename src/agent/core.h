@@ -161,6 +161,13 @@ void agent_session_reset(struct rg_agent *ag);  /* forget server state (identity
 int agent_heartbeat(struct rg_agent *ag);       /* POST heartbeat; then config / indicators if moved */
 int agent_fetch_config(struct rg_agent *ag);    /* GET config */
 int agent_sync_indicators(struct rg_agent *ag); /* GET indicators?since= while "more" (daemon: for a slice, then ind_more) */
+/*
+ * Applies one sync page ({"removed": [ids], "upserts": [indicators]}) to set:
+ * removals, then upserts; an indicator already expired at now_ms is dropped,
+ * one that cannot be used (no id, bad value) is counted in *bad. 0, or
+ * RG_ENOMEM (the set holds what was applied so far).
+ */
+int agent_sync_apply(struct indset *set, const json_t *page, int64_t now_ms, size_t *bad);
 int agent_report(struct rg_agent *ag);          /* POST pending detections */
 json_t *agent_device_facts(void);               /* {"platform":"linux",...} */
 

@@ -211,6 +211,48 @@ static bool json_id(const json_t *v, int64_t *out)
     return false;
 }
 
+int agent_sync_apply(struct indset *set, const json_t *page, int64_t now_ms, size_t *bad)
+{
+    size_t i;
+    json_t *v;
+    json_array_foreach(json_object_get(page, "removed"), i, v)
+    {
+        int64_t id;
+        if (json_id(v, &id))
+            indset_remove(set, id);
+    }
+    json_array_foreach(json_object_get(page, "upserts"), i, v)
+    {
+        struct indicator ind = {0};
+        if (!json_id(json_object_get(v, "id"), &ind.id)) {
+            (*bad)++;
+            continue;
+        }
+        const char *exp = json_string_value(json_object_get(v, "expirationTime"));
+        int64_t exp_ms;
+        if (exp && !util_time_parse(exp, &exp_ms)) {
+            if (exp_ms <= now_ms) {
+                indset_remove(set, ind.id);
+                continue;
+            }
+            ind.expires_ms = exp_ms;
+        }
+        ind.type = indset_type_parse(json_string_value(json_object_get(v, "indicatorType")));
+        ind.value = json_string_value(json_object_get(v, "indicatorValue"));
+        ind.action = indset_action_parse(json_string_value(json_object_get(v, "action")));
+        ind.severity = json_string_value(json_object_get(v, "severity"));
+        ind.title = json_string_value(json_object_get(v, "title"));
+        int rc = indset_upsert(set, &ind);
+        if (rc == RG_ENOMEM)
+            return RG_ENOMEM;
+        if (rc) {
+            indset_remove(set, ind.id);
+            (*bad)++;
+        }
+    }
+    return 0;
+}
+
 /* One page of the delta sync; *more: the server holds more after it. */
 static int sync_page(struct rg_agent *ag, bool *more)
 {
@@ -236,46 +278,11 @@ static int sync_page(struct rg_agent *ag, bool *more)
     }
     if (json_is_true(json_object_get(ans.json, "full")) || ag->ind_version == 0)
         indset_clear(ag->ind);
-    int64_t now = util_now_ms();
-    size_t i, bad = 0;
-    json_t *v;
-    json_array_foreach(json_object_get(ans.json, "removed"), i, v)
-    {
-        int64_t id;
-        if (json_id(v, &id))
-            indset_remove(ag->ind, id);
-    }
-    json_array_foreach(json_object_get(ans.json, "upserts"), i, v)
-    {
-        struct indicator ind = {0};
-        if (!json_id(json_object_get(v, "id"), &ind.id)) {
-            bad++;
-            continue;
-        }
-        const char *exp = json_string_value(json_object_get(v, "expirationTime"));
-        int64_t exp_ms;
-        if (exp && !util_time_parse(exp, &exp_ms)) {
-            if (exp_ms <= now) {
-                indset_remove(ag->ind, ind.id);
-                continue;
-            }
-            ind.expires_ms = exp_ms;
-        }
-        ind.type = indset_type_parse(json_string_value(json_object_get(v, "indicatorType")));
-        ind.value = json_string_value(json_object_get(v, "indicatorValue"));
-        ind.action = indset_action_parse(json_string_value(json_object_get(v, "action")));
-        ind.severity = json_string_value(json_object_get(v, "severity"));
-        ind.title = json_string_value(json_object_get(v, "title"));
-        rc = indset_upsert(ag->ind, &ind);
-        if (rc == RG_ENOMEM) {
-            httpc_answer_release(&ans);
-            snprintf(ag->last_error, sizeof ag->last_error, "indicator sync: out of memory");
-            return RG_AGENT_ENOMEM;
-        }
-        if (rc) {
-            indset_remove(ag->ind, ind.id);
-            bad++;
-        }
+    size_t bad = 0;
+    if (agent_sync_apply(ag->ind, ans.json, util_now_ms(), &bad)) {
+        httpc_answer_release(&ans);
+        snprintf(ag->last_error, sizeof ag->last_error, "indicator sync: out of memory");
+        return RG_AGENT_ENOMEM;
     }
     int64_t old = ag->ind_version;
     ag->ind_version = json_integer_value(ver);
