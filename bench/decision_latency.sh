@@ -86,7 +86,8 @@ for _ in $(seq 100); do [ -S "$ST/agent.sock" ] && break; sleep 0.05; done
 CRED=$(jq -r .credential "$ST/state.json")
 
 # ---- the app: signed in, allowed, running ----
-APP=("$RG_BIN_DIR/riskgate-app" --storage "$TMP/app" --agent-socket "$ST/agent.sock")
+SKEY=$("$RG_BIN_DIR/riskgated" server-key --signing-key-file "$TMP/signing.key") || die "no server key"
+APP=("$RG_BIN_DIR/riskgate-app" --storage "$TMP/app" --agent-socket "$ST/agent.sock" --server-key "$SKEY")
 rc=0
 "${APP[@]}" --server "$URL" sign-in --user alice@contoso.com --password-file "$TMP/pw" >/dev/null || rc=$?
 for _ in $(seq 100); do [ "$rc" = 0 ] && break; rc=0; "${APP[@]}" launch >/dev/null || rc=$?; sleep 0.1; done

@@ -307,7 +307,9 @@ static void usage(FILE *f)
             "  config [--key K [--type bool|int|double|string] [--query any|and|or|min|max]]\n"
             "  sign-out      forget the registration\n"
             "options:\n"
-            "  --server URL (or $RISKGATE_SERVER)  --server-key BASE64  --storage DIR (or $RISKGATE_APP_STORAGE; ./var/app)\n"
+            "  --server URL (or $RISKGATE_SERVER)  --storage DIR (or $RISKGATE_APP_STORAGE; ./var/app)\n"
+            "  --server-key BASE64 (or $RISKGATE_SERVER_KEY; `riskgated server-key` prints it): required, unless\n"
+            "  --trust-on-first-use  pin the key the first sign-in returns (whoever answers it is trusted)\n"
             "  --app-id ID (com.microsoft.office.outlook)  --platform android|ios (android)  --agent-socket PATH\n"
             "  --app-version V  --os-version V  --patch-level YYYY-MM-DD  --model M  --rooted  --json\n"
             "exit codes: 0 allowed, 1 error, 2 usage, 3 allowed with a warning, 4 blocked,\n"
@@ -328,6 +330,12 @@ int main(int argc, char **argv)
     a.o.manufacturer = "Google";
     a.o.device_name = "demo-device";
     a.o.server_url = getenv("RISKGATE_SERVER");
+    /* the server's key: built in (cmake -DRG_APP_SERVER_KEY=...), or given at run time */
+#ifdef RG_APP_SERVER_KEY
+    a.o.server_key = RG_APP_SERVER_KEY;
+#endif
+    if (getenv("RISKGATE_SERVER_KEY") && *getenv("RISKGATE_SERVER_KEY"))
+        a.o.server_key = getenv("RISKGATE_SERVER_KEY");
     a.storage = getenv("RISKGATE_APP_STORAGE");
     static const struct option opts[] = {
         {"server", required_argument, NULL, 's'},     {"server-key", required_argument, NULL, 'k'},
@@ -340,6 +348,7 @@ int main(int argc, char **argv)
         {"password", required_argument, NULL, 'w'},   {"password-file", required_argument, NULL, 'W'},
         {"key", required_argument, NULL, 'K'},        {"type", required_argument, NULL, 'T'},
         {"query", required_argument, NULL, 'Q'},      {"help", no_argument, NULL, 'h'},
+        {"trust-on-first-use", no_argument, NULL, 'F'},
         {NULL, 0, NULL, 0}};
     int c;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -363,6 +372,7 @@ int main(int argc, char **argv)
         case 'K': a.key = optarg; break;
         case 'T': a.type = optarg; break;
         case 'Q': a.query = optarg; break;
+        case 'F': a.o.trust_on_first_use = 1; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return EXIT_USAGE;
         }

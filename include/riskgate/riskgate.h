@@ -97,7 +97,8 @@ struct rg_decision;
 /* Options of rg_configure. Strings are borrowed (copied by rg_configure). */
 struct rg_options {
     const char *server_url;   /* "https://host:port"; NULL: the one of the cached registration */
-    const char *server_key;   /* base64 Ed25519 public key to pin; NULL: pin the key sign-in returns */
+    const char *server_key;   /* base64 Ed25519 public key of the server (GET /app/v1/serverKey, riskgated
+                                 server-key), built into the app: required unless trust_on_first_use */
     const char *storage_dir;  /* cache folder (created mode 0700); required */
     const char *app_id;       /* e.g. "com.microsoft.office.outlook"; required */
     const char *platform;     /* "android" or "ios"; required */
@@ -109,8 +110,15 @@ struct rg_options {
     const char *device_name;
     int rooted;               /* 1 if the device is rooted / jailbroken */
     const char *agent_socket; /* the riskgate agent's socket; NULL: $RISKGATE_AGENT_STATE/agent.sock or ./var/agent/agent.sock */
+    /*
+     * 1: without server_key, pin whatever key the first sign-in returns
+     * (trust on first use: whoever answers that sign-in, a server in the
+     * middle too, is trusted from then on). 0 (the default): server_key is
+     * required, and rg_configure refuses to start without it.
+     */
+    int trust_on_first_use;
 };
-#define RG_OPTIONS_INIT {NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL}
+#define RG_OPTIONS_INIT {NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, 0}
 
 /* Allocates a handle. *out: free it with rg_free. RG_SDK_OK or RG_SDK_ENOMEM. */
 RG_API int rg_new(struct rg **out);
@@ -122,8 +130,8 @@ RG_API const char *rg_errmsg(const struct rg *rg);
 /*
  * Sets the options and loads the cache of storage_dir (registration, pinned
  * key, last ticket and check-in). May be called again (a new server URL, say).
- * RG_SDK_OK, RG_SDK_EINVAL (a required option is missing, the URL or key is
- * malformed), RG_SDK_EIO (the folder cannot be created or read),
+ * RG_SDK_OK, RG_SDK_EINVAL (a required option is missing — server_key too,
+ * unless trust_on_first_use —, the URL or key is malformed), RG_SDK_EIO (the folder cannot be created or read),
  * RG_SDK_EKEYMISMATCH (server_key differs from the key pinned in the cache),
  * RG_SDK_ENOMEM, RG_SDK_EBUSY.
  */

@@ -17,6 +17,7 @@
 
 #include "agent/config.h"
 #include "agent/core.h"
+#include "common/sign.h"
 #include "agent/netprot.h"
 #include "agent/webprot.h"
 #include "common/err.h"
@@ -307,6 +308,15 @@ int rg_agent_activate(struct rg_agent *ag, const struct rg_agent_activation *a)
         json_object_set_new(body, "password", json_string(a->password));
     }
     json_object_set_new(body, "device", agent_device_facts());
+    /* a new device key for the new device: its public half is registered with the activation */
+    struct sign_key *dk = NULL;
+    if ((rc = agent_devkey_new(ag, &dk))) {
+        json_decref(body);
+        httpc_release(&hc);
+        return rc;
+    }
+    json_object_set_new(body, "devicePublicKey", json_string(sign_key_public_b64(dk)));
+    sign_key_free(dk);
     struct httpc_answer ans = HTTPC_ANSWER_INIT;
     rc = httpc_call(&hc, "POST", "/device/v1/activate", body, &ans);
     /* jansson holds a copy of the password: overwrite it before it is freed */
@@ -316,6 +326,7 @@ int rg_agent_activate(struct rg_agent *ag, const struct rg_agent_activation *a)
     json_decref(body);
     httpc_release(&hc);
     if (rc) {
+        agent_devkey_commit(ag, false);
         int code = agent_code(rc);
         if (code == RG_AGENT_EAUTH)
             agent_fail(ag, code, "the sign-in was refused: wrong user, password, code or tenant");
@@ -327,6 +338,7 @@ int rg_agent_activate(struct rg_agent *ag, const struct rg_agent_activation *a)
     const char *dev = json_string_value(json_object_get(ans.json, "deviceId"));
     const char *cred = json_string_value(json_object_get(ans.json, "credential"));
     if (!dev || !cred || !*dev || !*cred) {
+        agent_devkey_commit(ag, false);
         httpc_answer_release(&ans);
         return agent_fail(ag, RG_AGENT_ESERVER, "the server's activation answer has no deviceId or credential");
     }
@@ -345,9 +357,15 @@ int rg_agent_activate(struct rg_agent *ag, const struct rg_agent_activation *a)
     /* the answer's credential copy is wiped before it is freed */
     memset((char *)cred, 0, strlen(cred));
     httpc_answer_release(&ans);
+    /* the key first: a state naming this device always has its key beside it */
+    if (!rc && agent_devkey_commit(ag, true)) {
+        state_release(&st);
+        return RG_AGENT_EIO;
+    }
     if (!rc)
         rc = state_save(ag->state_path, &st);
     if (rc) {
+        agent_devkey_commit(ag, false);
         state_release(&st);
         return agent_fail(ag, rc == RG_ENOMEM ? RG_AGENT_ENOMEM : RG_AGENT_EIO, "cannot write %s", ag->state_path);
     }

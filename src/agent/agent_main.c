@@ -26,6 +26,7 @@ static const struct {
     {"check-url", cmd_check_url, "URL", "look a URL up in the indicators (exit 1 if blocked or warned)"},
     {"vpn", cmd_vpn, "on|off", "turn the VPN filter on, or skip it if allowed"},
     {"hello", cmd_hello, "", "print the local socket's hello answer (what managed apps learn)"},
+    {"prove", cmd_prove, "NONCE", "sign a server nonce with the device key (the device proof apps send)"},
     {"rescan", cmd_rescan, "", "ask the daemon for a heartbeat and a scan now (like SIGHUP)"},
     {"network", cmd_network, "status [--json] | observe --security S [--ssid NAME] | trust|untrust [--ssid NAME|--cert SHA256]",
      "network protection: what it sees, feed the current Wi-Fi, trust a network or certificate"},

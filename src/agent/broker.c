@@ -168,12 +168,14 @@ static void serve_line(struct rg_agent *ag, struct agent_conn *c, char *line)
         answer(c, o);
     } else if (!strncmp(line, "network ", 8)) { /* network protection: observe, trust, untrust (netprot.c) */
         answer(c, netprot_serve_peer(ag, c->fd, line + 8));
+    } else if (!strncmp(line, "prove ", 6)) { /* the device proof a managed app sends (devkey.c) */
+        answer(c, agent_prove_json(ag, line + 6));
     } else if (!strcmp(line, "status")) {
         answer(c, agent_status_build(ag));
     } else if (!strcmp(line, "quit")) {
         c->closing = true;
     } else if (n) {
-        answer(c, error_json("unknown request; try hello, check-url <url>, rescan, status"));
+        answer(c, error_json("unknown request; try hello, prove <nonce>, check-url <url>, rescan, status"));
     }
 }
 

@@ -44,6 +44,7 @@ int cmd_signout(struct cmd_env *env, int argc, char **argv);
 int cmd_check_url(struct cmd_env *env, int argc, char **argv);
 int cmd_vpn(struct cmd_env *env, int argc, char **argv);
 int cmd_hello(struct cmd_env *env, int argc, char **argv);
+int cmd_prove(struct cmd_env *env, int argc, char **argv);
 int cmd_rescan(struct cmd_env *env, int argc, char **argv);
 int cmd_network(struct cmd_env *env, int argc, char **argv);
 

@@ -171,6 +171,15 @@ int agent_sync_apply(struct indset *set, const json_t *page, int64_t now_ms, siz
 int agent_report(struct rg_agent *ag);          /* POST pending detections */
 json_t *agent_device_facts(void);               /* {"platform":"linux",...} */
 
+/* devkey.c: the device key (state folder's device.key) and "prove <nonce>" */
+struct sign_key;
+/* Makes a fresh key in device.key.new for an activation; *out: sign_key_free. 0 or an RG_AGENT_* code. */
+int agent_devkey_new(struct rg_agent *ag, struct sign_key **out);
+/* After the activation: keep (device.key.new becomes device.key) or drop it. */
+int agent_devkey_commit(struct rg_agent *ag, bool keep);
+/* The local socket's answer to "prove <nonce>": {"deviceId","nonce","signature"} or {"error"}. */
+json_t *agent_prove_json(struct rg_agent *ag, const char *nonce);
+
 /* threats.c: scan pass and the threat list */
 int agent_scan_pass(struct rg_agent *ag);
 void agent_threats_release(struct rg_agent *ag);

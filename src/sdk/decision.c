@@ -85,6 +85,12 @@ int decision_local(struct rg_decision *d, rg_action action, const char *reason)
                     "sign in with your work or school account.",
                     "Sign in with your work or school account.", NULL);
     case RG_ACTION_CONNECT:
+        if (!strcmp(reason, "deviceNotConfirmed"))
+            return fill(d, action, reason, "Internet Connection Required",
+                        "Offline access is for the device this app was set up on, and the Defender app here did not "
+                        "confirm that this is it.",
+                        "Make sure the Defender app is running and activated, connect to the Internet, then tap "
+                        "Recheck.", NULL);
         if (!strcmp(reason, "clockChanged"))
             return fill(d, action, reason, "Internet Connection Required",
                         "You must be connected to the Internet to verify that you can use this app.",

@@ -252,10 +252,16 @@ int rg_configure(struct rg *rg, const struct rg_options *o)
         sdk_seterr(rg, "server_key: not the base64 of a 32-byte Ed25519 public key");
         return RG_SDK_EINVAL;
     }
+    if (!o->server_key && !o->trust_on_first_use) {
+        sdk_seterr(rg, "server_key is required: build in the server's key (GET /app/v1/serverKey, or riskgated "
+                       "server-key), or set trust_on_first_use to pin the key the first sign-in returns");
+        return RG_SDK_EINVAL;
+    }
     live_cancel(rg);
     drop_registration(rg);
     free_options(rg);
     rg->configured = false;
+    rg->hello_known = false;
     int rc = 0;
     rc = rc ? rc : dup_opt(&rg->server_url, o->server_url);
     rc = rc ? rc : dup_opt(&rg->opt_key, o->server_key);
@@ -311,10 +317,13 @@ int rg_configure(struct rg *rg, const struct rg_options *o)
     json_t *ck = NULL;
     if (reg && !cache_read(rg->storage_dir, CACHE_CHECKIN, &ck)) {
         const char *rid = json_string_value(json_object_get(reg, "registrationId"));
-        if (!ticket_verify_json(pinned_key(rg), json_object_get(ck, "ticket"), rid, rg->app_id, &rg->ticket)) {
-            rg->checkin = ck; /* a cached answer counts only with its verified ticket */
+        /* a cached answer counts only with its verified ticket, and only as the ticket signed it */
+        if (!ticket_verify_json(pinned_key(rg), json_object_get(ck, "ticket"), rid, rg->app_id, &rg->ticket) &&
+            !ticket_check_answer(&rg->ticket, ck)) {
+            rg->checkin = ck;
             rg->have_ticket = true;
         } else {
+            memset(&rg->ticket, 0, sizeof rg->ticket);
             json_decref(ck);
         }
     }
@@ -379,6 +388,63 @@ static json_t *app_facts(struct rg *rg, const struct agent_hello *h, bool regist
     if (h->device_id[0])
         json_object_set_new(a, "deviceId", json_string(h->device_id));
     return a;
+}
+
+static int call(struct rg *rg, const char *token, const char *method, const char *path, const json_t *body,
+                struct httpc_answer *a);
+
+/*
+ * The device claim of a register or check-in (docs/app-api.md "Device
+ * proof"): the agent's device id, with a proof when the registration does not
+ * hold that device yet (or force): a server nonce the agent signs with its
+ * device key. A device that cannot be proved is not claimed (deviceId null):
+ * the server would refuse it.
+ */
+static void claim_device(struct rg *rg, const struct agent_hello *h, json_t *facts, bool force)
+{
+    if (!h->device_id[0])
+        return;
+    const char *held = rg->reg ? json_string_value(json_object_get(rg->reg, "deviceId")) : NULL;
+    if (!force && held && !strcmp(held, h->device_id)) {
+        json_object_set_new(facts, "deviceId", json_string(h->device_id));
+        return;
+    }
+    struct httpc_answer a = HTTPC_ANSWER_INIT;
+    char *sig = NULL;
+    const char *nonce = NULL;
+    if (!call(rg, NULL, "GET", "/app/v1/deviceNonce", NULL, &a) &&
+        (nonce = json_string_value(json_object_get(a.json, "nonce"))) &&
+        !agentlink_prove(rg->agent_socket, nonce, h->device_id, &sig)) {
+        json_object_set_new(facts, "deviceId", json_string(h->device_id));
+        json_object_set_new(facts, "deviceProof", json_pack("{s:s,s:s}", "nonce", nonce, "signature", sig));
+    } else {
+        json_object_set_new(facts, "deviceId", json_null());
+    }
+    free(sig);
+    httpc_answer_release(&a);
+}
+
+/* After the server took facts: the registration holds the device they claimed (cached); 0 or RG_EIO. */
+static int remember_device(struct rg *rg, const json_t *facts)
+{
+    const json_t *d = json_object_get(facts, "deviceId");
+    if (!rg->reg || !d)
+        return 0;
+    const json_t *had = json_object_get(rg->reg, "deviceId");
+    if (had ? json_equal(had, d) : json_is_null(d))
+        return 0;
+    if (json_is_string(d))
+        json_object_set(rg->reg, "deviceId", (json_t *)d);
+    else
+        json_object_del(rg->reg, "deviceId");
+    return cache_write(rg->storage_dir, CACHE_REGISTRATION, rg->reg) ? RG_EIO : 0;
+}
+
+/* True if a 403 says the server wants a device proof the request did not carry. */
+static bool wants_proof(const struct httpc_answer *a)
+{
+    const char *code = json_string_value(json_object_get(json_object_get(a->json, "error"), "code"));
+    return a->status == 403 && code && !strcmp(code, "DeviceProofRequired");
 }
 
 /* Maps an HTTP client result to an internal SDK code. */
@@ -520,9 +586,13 @@ int sdk_apply_checkin(struct rg *rg, const json_t *answer, bool *changed)
         sdk_seterr(rg, "the check-in has no valid decision");
         return rc == RG_ENOMEM ? rc : SDK_ESERVER;
     }
-    if (nd.action != t.action) { /* only the ticket is signed: the decision must agree with it */
+    /* the ticket signs the action, and the decision, settings, configuration and wipe by their digest */
+    rc = nd.action != t.action ? RG_EAUTH : ticket_check_answer(&t, answer);
+    if (rc) {
         decision_release(&nd);
-        sdk_seterr(rg, "the check-in's decision does not match its signed ticket");
+        if (rc == RG_ENOMEM)
+            return rc;
+        sdk_seterr(rg, "the check-in's decision, settings or configuration do not match its signed ticket");
         return SDK_EBADTICKET;
     }
     json_t *copy = json_deep_copy(answer);
@@ -566,6 +636,21 @@ void sdk_offline(struct rg *rg, bool *changed)
         decision_local(&nd, RG_ACTION_SIGN_IN, "signInRequired");
     } else {
         struct offline_verdict v = offline_decide(rg->have_ticket ? &rg->ticket : NULL, util_now_ms());
+        /*
+         * A ticket opens data offline only on the device it was issued to: the
+         * agent here must say it is that device (a ticket with the storage
+         * copied to another device, or with the agent stopped, does not).
+         */
+        if ((v.action == RG_ACTION_ALLOW || v.action == RG_ACTION_WARN) && rg->ticket.device_id[0]) {
+            if (!rg->hello_known) {
+                agentlink_hello(rg->agent_socket, &rg->hello);
+                rg->hello_known = true;
+            }
+            if (strcmp(rg->hello.device_id, rg->ticket.device_id)) {
+                v.action = RG_ACTION_CONNECT;
+                v.reason = "deviceNotConfirmed";
+            }
+        }
         if (v.action == RG_ACTION_WIPE) {
             if (rg->in_callback || rg->wipe_failed) { /* deferred, or already failed: no loop of callbacks */
                 decision_local(&nd, rg->wipe_failed ? RG_ACTION_BLOCK : RG_ACTION_WIPE,
@@ -607,12 +692,25 @@ int sdk_checkin(struct rg *rg, bool *changed)
     }
     struct agent_hello h;
     agentlink_hello(rg->agent_socket, &h);
-    json_t *body = json_object(), *facts = app_facts(rg, &h, false);
-    json_object_set_new(facts, "pinFailures", json_integer(rg->pin_failures)); /* riskgated reads it among the facts */
-    json_object_set_new(body, "app", facts);
+    rg->hello = h;
+    rg->hello_known = true;
     struct httpc_answer a = HTTPC_ANSWER_INIT;
-    int rc = call(rg, sdk_token(rg), "POST", "/app/v1/checkin", body, &a);
-    json_decref(body);
+    int rc = 0;
+    for (int attempt = 0; attempt < 2; attempt++) {
+        json_t *body = json_object(), *facts = app_facts(rg, &h, false);
+        json_object_set_new(facts, "pinFailures", json_integer(rg->pin_failures)); /* riskgated reads it among the facts */
+        /* the second time: the server did not hold the device this cache says it proved */
+        claim_device(rg, &h, facts, attempt > 0);
+        json_object_set_new(body, "app", facts);
+        httpc_answer_release(&a);
+        rc = call(rg, sdk_token(rg), "POST", "/app/v1/checkin", body, &a);
+        if (!rc && remember_device(rg, facts))
+            sdk_seterr(rg, "%s/%s: cannot write the registration", rg->storage_dir, CACHE_REGISTRATION);
+        bool retry = rc && wants_proof(&a) && !json_object_get(facts, "deviceProof");
+        json_decref(body);
+        if (!retry)
+            break;
+    }
     if (!rc)
         rc = sdk_apply_checkin(rg, a.json, changed);
     httpc_answer_release(&a);
@@ -702,16 +800,23 @@ int rg_sign_in(struct rg *rg, const char *tenant, const char *user, const char *
     }
     struct agent_hello h;
     agentlink_hello(rg->agent_socket, &h);
-    json_t *body = json_object();
+    rg->hello = h;
+    rg->hello_known = true;
+    json_t *body = json_object(), *facts = app_facts(rg, &h, true);
+    claim_device(rg, &h, facts, true);
+    const char *claimed = json_string_value(json_object_get(facts, "deviceId"));
     json_object_set_new(body, "tenant", json_string(tenant && *tenant ? tenant : "default"));
     json_object_set_new(body, "userPrincipalName", json_string(user));
     json_object_set_new(body, "password", json_string(password));
-    json_object_set_new(body, "app", app_facts(rg, &h, true));
+    json_object_set_new(body, "app", facts);
     struct httpc_answer a = HTTPC_ANSWER_INIT;
     int rc = call(rg, NULL, "POST", "/app/v1/register", body, &a);
     json_t *pw = json_object_get(body, "password");
     if (json_string_length(pw))
         OPENSSL_cleanse((void *)json_string_value(pw), json_string_length(pw));
+    char proved[TICKET_ID_LEN] = "";
+    if (claimed)
+        snprintf(proved, sizeof proved, "%s", claimed);
     json_decref(body);
     const char *rid = json_string_value(json_object_get(a.json, "registrationId"));
     const char *tok = json_string_value(json_object_get(a.json, "token"));
@@ -734,7 +839,7 @@ int rg_sign_in(struct rg *rg, const char *tenant, const char *user, const char *
         rg->reg = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "registrationId", rid, "token", tok,
                             "serverKey", key, "server", server, "tenant", tenant && *tenant ? tenant : "default",
                             "user", user, "appId", rg->app_id, "platform", rg->platform);
-        if (!rg->reg)
+        if (!rg->reg || (proved[0] && json_object_set_new(rg->reg, "deviceId", json_string(proved))))
             rc = RG_ENOMEM;
     }
     bool changed;

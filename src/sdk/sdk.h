@@ -34,6 +34,7 @@ struct ticket {
     char device_id[TICKET_ID_LEN];
     rg_action action; /* ALLOW, WARN, BLOCK or WIPE */
     int64_t issued_at, offline_until, wipe_at; /* ms since the epoch */
+    char answer_sha256[65]; /* of the answer it came with (common/answer.h) */
 };
 /* Decodes standard base64 (padding required, no whitespace). *out: malloc'd, caller frees. 0, RG_EINVAL, RG_ENOMEM. */
 int ticket_b64_decode(const char *s, unsigned char **out, size_t *outlen);
@@ -52,6 +53,11 @@ int ticket_verify_json(const char *key_b64, const json_t *ticket, const char *ex
                        struct ticket *t);
 /* "allow" -> RG_ACTION_ALLOW ...; -1 for anything else. */
 int ticket_action_parse(const char *s);
+/*
+ * Whether answer's decision, settings, app configuration and wipe are the
+ * ones t signed (its answerSha256). 0, RG_EAUTH (they differ), RG_ENOMEM.
+ */
+int ticket_check_answer(const struct ticket *t, const json_t *answer);
 
 /* ---- offline.c ---- */
 #define OFFLINE_CLOCK_SKEW_MS (5 * 60 * 1000) /* a clock this far before issuedAt was set back */
@@ -98,6 +104,12 @@ struct agent_hello {
 };
 /* Asks the agent at sock_path "hello" (1 s timeout). No agent is not an error: installed = false. */
 void agentlink_hello(const char *sock_path, struct agent_hello *out);
+/*
+ * Asks the agent to sign a server nonce with its device key ("prove <nonce>"):
+ * *sig_b64 (caller frees) the signature, for device_id (which the agent
+ * must name). 0, or RG_EIO (no agent, another device, or no key).
+ */
+int agentlink_prove(const char *sock_path, const char *nonce, const char *device_id, char **sig_b64);
 
 /* ---- decision.c ---- */
 struct rg_decision {
@@ -138,13 +150,15 @@ struct rg {
     bool rooted;
     int pin_failures;
     /* registration (cache) */
-    json_t *reg;          /* registration.json, or NULL when not signed in */
+    json_t *reg;          /* registration.json, or NULL when not signed in; its deviceId: the device proved */
     json_t *checkin;      /* the last check-in answer whose ticket verified, or NULL */
     struct ticket ticket; /* its ticket */
     bool have_ticket;
     /* current state */
     struct rg_decision dec;
     bool online;           /* the last check-in (or wait) reached the server */
+    struct agent_hello hello; /* the agent's last answer (sdk_checkin, rg_sign_in), for the offline rules */
+    bool hello_known;
     int64_t next_checkin;  /* wall ms */
     int checkin_backoff_ms;
     bool wipe_failed;      /* the wipe callback failed: not run again until a launch check or recheck */

@@ -8,8 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 
+#include "common/answer.h"
 #include "common/err.h"
 #include "sdk/sdk.h"
 
@@ -109,7 +111,9 @@ static int parse_payload(const unsigned char *p, size_t n, struct ticket *t)
               get_str(o, "appId", t->app_id, sizeof t->app_id, true) &&
               get_str(o, "deviceId", t->device_id, sizeof t->device_id, false) &&
               get_ms(o, "issuedAt", &t->issued_at) && get_ms(o, "offlineAccessUntil", &t->offline_until) &&
-              get_ms(o, "offlineWipeAt", &t->wipe_at);
+              get_ms(o, "offlineWipeAt", &t->wipe_at) &&
+              get_str(o, "answerSha256", t->answer_sha256, sizeof t->answer_sha256, true) &&
+              strlen(t->answer_sha256) == ANSWER_SHA256_LEN;
     json_decref(o);
     if (!ok)
         return RG_EINVAL;
@@ -162,4 +166,12 @@ int ticket_verify_json(const char *key_b64, const json_t *ticket, const char *ex
         return RG_EINVAL;
     }
     return ticket_verify(key_b64, p, s, expect_reg, expect_app, t);
+}
+
+int ticket_check_answer(const struct ticket *t, const json_t *answer)
+{
+    char d[ANSWER_SHA256_LEN + 1];
+    if (answer_sha256(answer, d))
+        return RG_ENOMEM;
+    return CRYPTO_memcmp(d, t->answer_sha256, ANSWER_SHA256_LEN) ? RG_EAUTH : 0;
 }

@@ -85,12 +85,48 @@ static int backup_command(int argc, char **argv)
     return 0;
 }
 
+/*
+ * riskgated server-key [--signing-key-file PATH | --config FILE ...]: prints
+ * the ticket signing key's public half (base64), the server_key apps build in,
+ * read from the key file, not from a server that could be someone else's.
+ * Creates the key as the server would when there is none yet. Exit 0, 1, 2.
+ */
+static int server_key_command(int argc, char **argv)
+{
+    char *rest[64];
+    int nrest = 0;
+    rest[nrest++] = argv[0];
+    for (int i = 2; i < argc && nrest < 63; i++)
+        rest[nrest++] = argv[i];
+    rest[nrest] = NULL;
+    struct config cfg;
+    char err[1024] = "";
+    config_init(&cfg);
+    int rc = config_parse_args(&cfg, nrest, rest, err, sizeof err);
+    if (rc)
+        return rc > 0 ? 0 : (fprintf(stderr, "riskgated server-key: %s\n", err), 2);
+    struct sign_key *k = NULL;
+    int made = 0;
+    umask(077);
+    if (sign_key_load(cfg.signing_key_file, &k, &made, err, sizeof err)) {
+        fprintf(stderr, "riskgated server-key: %s\n", err);
+        return 1;
+    }
+    if (made)
+        fprintf(stderr, "riskgated server-key: created the ticket signing key %s (mode 0600)\n", cfg.signing_key_file);
+    printf("%s\n", sign_key_public_b64(k));
+    sign_key_free(k);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     /* one write per log line (unbuffered stderr costs a system call per field, on every request) */
     setvbuf(stderr, NULL, _IOLBF, 0);
     if (argc > 1 && (!strcmp(argv[1], "backup") || !strcmp(argv[1], "restore")))
         return backup_command(argc, argv);
+    if (argc > 1 && !strcmp(argv[1], "server-key"))
+        return server_key_command(argc, argv);
     struct config cfg;
     char err[1024] = "";
     config_init(&cfg);

@@ -179,3 +179,21 @@ ag() {
   "$AGENT" --state-dir "$ST" "$@" >"$RG_TMP/a.out" 2>"$RG_TMP/a.err" </dev/null || RC=$?
   AOUT=$(cat "$RG_TMP/a.out")
 }
+
+# ---- device keys and proofs (docs/app-api.md "Device proof"), as riskgate-agent makes them ----
+# devkey_new FILE: a new Ed25519 device key in FILE (PEM); prints its public key, base64 of the 32 raw bytes.
+devkey_new() {
+  openssl genpkey -algorithm ed25519 -out "$1" 2>/dev/null || return 1
+  openssl pkey -in "$1" -pubout -outform DER | tail -c 32 | base64 -w0
+}
+# devkey_sign FILE DEVICE_ID NONCE: the base64 signature of the device proof's text.
+devkey_sign() {
+  printf 'riskgate-device-proof:v1\n%s\n%s' "$2" "$3" >"$RG_TMP/proof.txt"
+  openssl pkeyutl -sign -rawin -inkey "$1" -in "$RG_TMP/proof.txt" | base64 -w0
+}
+# device_proof FILE DEVICE_ID: {"nonce","signature"} over a fresh nonce of the server (GET /app/v1/deviceNonce).
+device_proof() {
+  local n
+  n=$(curl -s "$RG_URL/app/v1/deviceNonce" | jq -r .nonce)
+  printf '{"nonce":"%s","signature":"%s"}' "$n" "$(devkey_sign "$1" "$2" "$n")"
+}

@@ -31,6 +31,26 @@ api POST "$DAM/androidManagedAppProtections/$pol/assign" "{\"assignments\":[{\"t
 api PATCH "/beta/deviceManagement/mobileThreatDefenseConnectors/$BUILTIN" '{"androidMobileApplicationManagementEnabled":true}'
 expect_status 200 "connector on for Android app protection"
 
+# the server key apps build in: riskgated server-key reads it from the key file, as the server serves it
+SKEY=$("$RG_BIN_DIR/riskgated" server-key --signing-key-file "$RG_TMP/var/signing.key")
+expect_eq "$SKEY" "$(curl -s "$RG_URL/app/v1/serverKey" | jq -r .serverKey)" "riskgated server-key prints the key the server signs with"
+
+# no server key and no trust on first use: refused before anything is sent
+rc=0; "$APPBIN" --storage "$RG_TMP/nokey" --server "$RG_URL" launch >/dev/null 2>"$RG_TMP/err" || rc=$?
+expect_eq "$rc" 1 "no server key: exit 1"
+grep -q "server_key is required" "$RG_TMP/err" && pass || fail "no server key message: $(cat "$RG_TMP/err")"
+# trust on first use, as an explicit choice: the key sign-in returns is pinned
+rc=0; "$APPBIN" --storage "$RG_TMP/tofu" --trust-on-first-use --server "$RG_URL" sign-in --user alice@contoso.com \
+  --password-file "$RG_TMP/pw" >/dev/null 2>"$RG_TMP/err" || rc=$?
+expect_eq "$rc" 4 "trust on first use: signed in (blocked, no agent)"
+expect_eq "$(jq -r .serverKey "$RG_TMP/tofu/registration.json")" "$SKEY" "trust on first use pinned the server's key"
+# a wrong key built in: the sign-in is refused, nothing cached
+rc=0; "$APPBIN" --storage "$RG_TMP/wrongkey" --server-key AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA= --server "$RG_URL" \
+  sign-in --user alice@contoso.com --password-file "$RG_TMP/pw" >/dev/null 2>"$RG_TMP/err" || rc=$?
+expect_eq "$rc" 1 "another server's key: sign-in refused"
+[ ! -e "$RG_TMP/wrongkey/registration.json" ] && pass || fail "a refused key left a registration"
+
+export RISKGATE_SERVER_KEY=$SKEY
 ra() { "$APPBIN" --storage "$STORE" --agent-socket "$SOCK" "$@"; }
 
 # wrong password: an error, exit 1, nothing cached
@@ -53,21 +73,30 @@ TOKEN=$(jq -r .token "$STORE/registration.json")
 if grep -rq "$TOKEN" "$RG_TMP/out" "$RG_TMP/err"; then fail "the token was printed"; else pass; fi
 
 # a fake activated agent on the socket: the device id of a real activation
-api POST /device/v1/activate '{"tenant":"default","userPrincipalName":"alice@contoso.com","password":"correct horse battery","device":{"platform":"android","deviceName":"alice-pixel"}}' ""
+PUB=$(devkey_new "$RG_TMP/device.key")
+api POST /device/v1/activate "{\"tenant\":\"default\",\"userPrincipalName\":\"alice@contoso.com\",\"password\":\"correct horse battery\",\"devicePublicKey\":\"$PUB\",\"device\":{\"platform\":\"android\",\"deviceName\":\"alice-pixel\"}}" ""
 CRED=$(jq -r .credential <<<"$BODY")
 DEV=$(jq -r .deviceId <<<"$BODY")
 api POST /device/v1/heartbeat '{}' "$CRED"
-python3 - "$SOCK" "$DEV" <<'PY' &
-import json, os, socket, sys
-path, dev = sys.argv[1], sys.argv[2]
+# it answers hello, and prove (signing the nonce with the device key, through openssl)
+python3 - "$SOCK" "$DEV" "$RG_TMP/device.key" <<'PY' &
+import base64, json, os, socket, subprocess, sys
+path, dev, key = sys.argv[1], sys.argv[2], sys.argv[3]
 s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
 s.bind(path); s.listen(8)
 while True:
     c, _ = s.accept()
     f = c.makefile("rwb")
-    line = f.readline()
-    if line.strip() == b"hello":
+    line = f.readline().strip()
+    if line == b"hello":
         f.write((json.dumps({"installed": True, "activated": True, "deviceId": dev, "threatLevel": "secured"}) + "\n").encode()); f.flush()
+    elif line.startswith(b"prove "):
+        nonce = line[6:].decode()
+        with open(key + ".msg", "wb") as m:  # pkeyutl signs Ed25519 from a file, not a pipe
+            m.write(("riskgate-device-proof:v1\n%s\n%s" % (dev, nonce)).encode())
+        sig = subprocess.run(["openssl", "pkeyutl", "-sign", "-rawin", "-inkey", key, "-in", key + ".msg"],
+                             capture_output=True, check=True).stdout
+        f.write((json.dumps({"deviceId": dev, "nonce": nonce, "signature": base64.b64encode(sig).decode()}) + "\n").encode()); f.flush()
     c.close()
 PY
 AGENT_PID=$!

@@ -53,11 +53,12 @@ expect_eq "$(jq -r .decision.reasonCode <<<"$BODY")" agentNotActivated "agent in
 jq -e '.decision.title | test("Launch App to Check the Security Status"; "i")' >/dev/null <<<"$BODY" && pass || fail "screen title: $(jq -c .decision <<<"$BODY")"
 
 # the person activates the agent: allowed
-api POST /device/v1/activate '{"tenant":"default","userPrincipalName":"alice@contoso.com","password":"correct horse battery","device":{"platform":"android","deviceName":"alice-pixel"}}' ""
+PUB=$(devkey_new "$RG_TMP/device.key")
+api POST /device/v1/activate "{\"tenant\":\"default\",\"userPrincipalName\":\"alice@contoso.com\",\"password\":\"correct horse battery\",\"devicePublicKey\":\"$PUB\",\"device\":{\"platform\":\"android\",\"deviceName\":\"alice-pixel\"}}" ""
 CRED=$(jq -r .credential <<<"$BODY")
 DEV=$(jq -r .deviceId <<<"$BODY")
 api POST /device/v1/heartbeat '{}' "$CRED"
-app POST /app/v1/checkin "{\"app\":{\"deviceId\":\"$DEV\",\"agentInstalled\":true}}"
+app POST /app/v1/checkin "{\"app\":{\"deviceId\":\"$DEV\",\"agentInstalled\":true,\"deviceProof\":$(device_proof "$RG_TMP/device.key" "$DEV")}}"
 expect_eq "$(jq -r .decision.action <<<"$BODY")" allow "activated agent: allowed"
 DV=$(jq -r .decisionVersion <<<"$BODY")
 

@@ -21,11 +21,12 @@ pol=$(jq -r .id <<<"$BODY")
 api POST "$DAM/androidManagedAppProtections/$pol/targetApps" "{\"apps\":[{\"mobileAppIdentifier\":{\"@odata.type\":\"#microsoft.graph.androidMobileAppIdentifier\",\"packageId\":\"$OUTLOOK\"}}]}"
 api POST "$DAM/androidManagedAppProtections/$pol/assign" "{\"assignments\":[{\"target\":{\"@odata.type\":\"#microsoft.graph.groupAssignmentTarget\",\"groupId\":\"$grp\"}}]}"
 api PATCH "/beta/deviceManagement/mobileThreatDefenseConnectors/$BUILTIN" '{"androidMobileApplicationManagementEnabled":true}'
-api POST /device/v1/activate '{"tenant":"default","userPrincipalName":"alice@contoso.com","password":"correct horse battery","device":{"platform":"android","deviceName":"alice-pixel"}}' ""
+PUB=$(devkey_new "$RG_TMP/device.key")
+api POST /device/v1/activate "{\"tenant\":\"default\",\"userPrincipalName\":\"alice@contoso.com\",\"password\":\"correct horse battery\",\"devicePublicKey\":\"$PUB\",\"device\":{\"platform\":\"android\",\"deviceName\":\"alice-pixel\"}}" ""
 CRED=$(jq -r .credential <<<"$BODY")
 DEV=$(jq -r .deviceId <<<"$BODY")
 api POST /device/v1/heartbeat '{}' "$CRED"
-reg="{\"tenant\":\"default\",\"userPrincipalName\":\"alice@contoso.com\",\"password\":\"correct horse battery\",\"app\":{\"appId\":\"$OUTLOOK\",\"platform\":\"android\",\"appVersion\":\"4.2401.1\",\"osVersion\":\"14\",\"agentInstalled\":true,\"deviceId\":\"$DEV\"}}"
+reg="{\"tenant\":\"default\",\"userPrincipalName\":\"alice@contoso.com\",\"password\":\"correct horse battery\",\"app\":{\"appId\":\"$OUTLOOK\",\"platform\":\"android\",\"appVersion\":\"4.2401.1\",\"osVersion\":\"14\",\"agentInstalled\":true,\"deviceId\":\"$DEV\",\"deviceProof\":$(device_proof "$RG_TMP/device.key" "$DEV")}}"
 api POST /app/v1/register "$reg" ""
 expect_status 201 "register"
 TOKEN=$(jq -r .token <<<"$BODY")

@@ -40,14 +40,28 @@ expect_status 204 "configuration assigned"
 # the setting named $1 of the "tokens" configuration in a check-in answer (BODY)
 val() { jq -r --arg n "$1" '.appConfigurations[] | select(.displayName == "tokens") | .customSettings[] | select(.name == $n) | .value' <<<"$BODY"; }
 
-register() { # user device -> TOKEN_<user>
-  api POST /app/v1/register "{\"tenant\":\"default\",\"userPrincipalName\":\"$1\",\"password\":\"correct horse battery\",\"app\":{\"appId\":\"$OUTLOOK\",\"platform\":\"android\",\"appVersion\":\"4.2401.1\",\"sdkVersion\":\"0.1.0\",\"osVersion\":\"14\",\"deviceId\":\"$2\"}}" ""
+# activate_dev USER KEYFILE: an activated device with a device key -> ACT_DEV
+activate_dev() {
+  local pub
+  pub=$(devkey_new "$2")
+  api POST /device/v1/activate "{\"tenant\":\"default\",\"userPrincipalName\":\"$1\",\"password\":\"correct horse battery\",\"devicePublicKey\":\"$pub\",\"device\":{\"platform\":\"android\",\"deviceName\":\"phone\"}}" ""
+  expect_status 201 "activate a device of $1"
+  ACT_DEV=$(jq -r .deviceId <<<"$BODY")
+}
+activate_dev alice@contoso.com "$RG_TMP/alice1.key"
+ADEV1=$ACT_DEV
+activate_dev alice@contoso.com "$RG_TMP/alice2.key"
+ADEV2=$ACT_DEV
+register() { # user [device keyfile] -> REG_TOKEN
+  local dev=""
+  [ -n "${2-}" ] && dev=",\"deviceId\":\"$2\",\"deviceProof\":$(device_proof "$3" "$2")"
+  api POST /app/v1/register "{\"tenant\":\"default\",\"userPrincipalName\":\"$1\",\"password\":\"correct horse battery\",\"app\":{\"appId\":\"$OUTLOOK\",\"platform\":\"android\",\"appVersion\":\"4.2401.1\",\"sdkVersion\":\"0.1.0\",\"osVersion\":\"14\"$dev}}" ""
   expect_status 201 "register $1"
   REG_TOKEN=$(jq -r .token <<<"$BODY")
 }
-register alice@contoso.com dev-alice-1
+register alice@contoso.com "$ADEV1" "$RG_TMP/alice1.key"
 TA=$REG_TOKEN
-register bob@fabrikam.com ""
+register bob@fabrikam.com
 TB=$REG_TOKEN
 
 check_alice() { # $1: label
@@ -55,7 +69,7 @@ check_alice() { # $1: label
   expect_eq "$(val partial)" alice "$1: {{partialupn}}"
   expect_eq "$(val mail)" alice.liddell@contoso.com "$1: {{mail}}"
   expect_eq "$(val smtp)" alice.liddell@contoso.com "$1: {{PrimarySMTPAddress}}"
-  expect_eq "$(val device)" dev-alice-1 "$1: {{deviceid}}"
+  expect_eq "$(val device)" "$ADEV1" "$1: {{deviceid}}"
   expect_eq "$(val user)" "$alice" "$1: {{userid}}"
   expect_eq "$(val name)" "Alice Liddell" "$1: {{username}}"
   expect_eq "$(val odd)" "{{foo}}" "$1: an unknown token stays"
@@ -104,8 +118,8 @@ expect_eq "$(val mail)" bob@fabrikam.com "bob's new mail"
 expect_eq "$(val name)" Robert "bob's new display name"
 [ "$(jq -r .decisionVersion <<<"$BODY")" != "$vb" ] && pass || fail "bob's version did not move with his values"
 # a new device id on the registration
-api POST /app/v1/checkin '{"app":{"deviceId":"dev-alice-2"}}' "$TA"
-expect_eq "$(val device)" dev-alice-2 "alice's new device id"
+api POST /app/v1/checkin "{\"app\":{\"deviceId\":\"$ADEV2\",\"deviceProof\":$(device_proof "$RG_TMP/alice2.key" "$ADEV2")}}" "$TA"
+expect_eq "$(val device)" "$ADEV2" "alice's new device id"
 
 # the agent's configuration: admin values for the agent app are substituted for the device's user
 api POST "$DAM/targetedManagedAppConfigurations" '{"displayName":"agent","customSettings":[{"name":"DefenderMAMConfigs","value":"1"},{"name":"DefenderDeviceTag","value":"{{partialupn}}-{{deviceid}}"},{"name":"note","value":"{{mail}} {{foo}}"}]}'

@@ -104,6 +104,9 @@ wipe_successful() {
 }
 
 rg_start
+# the server key riskgate-app pins, as an admin would build it in (riskgated server-key)
+export RISKGATE_SERVER_KEY
+RISKGATE_SERVER_KEY=$("$RG_BIN_DIR/riskgated" server-key --signing-key-file "$RG_TMP/var/signing.key")
 
 # ---- the admin: user in a group, policy (secured, Block) for Outlook, connector on ----
 api POST /v1.0/users '{"userPrincipalName":"alice@contoso.com","passwordProfile":{"password":"correct horse battery"}}'
@@ -147,7 +150,14 @@ RC=0
   --password-stdin <"$RG_TMP/pw" >"$RG_TMP/a.out" 2>&1 || RC=$?
 expect_eq "$RC" 0 "the person activates the agent"
 DEV=$(jq -r .deviceId "$ST/state.json")
+expect_eq "$(stat -c %a "$ST/device.key")" 600 "the device key is made at activation, mode 0600"
+NONCE=$(curl -s "$RG_URL/app/v1/deviceNonce" | jq -r .nonce)
+rc=0; PROOF=$("$AGENT" --state-dir "$ST" prove "$NONCE") || rc=$?
+expect_eq "$rc $(jq -r '.deviceId + " " + .nonce' <<<"$PROOF" 2>/dev/null)" "0 $DEV $NONCE" "the agent signs a server nonce for this device"
 if wait_until 10 launch_allows; then pass; else fail "activated agent: not allowed within 10 s: $OUT"; fi
+api GET "/beta/deviceAppManagement/managedAppRegistrations"
+expect_eq "$(jq -r --arg d "$DEV" '[.value[] | select(.azureADDeviceId == $d or .managedDeviceId == $d)] | length' <<<"$BODY")" 1 \
+  "the registration holds the device the agent proved"
 expect_eq "$(screen)" "Access allowed | allowed | 0" "activated agent: allowed"
 [ -f "$DATA/inbox.txt" ] && pass || fail "the corporate data is opened"
 

@@ -276,6 +276,7 @@ void api_app_checkin(void *app, struct http_request *req, struct http_response *
 void api_app_wait(void *app, struct http_request *req, struct http_response *res);
 void api_app_wipe_confirm(void *app, struct http_request *req, struct http_response *res);
 void api_app_server_key(void *app, struct http_request *req, struct http_response *res);
+void api_app_device_nonce(void *app, struct http_request *req, struct http_response *res);
 void api_user_wipe_by_tag(void *app, struct http_request *req, struct http_response *res);
 void api_user_wipe_by_device(void *app, struct http_request *req, struct http_response *res);
 void api_user_wipe_and_block(void *app, struct http_request *req, struct http_response *res);

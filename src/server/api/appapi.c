@@ -20,6 +20,7 @@
 
 #include "common/password.h"
 #include "server/api/signin.h"
+#include "common/answer.h"
 #include "common/sign.h"
 #include "server/api/api.h"
 #include "server/appcache.h"
@@ -95,7 +96,7 @@ static int apply_facts(json_t *reg, const json_t *facts, int creating, struct ht
     json_t *v;
     json_object_foreach((json_t *)facts, k, v) {
         int known = !strcmp(k, "appId") || !strcmp(k, "platform") || !strcmp(k, "rooted") ||
-                    !strcmp(k, "agentInstalled") || !strcmp(k, "pinFailures");
+                    !strcmp(k, "agentInstalled") || !strcmp(k, "pinFailures") || !strcmp(k, "deviceProof");
         for (size_t i = 0; fact_strings[i]; i++)
             known |= !strcmp(k, fact_strings[i]);
         if (!known) {
@@ -107,6 +108,13 @@ static int apply_facts(json_t *reg, const json_t *facts, int creating, struct ht
         if (!strcmp(k, "rooted") || !strcmp(k, "agentInstalled")) {
             if (!json_is_boolean(v)) {
                 http_error(res, 400, "BadRequest", "app.%s: true or false is expected.", k);
+                return -1;
+            }
+        } else if (!strcmp(k, "deviceProof")) {
+            const char *n = json_string_value(json_object_get(v, "nonce"));
+            const char *sg = json_string_value(json_object_get(v, "signature"));
+            if (!json_is_object(v) || json_object_size(v) != 2 || !n || !sg) {
+                http_error(res, 400, "BadRequest", "app.deviceProof: {\"nonce\", \"signature\"} strings are expected.");
                 return -1;
             }
         } else if (!strcmp(k, "pinFailures")) {
@@ -138,10 +146,61 @@ static int apply_facts(json_t *reg, const json_t *facts, int creating, struct ht
         return -1;
     }
     json_object_foreach((json_t *)facts, k, v) {
-        if (strcmp(k, "appId") && strcmp(k, "platform"))
+        if (strcmp(k, "appId") && strcmp(k, "platform") && strcmp(k, "deviceProof"))
             json_object_set(reg, k, v);
     }
     return 0;
+}
+
+/* How long a device nonce may be used: the SDK asks one just before it asks the agent. */
+#define DEVICE_NONCE_MAX_AGE_MS (5 * 60 * 1000)
+
+/*
+ * A device the registration does not hold yet (had: the deviceId before the
+ * facts) is taken only with a proof from that device's agent: its key's
+ * signature over a fresh server nonce (docs/app-api.md "Device proof"). So an
+ * app on one device cannot name another one, such as the user's clean one.
+ * 0, or -1 with res answered 403.
+ */
+static int check_device_claim(struct app *app, const char *tenant_id, const char *had, const json_t *reg,
+                              const json_t *facts, struct http_response *res)
+{
+    const char *dev = json_string_value(json_object_get(reg, "deviceId"));
+    if (!dev || !*dev || (had && !strcmp(had, dev)))
+        return 0;
+    const json_t *p = json_object_get(facts, "deviceProof");
+    if (!p) {
+        http_error(res, 403, "DeviceProofRequired",
+                   "app.deviceProof: naming a device needs a proof from its agent: a nonce of GET /app/v1/deviceNonce "
+                   "signed by the agent (docs/app-api.md).");
+        return -1;
+    }
+    const char *nonce = json_string_value(json_object_get(p, "nonce"));
+    const char *sig = json_string_value(json_object_get(p, "signature"));
+    int rc = sign_nonce_check(app->sign, nonce, util_now_ms(), DEVICE_NONCE_MAX_AGE_MS);
+    if (rc) {
+        http_error(res, 403, "DeviceProofInvalid", "app.deviceProof.nonce: %s",
+                   rc == RG_EAUTH ? "the nonce has expired; ask a new one." : "not a nonce this server issued.");
+        return -1;
+    }
+    json_t *d = NULL;
+    rc = app->store->ops->doc_get(app->store, tenant_id, THREAT_DEVICES, dev, &d);
+    const char *key = json_string_value(json_object_get(d, "devicePublicKey"));
+    char text[512];
+    int tl = sign_device_proof_text(dev, nonce, text, sizeof text);
+    if (rc && rc != RG_ENOTFOUND) {
+        api_fail(res, rc, "device");
+    } else if (!json_is_true(json_object_get(d, "activated")) || !key) {
+        http_error(res, 403, "DeviceProofInvalid",
+                   "app.deviceId: no activated device with a registered key has this id in the organization.");
+        rc = RG_EAUTH;
+    } else if (tl < 0 || sign_verify(key, text, (size_t)tl, sig)) {
+        http_error(res, 403, "DeviceProofInvalid",
+                   "app.deviceProof.signature: it does not verify against the key of the device named.");
+        rc = RG_EAUTH;
+    }
+    json_decref(d);
+    return rc ? -1 : 0;
 }
 
 /* ---- wipes ---- */
@@ -346,23 +405,6 @@ static int build_checkin(struct app *app, const char *tenant_id, json_t *reg, co
     int64_t online = duration_ms(settings, "periodOnlineBeforeAccessCheck", "PT30M");
     int64_t offline = duration_ms(settings, "periodOfflineBeforeAccessCheck", "PT12H");
     int64_t offwipe = duration_ms(settings, "periodOfflineBeforeWipeIsEnforced", "P90D");
-    json_t *payload = json_pack("{s:O,s:s,s:s,s:O,s:s?,s:s,s:I,s:I,s:I}", "registrationId", json_object_get(reg, "id"),
-                                "tenantId", tenant_id, "userId", uid, "appId", json_object_get(reg, "appId"),
-                                "deviceId", device_id, "action", action ? action : "block", "issuedAt",
-                                (json_int_t)now, "offlineAccessUntil", (json_int_t)(now + offline), "offlineWipeAt",
-                                (json_int_t)(now + offwipe));
-    char *ptext = json_dumps(payload, JSON_COMPACT | JSON_SORT_KEYS);
-    json_decref(payload);
-    char *pb64 = ptext ? sign_base64(ptext, strlen(ptext)) : NULL, *sig64 = NULL;
-    if (!pb64 || sign_message(app->sign, ptext, strlen(ptext), &sig64)) {
-        free(ptext);
-        free(pb64);
-        json_decref(flat);
-        json_decref(wipe);
-        rc = RG_EIO;
-        goto out;
-    }
-    free(ptext);
     /*
      * The configuration values with Intune's tokens substituted for this user
      * and registration (policy/tokens.h). Done here, before the answer and its
@@ -372,7 +414,6 @@ static int build_checkin(struct app *app, const char *tenant_id, json_t *reg, co
      * interned by content, so two users' different values never share one
      * (sets without tokens still do). A change to the user (users writes) or
      * to the registration's deviceId (its own write) makes the entry stale.
-     * The signed ticket carries no configuration.
      */
     struct tokens_ctx tctx = {
         .upn = json_string_value(json_object_get(user, "userPrincipalName")),
@@ -384,33 +425,53 @@ static int build_checkin(struct app *app, const char *tenant_id, json_t *reg, co
     };
     json_t *configs = NULL;
     if (tokens_apply(json_object_get(eff, "appConfigurations"), &tctx, &configs)) {
-        free(pb64);
-        free(sig64);
         json_decref(flat);
         json_decref(wipe);
         rc = RG_ENOMEM;
         goto out;
     }
     json_t *warnings = json_object_get(dec, "warnings");
-    json_t *answer = json_pack("{s:O,s:o,s:o,s:o,s:I,s:{s:s,s:s},s:o}", "decision", dec, "warnings",
+    json_t *answer = json_pack("{s:O,s:o,s:o,s:o,s:I,s:o}", "decision", dec, "warnings",
                                warnings ? json_incref(warnings) : json_array(), "settings", flat, "appConfigurations",
-                               configs, "nextCheckInSeconds",
-                               (json_int_t)(online / 1000), "ticket", "payload", pb64, "signature", sig64, "wipe", wipe);
-    free(pb64);
-    free(sig64);
+                               configs, "nextCheckInSeconds", (json_int_t)(online / 1000), "wipe", wipe);
     if (!answer) {
         rc = RG_ENOMEM;
         goto out;
     }
+    /*
+     * The signed ticket covers the whole answer the app acts on: the action
+     * and times in clear, the decision, settings, configuration and wipe by
+     * their digest (common/answer.h), which the SDK computes again. It names
+     * the registration and device it was issued to, so it is worth nothing in
+     * another registration's storage or on another device.
+     */
+    char digest[ANSWER_SHA256_LEN + 1];
+    rc = answer_sha256(answer, digest);
+    json_t *payload = rc ? NULL
+                         : json_pack("{s:O,s:s,s:s,s:O,s:s?,s:s,s:I,s:I,s:I,s:s}", "registrationId",
+                                     json_object_get(reg, "id"), "tenantId", tenant_id, "userId", uid, "appId",
+                                     json_object_get(reg, "appId"), "deviceId", device_id, "action",
+                                     action ? action : "block", "issuedAt", (json_int_t)now, "offlineAccessUntil",
+                                     (json_int_t)(now + offline), "offlineWipeAt", (json_int_t)(now + offwipe),
+                                     "answerSha256", digest);
+    char *ptext = payload ? json_dumps(payload, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    json_decref(payload);
+    char *pb64 = ptext ? sign_base64(ptext, strlen(ptext)) : NULL, *sig64 = NULL;
+    if (!pb64 || sign_message(app->sign, ptext, strlen(ptext), &sig64) ||
+        json_object_set_new(answer, "ticket", json_pack("{s:s,s:s}", "payload", pb64, "signature", sig64))) {
+        free(ptext);
+        free(pb64);
+        free(sig64);
+        json_decref(answer);
+        rc = rc ? rc : RG_EIO;
+        goto out;
+    }
+    free(ptext);
+    free(pb64);
+    free(sig64);
     /* what the app needs to compare: everything but the ticket's times */
-    json_t *vin = json_pack("{s:O,s:O,s:O,s:O}", "d", dec, "s", json_object_get(answer, "settings"), "c",
-                            json_object_get(answer, "appConfigurations"), "w", json_object_get(answer, "wipe"));
-    char *vt = json_dumps(vin, JSON_COMPACT | JSON_SORT_KEYS);
-    json_decref(vin);
-    char h[UTIL_SHA256_HEX_LEN + 1], ver[17];
-    util_sha256_hex(vt ? vt : "", vt ? strlen(vt) : 0, h, sizeof h);
-    free(vt);
-    snprintf(ver, sizeof ver, "%.16s", h);
+    char ver[17];
+    snprintf(ver, sizeof ver, "%.16s", digest);
     json_object_set_new(answer, "decisionVersion", json_string(ver));
     char ts[UTIL_TIME_LEN + 1];
     util_time_format(now, ts, sizeof ts);
@@ -512,7 +573,8 @@ static void register_signed_in(struct signin *si, struct http_response *res)
     reg = json_pack("{s:s,s:s,s:O,s:O,s:s,s:s}", "id", id, "tenant", tenant, "userId", json_object_get(user, "id"),
                     "userPrincipalName", json_object_get(user, "userPrincipalName"), "createdDateTime", ts,
                     "lastSyncDateTime", ts);
-    if (apply_facts(reg, json_object_get(body, "app"), 1, res))
+    if (apply_facts(reg, json_object_get(body, "app"), 1, res) ||
+        check_device_claim(app, tid, NULL, reg, json_object_get(body, "app"), res))
         goto out;
     if (!json_object_get(reg, "deviceTag") && json_is_string(json_object_get(reg, "deviceId")))
         json_object_set(reg, "deviceTag", json_object_get(reg, "deviceId"));
@@ -619,7 +681,9 @@ void api_app_checkin(void *vapp, struct http_request *req, struct http_response 
         goto out;
     }
     before = json_deep_copy(aa.reg);
-    if (facts && apply_facts(aa.reg, facts, 0, res))
+    if (facts && (apply_facts(aa.reg, facts, 0, res) ||
+                  check_device_claim(app, aa.tenant_id, json_string_value(json_object_get(before, "deviceId")),
+                                     aa.reg, facts, res)))
         goto out;
     /* facts that changed are durable before the answer: they may change the decision */
     int changed = !before || !json_equal(before, aa.reg);
@@ -993,6 +1057,21 @@ void api_wipe_list(void *vapp, struct http_request *req, struct http_response *r
     }
     api_send_collection(app, req, res, "wipeRequests", all, api_coll_wipes());
     json_decref(all);
+}
+
+/* GET /app/v1/deviceNonce: public, stateless (common/sign.h); the SDK has its agent sign it. */
+void api_app_device_nonce(void *vapp, struct http_request *req, struct http_response *res)
+{
+    struct app *app = vapp;
+    (void)req;
+    char nonce[SIGN_NONCE_LEN + 1];
+    if (sign_nonce_new(app->sign, util_now_ms(), nonce)) {
+        api_fail(res, RG_EIO, "nonce");
+        return;
+    }
+    json_t *o = json_pack("{s:s,s:i}", "nonce", nonce, "expiresInSeconds", DEVICE_NONCE_MAX_AGE_MS / 1000);
+    api_send(res, 200, o);
+    json_decref(o);
 }
 
 void api_app_server_key(void *vapp, struct http_request *req, struct http_response *res)

@@ -19,6 +19,7 @@
 
 #include "common/password.h"
 #include "server/api/signin.h"
+#include "common/sign.h"
 #include "server/api/api.h"
 #include "server/ratelimit.h"
 #include "server/appcache.h"
@@ -289,7 +290,7 @@ void api_device_activate(void *vapp, struct http_request *req, struct http_respo
     json_t *v;
     json_object_foreach(body, k, v) {
         if (strcmp(k, "tenant") && strcmp(k, "userPrincipalName") && strcmp(k, "password") &&
-            strcmp(k, "enrollmentCode") && strcmp(k, "device")) {
+            strcmp(k, "enrollmentCode") && strcmp(k, "device") && strcmp(k, "devicePublicKey")) {
             http_error(res, 400, "BadRequest", "%s: unknown property of an activation.", k);
             goto out;
         }
@@ -300,6 +301,11 @@ void api_device_activate(void *vapp, struct http_request *req, struct http_respo
     }
     if (!code && (!upn || !pw)) {
         http_error(res, 400, "BadRequest", "userPrincipalName: a user and password, or an enrollmentCode, is required.");
+        goto out;
+    }
+    const json_t *dpk = json_object_get(body, "devicePublicKey");
+    if (dpk && !sign_is_public_key(json_string_value(dpk))) {
+        http_error(res, 400, "BadRequest", "devicePublicKey: the base64 of a 32-byte Ed25519 public key is expected.");
         goto out;
     }
     char tid[UTIL_UUID_LEN + 1], code_hash[UTIL_SHA256_HEX_LEN + 1] = "";
@@ -362,6 +368,9 @@ static void activate_finish(struct app *app, const char *tenant, const char *tid
     json_object_set_new(doc, "threatLevelDateTime", json_string(ts));
     if (apply_facts(doc, facts, res))
         goto out;
+    /* the agent's device key: what proves this device to the apps' registrations (docs/security.md) */
+    if (json_is_string(json_object_get(body, "devicePublicKey")))
+        json_object_set(doc, "devicePublicKey", json_object_get(body, "devicePublicKey"));
     char *cred = util_token("rgd_", 32);
     if (!cred) {
         api_fail(res, RG_EIO, "device credential");

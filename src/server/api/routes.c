@@ -98,6 +98,7 @@ static const struct http_route routes[] = {
     {"GET", "/app/v1/wait", api_app_wait, NULL, 0},
     {"POST", "/app/v1/wipe/{}/confirm", api_app_wipe_confirm, NULL, 0},
     {"GET", "/app/v1/serverKey", api_app_server_key, NULL, 0}, /* public: the key apps build in */
+    {"GET", "/app/v1/deviceNonce", api_app_device_nonce, NULL, 0}, /* public: for the agent's device proof */
     {"GET", "/riskgate/v1/wipeRequests", api_wipe_list, NULL, 0},
     {"GET", "/riskgate/v1/tenantSettings", api_tenant_settings_get, NULL, 0},
     {"PATCH", "/riskgate/v1/tenantSettings", api_tenant_settings_update, NULL, 0},

@@ -107,6 +107,7 @@ int threat_offboard(struct store *s, const char *tenant_id, json_t *device)
     const char *id = json_string_value(json_object_get(device, "id"));
     json_object_set_new(device, "activated", json_false());
     json_object_set_new(device, "offboardedDateTime", json_string(ts));
+    json_object_del(device, "devicePublicKey"); /* offboarding revokes the device key: no app can claim it */
     int rc = s->ops->doc_update(s, tenant_id, THREAT_DEVICES, id, device);
     if (!rc)
         rc = s->ops->cred_delete_subject(s, "device", tenant_id, id);

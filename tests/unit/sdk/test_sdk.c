@@ -13,12 +13,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 #include <openssl/evp.h>
 
+#include "common/answer.h"
 #include "common/util.h"
 #include "riskgate/riskgate.h"
 #include "sdk/sdk.h"
@@ -49,6 +54,9 @@ static char *sign(const char *msg)
     return b64(sig, sl);
 }
 
+/* The device the next write_cache's ticket names (NULL: none) */
+static const char *ticket_device;
+
 /* Writes registration.json and a check-in whose ticket says action, with its clocks relative to now. */
 static void write_cache(const char *action, int64_t until_rel, int64_t wipe_rel)
 {
@@ -58,21 +66,25 @@ static void write_cache(const char *action, int64_t until_rel, int64_t wipe_rel)
     assert_int_equal(cache_dir_ensure(dir), 0);
     assert_int_equal(cache_write(dir, CACHE_REGISTRATION, reg), 0);
     json_decref(reg);
-    json_t *payload = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I}", "registrationId", "reg-1", "tenantId",
-                                "t-1", "userId", "u-1", "appId", APP, "deviceId", "d-1", "action", action, "issuedAt",
-                                (json_int_t)(now - MIN), "offlineAccessUntil", (json_int_t)(now + until_rel),
-                                "offlineWipeAt", (json_int_t)(now + wipe_rel));
-    char *pj = json_dumps(payload, JSON_COMPACT | JSON_SORT_KEYS);
-    char *p64 = b64(pj, strlen(pj)), *sig = sign(pj);
     json_t *ck = json_pack(
-        "{s:{s:s, s:s, s:s, s:s, s:s}, s:[], s:{s:b, s:s}, s:[{s:s, s:s, s:[{s:s, s:s}]}], s:i, s:{s:s, s:s}, s:n, "
-        "s:s}",
+        "{s:{s:s, s:s, s:s, s:s, s:s}, s:[], s:{s:b, s:s}, s:[{s:s, s:s, s:[{s:s, s:s}]}], s:i, s:n, s:s}",
         "decision", "action", action, "reasonCode", !strcmp(action, "block") ? "threatLevelTooHigh" : "allowed",
         "title", !strcmp(action, "block") ? "Access blocked" : "", "message", "cached message", "remedy", "",
         "warnings", "settings", "pinRequired", 1, "minimumRequiredOsVersion", "12", "appConfigurations", "id", "c1",
-        "displayName", "Outlook", "customSettings", "name", "maxAttachmentMB", "value", "25", "nextCheckInSeconds", 1800, "ticket",
-        "payload", p64, "signature", sig, "wipe", "decisionVersion", "v1");
+        "displayName", "Outlook", "customSettings", "name", "maxAttachmentMB", "value", "25", "nextCheckInSeconds", 1800,
+        "wipe", "decisionVersion", "v1");
     assert_non_null(ck);
+    /* signed as riskgated signs: the answer's digest in the payload (common/answer.h) */
+    char digest[ANSWER_SHA256_LEN + 1];
+    assert_int_equal(answer_sha256(ck, digest), 0);
+    json_t *payload = json_pack("{s:s, s:s, s:s, s:s, s:s?, s:s, s:I, s:I, s:I, s:s}", "registrationId", "reg-1",
+                                "tenantId", "t-1", "userId", "u-1", "appId", APP, "deviceId", ticket_device, "action",
+                                action, "issuedAt", (json_int_t)(now - MIN), "offlineAccessUntil",
+                                (json_int_t)(now + until_rel), "offlineWipeAt", (json_int_t)(now + wipe_rel),
+                                "answerSha256", digest);
+    char *pj = json_dumps(payload, JSON_COMPACT | JSON_SORT_KEYS);
+    char *p64 = b64(pj, strlen(pj)), *sig = sign(pj);
+    json_object_set_new(ck, "ticket", json_pack("{s:s, s:s}", "payload", p64, "signature", sig));
     assert_int_equal(cache_write(dir, CACHE_CHECKIN, ck), 0);
     json_decref(ck);
     json_decref(payload);
@@ -80,6 +92,9 @@ static void write_cache(const char *action, int64_t until_rel, int64_t wipe_rel)
     free(p64);
     free(sig);
 }
+
+/* The agent's socket for open_sdk (a fake agent's, or one nobody listens on) */
+static const char *agent_sock = "/nonexistent/agent.sock";
 
 static struct rg *open_sdk(int expect)
 {
@@ -90,7 +105,8 @@ static struct rg *open_sdk(int expect)
     o.storage_dir = dir;
     o.app_id = APP;
     o.platform = "android";
-    o.agent_socket = "/nonexistent/agent.sock";
+    o.agent_socket = agent_sock;
+    o.server_key = pub; /* built in, as riskgate.h asks */
     assert_int_equal(rg_configure(rg, &o), expect);
     return rg;
 }
@@ -203,6 +219,104 @@ static void test_edited_cache_grants_nothing(void **state)
     rg_free(rg);
 }
 
+/* Settings, configuration or decision text edited in the cache (the signed action kept): the cache counts for nothing */
+static void test_edited_settings_grant_nothing(void **state)
+{
+    (void)state;
+    static const char *const edits[] = {"settings", "appConfigurations", "decision"};
+    for (size_t i = 0; i < sizeof edits / sizeof edits[0]; i++) {
+        write_cache("allow", 60 * MIN, 24 * 60 * MIN);
+        json_t *ck = NULL;
+        assert_int_equal(cache_read(dir, CACHE_CHECKIN, &ck), 0);
+        if (!strcmp(edits[i], "settings"))
+            json_object_set_new(json_object_get(ck, "settings"), "pinRequired", json_false());
+        else if (!strcmp(edits[i], "appConfigurations"))
+            json_array_clear(json_object_get(ck, "appConfigurations"));
+        else
+            json_object_set_new(json_object_get(ck, "decision"), "message", json_string("edited"));
+        assert_int_equal(cache_write(dir, CACHE_CHECKIN, ck), 0);
+        json_decref(ck);
+        struct rg *rg = open_sdk(RG_SDK_OK);
+        const struct rg_decision *d;
+        assert_int_equal(rg_launch_check(rg, &d), RG_SDK_OK);
+        assert_int_equal(rg_decision_action(d), RG_ACTION_CONNECT);
+        assert_string_equal(rg_decision_reason(d), "offlineNoTicket");
+        char *js = NULL;
+        assert_int_equal(rg_settings_json(rg, &js), RG_SDK_OK);
+        assert_string_equal(js, "{}"); /* the edited settings are not handed to the app */
+        rg_string_free(js);
+        rg_free(rg);
+    }
+}
+
+/* A fake agent on path answering every request with "hello" for device dev, until killed. */
+static pid_t fake_agent(const char *path, const char *dev)
+{
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    assert_true(strlen(path) < sizeof sa.sun_path);
+    memcpy(sa.sun_path, path, strlen(path) + 1);
+    unlink(path);
+    int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+    assert_true(fd >= 0);
+    assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+    assert_int_equal(listen(fd, 8), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        for (;;) {
+            int c = accept(fd, NULL, NULL);
+            char in[256], out[256];
+            if (c < 0 || read(c, in, sizeof in) <= 0) {
+                if (c >= 0)
+                    close(c);
+                continue;
+            }
+            int n = snprintf(out, sizeof out, "{\"installed\":true,\"activated\":true,\"deviceId\":\"%s\"}\n", dev);
+            if (write(c, out, (size_t)n) != n) {
+                /* the SDK gave up: nothing to do */
+            }
+            close(c);
+        }
+    }
+    close(fd);
+    return pid;
+}
+
+/* An offline ticket opens data only on the device it names: the agent here must say so */
+static void test_ticket_other_device(void **state)
+{
+    (void)state;
+    ticket_device = "d-1";
+    write_cache("allow", 60 * MIN, 24 * 60 * MIN);
+    /* no agent answers (stopped, or the storage copied to a device without one) */
+    struct rg *rg = open_sdk(RG_SDK_OK);
+    const struct rg_decision *d;
+    assert_int_equal(rg_launch_check(rg, &d), RG_SDK_OK);
+    assert_int_equal(rg_decision_action(d), RG_ACTION_CONNECT);
+    assert_string_equal(rg_decision_reason(d), "deviceNotConfirmed");
+    assert_false(rg_decision_allows(d));
+    rg_free(rg);
+
+    char sock[128];
+    snprintf(sock, sizeof sock, "%s/agent.sock", dir);
+    agent_sock = sock;
+    static const char *const devs[] = {"d-2", "d-1"}; /* another device's agent, then this one's */
+    for (size_t i = 0; i < 2; i++) {
+        pid_t pid = fake_agent(sock, devs[i]);
+        rg = open_sdk(RG_SDK_OK);
+        assert_int_equal(rg_launch_check(rg, &d), RG_SDK_OK);
+        assert_int_equal(rg_decision_action(d), i ? RG_ACTION_ALLOW : RG_ACTION_CONNECT);
+        assert_string_equal(rg_decision_reason(d), i ? "allowed" : "deviceNotConfirmed");
+        assert_true(rg_decision_is_offline(d));
+        rg_free(rg);
+        kill(pid, SIGKILL);
+        waitpid(pid, NULL, 0);
+    }
+    unlink(sock);
+    agent_sock = "/nonexistent/agent.sock";
+    ticket_device = NULL;
+}
+
 static void test_offline_too_long(void **state)
 {
     (void)state;
@@ -306,6 +420,9 @@ static void test_errors(void **state)
     o.server_key = "AAAA";
     assert_int_equal(rg_configure(rg, &o), RG_SDK_EINVAL);
     o.server_key = NULL;
+    assert_int_equal(rg_configure(rg, &o), RG_SDK_EINVAL); /* a key is required... */
+    assert_non_null(strstr(rg_errmsg(rg), "server_key is required"));
+    o.trust_on_first_use = 1; /* ...unless trust on first use is chosen */
     assert_int_equal(rg_configure(rg, &o), RG_SDK_OK);
     const struct rg_decision *d;
     assert_int_equal(rg_launch_check(rg, &d), RG_SDK_OK);
@@ -337,6 +454,7 @@ int main(void)
         cmocka_unit_test(test_offline_allows_from_ticket), cmocka_unit_test(test_edited_cache_grants_nothing),
         cmocka_unit_test(test_offline_too_long),           cmocka_unit_test(test_offline_wipe),
         cmocka_unit_test(test_offline_wipe_fails),         cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_edited_settings_grant_nothing), cmocka_unit_test(test_ticket_other_device),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

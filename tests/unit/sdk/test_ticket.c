@@ -15,7 +15,9 @@
 #include <cmocka.h>
 #include <openssl/evp.h>
 
+#include "common/answer.h"
 #include "common/err.h"
+#include "common/util.h"
 #include "sdk/sdk.h"
 
 static char *b64(const void *p, size_t n)
@@ -64,7 +66,8 @@ static char *sign(const struct signer *s, const void *msg, size_t n)
 static const char PAYLOAD[] =
     "{\"registrationId\":\"reg-1\",\"tenantId\":\"t-1\",\"userId\":\"u-1\",\"appId\":\"com.microsoft.office.outlook\","
     "\"deviceId\":\"d-1\",\"action\":\"allow\",\"issuedAt\":1700000000000,\"offlineAccessUntil\":1700043200000,"
-    "\"offlineWipeAt\":1707776000000}";
+    "\"offlineWipeAt\":1707776000000,"
+    "\"answerSha256\":\"9a4c1f0b2d3e5f60718293a4b5c6d7e8f9012345678901234567890abcdef012\"}";
 
 static void test_valid(void **state)
 {
@@ -82,6 +85,7 @@ static void test_valid(void **state)
     assert_true(t.issued_at == 1700000000000LL);
     assert_true(t.offline_until == 1700043200000LL);
     assert_true(t.wipe_at == 1707776000000LL);
+    assert_string_equal(t.answer_sha256, "9a4c1f0b2d3e5f60718293a4b5c6d7e8f9012345678901234567890abcdef012");
     /* no identity expectations */
     assert_int_equal(ticket_verify(s.pub_b64, p, sig, NULL, NULL, &t), 0);
     /* the JSON form */
@@ -186,6 +190,11 @@ static void test_malformed(void **state)
                          "\"offlineAccessUntil\":2,\"offlineWipeAt\":3}",
                          "{\"registrationId\":\"r\",\"appId\":\"a\",\"action\":\"allow\",\"issuedAt\":\"1\","
                          "\"offlineAccessUntil\":2,\"offlineWipeAt\":3}",
+                         /* a ticket without the answer's digest signs only the action: refused */
+                         "{\"registrationId\":\"r\",\"appId\":\"a\",\"action\":\"allow\",\"issuedAt\":1,"
+                         "\"offlineAccessUntil\":2,\"offlineWipeAt\":3}",
+                         "{\"registrationId\":\"r\",\"appId\":\"a\",\"action\":\"allow\",\"issuedAt\":1,"
+                         "\"offlineAccessUntil\":2,\"offlineWipeAt\":3,\"answerSha256\":\"abc\"}",
                          "not json"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         char *bp = b64(bad[i], strlen(bad[i])), *bs = sign(&s, bad[i], strlen(bad[i]));
@@ -221,12 +230,45 @@ static void test_b64(void **state)
     assert_null(out);
 }
 
+/* The answer's digest: what the server computes over what the app acts on, and nothing else */
+static void test_answer_digest(void **state)
+{
+    (void)state;
+    json_t *a = json_pack("{s:{s:s,s:s}, s:{s:b}, s:[], s:n, s:i, s:s, s:{s:s}}", "decision", "action", "allow",
+                          "reasonCode", "allowed", "settings", "pinRequired", 1, "appConfigurations", "wipe",
+                          "nextCheckInSeconds", 1800, "decisionVersion", "v", "ticket", "payload", "x");
+    struct ticket t;
+    memset(&t, 0, sizeof t);
+    assert_int_equal(answer_sha256(a, t.answer_sha256), 0);
+    assert_int_equal(strlen(t.answer_sha256), ANSWER_SHA256_LEN);
+    /* the canonical text is documented (docs/app-api.md): anyone can compute it */
+    static const char canon[] = "{\"appConfigurations\":[],\"decision\":{\"action\":\"allow\",\"reasonCode\":"
+                                "\"allowed\"},\"settings\":{\"pinRequired\":true},\"wipe\":null}";
+    char want[65];
+    util_sha256_hex(canon, strlen(canon), want, sizeof want);
+    assert_string_equal(t.answer_sha256, want);
+    assert_int_equal(ticket_check_answer(&t, a), 0);
+    /* what is outside the digest may change: times, the next check-in, the version */
+    json_object_set_new(a, "nextCheckInSeconds", json_integer(60));
+    assert_int_equal(ticket_check_answer(&t, a), 0);
+    /* what the app acts on may not */
+    json_object_set_new(json_object_get(a, "settings"), "pinRequired", json_false());
+    assert_int_equal(ticket_check_answer(&t, a), RG_EAUTH);
+    json_object_set_new(json_object_get(a, "settings"), "pinRequired", json_true());
+    json_object_set_new(a, "wipe", json_pack("{s:s}", "id", "w-1"));
+    assert_int_equal(ticket_check_answer(&t, a), RG_EAUTH);
+    json_object_set_new(a, "wipe", json_null());
+    json_array_append_new(json_object_get(a, "appConfigurations"), json_object());
+    assert_int_equal(ticket_check_answer(&t, a), RG_EAUTH);
+    json_decref(a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_valid),           cmocka_unit_test(test_tampered_payload),
         cmocka_unit_test(test_wrong_key),       cmocka_unit_test(test_someone_elses_ticket),
-        cmocka_unit_test(test_malformed),       cmocka_unit_test(test_b64),
+        cmocka_unit_test(test_malformed), cmocka_unit_test(test_answer_digest),       cmocka_unit_test(test_b64),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
