@@ -38,6 +38,7 @@ struct app {
     char public_url[256];         /* "http://127.0.0.1:8443": base of @odata.context and nextLink */
     struct work_pool *work;       /* password checks run here, off the loop (work.h); NULL = inline; owned by main */
     struct ratelimit *limits;     /* failed sign-ins per address and per account (ratelimit.h); may be NULL; owned by main */
+    int64_t device_alert_limit;      /* alerts and timeline events per device (--device-alert-limit) */
     struct ratelimit *device_limits; /* detection reports per device (its address table, keyed by device id); may be NULL */
     struct audit_actor actor;     /* set by api_authenticate for the request being handled (loop thread only) */
 };

@@ -37,6 +37,8 @@ static const struct option_def options[] = {
         "failed sign-ins allowed per account (tenant and user): N/S, as above"),
     OPT("device-report-limit", device_report_limit, "120/60",
         "detection reports accepted per device: N/S, N per S seconds (bursts of N); then 429"),
+    OPT("device-alert-limit", device_alert_limit, "10000",
+        "alerts and timeline events one device may hold; a report that would add more answers 507"),
     OPT("workers", workers, "0", "threads that check passwords off the event loop, 1-64 (0: CPUs, at most 4)"),
 };
 #define NOPTIONS (sizeof options / sizeof options[0])
@@ -74,6 +76,14 @@ static int set(struct config *c, const char *name, const char *value, char *err,
         if ((!strncmp(name, "signin-", 7) || !strcmp(name, "device-report-limit")) && ratelimit_rule_parse(value, &rule)) {
             snprintf(err, errlen, "--%s: expected N/S (N failed sign-ins per S seconds), got '%s'", name, value);
             return -1;
+        }
+        if (!strcmp(name, "device-alert-limit")) {
+            char *end;
+            long long n = strtoll(value, &end, 10);
+            if (!*value || *end || n < 1 || n > 100000000) {
+                snprintf(err, errlen, "--device-alert-limit: expected 1 to 100000000, got '%s'", value);
+                return -1;
+            }
         }
         if (!strcmp(name, "workers")) {
             char *end;

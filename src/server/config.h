@@ -16,6 +16,7 @@ struct config {
     char tls_key[4096];
     char public_url[256];
     char workers[8];
+    char device_alert_limit[16];
     char trusted_proxy[2048];
     char signin_address_limit[32];
     char signin_account_limit[32];

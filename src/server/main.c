@@ -230,6 +230,7 @@ int main(int argc, char **argv)
         appcache_free(app.cache);
         return rc == RG_EINVAL ? 2 : 1;
     }
+    app.device_alert_limit = strtoll(cfg.device_alert_limit, NULL, 10);
     unsigned nworkers = (unsigned)strtoul(cfg.workers, NULL, 10);
     if (!nworkers)
         nworkers = work_default_threads();

@@ -351,4 +351,26 @@ expect_status 429 "the limit applies before the body is parsed"
 rg_stop
 RG_CONFIG_BAD=$("$RG_BIN_DIR/riskgated" --device-report-limit 0/60 --db "sqlite:$RG_TMP/x.db" 2>&1; echo "exit $?")
 [[ "$RG_CONFIG_BAD" == *"device-report-limit"*"exit 2" ]] && pass || fail "a bad --device-report-limit is a usage error: $RG_CONFIG_BAD"
+
+# ---- per device, the alerts and events it may hold (--device-alert-limit) ----
+rg_start --device-alert-limit 5
+api POST /device/v1/activate "$(jq '.userPrincipalName = "limit@contoso.com" | .password = "limit password 1"' <<<"$act")" ""
+expect_status 201 "a device for the alert cap"
+QCRED=$(jq -r .credential <<<"$BODY")
+det() { # kind key [state]
+  printf '{"kind":"%s","key":"%s","threatName":"x"%s}' "$1" "$2" "${3:+,\"state\":\"$3\"}"
+}
+api POST /device/v1/detections "{\"detections\":[$(det malware k1),$(det malware k2),$(det malware k3)]}" "$QCRED"
+expect_status 200 "three alerts"
+api POST /device/v1/detections "{\"detections\":[$(det openNetwork net1)]}" "$QCRED"
+expect_status 200 "a timeline event and its alert: five things held"
+api POST /device/v1/detections "{\"detections\":[$(det malware k4)]}" "$QCRED"
+expect_error 507 detections "a sixth alert past --device-alert-limit"
+expect_eq "$(jq -r .error.code <<<"$BODY")" quotaLimitReached "Graph's code for a full quota"
+api POST /device/v1/detections "{\"detections\":[$(det malware k1),$(det malware k2 resolved)]}" "$QCRED"
+expect_status 200 "refreshing and resolving what the device holds still works at the cap"
+expect_eq "$(jq -r '[.alerts[] | .key + ":" + .status] | join(" ")' <<<"$BODY")" "k1:New k2:Resolved" "the refresh and the resolution"
+rg_stop
+RG_CONFIG_BAD=$("$RG_BIN_DIR/riskgated" --device-alert-limit 0 --db "sqlite:$RG_TMP/x.db" 2>&1; echo "exit $?")
+[[ "$RG_CONFIG_BAD" == *"device-alert-limit"*"exit 2" ]] && pass || fail "a bad --device-alert-limit is a usage error: $RG_CONFIG_BAD"
 finish

@@ -552,8 +552,8 @@ void api_device_detections(void *vapp, struct http_request *req, struct http_res
     if (!rc)
         rc = s->ops->begin(s);
     if (!rc) {
-        rc = threat_report(s, da.tenant_id, da.device, json_object_get(body, "detections"), cfg.settings, &result, err,
-                           sizeof err);
+        rc = threat_report(s, da.tenant_id, da.device, json_object_get(body, "detections"), cfg.settings,
+                           app->device_alert_limit, &result, err, sizeof err);
         if (!rc)
             rc = s->ops->commit(s);
         else
@@ -561,6 +561,8 @@ void api_device_detections(void *vapp, struct http_request *req, struct http_res
     }
     if (rc == RG_EINVAL) {
         http_error(res, 400, "BadRequest", "%s", err);
+    } else if (rc == RG_ETOOBIG) {
+        http_error(res, 507, "quotaLimitReached", "%s", err); /* Graph's code for a full quota */
     } else if (rc) {
         api_fail(res, rc, "detections");
     } else {

@@ -66,6 +66,9 @@ static const char *const migrations[] = {
     /* 8: a device's alerts (every detection report reads them; /api/machines/{id}/alerts) without the tenant's */
     "CREATE INDEX documents_alerts_by_machine ON documents"
     "  (tenant_id, json_extract(body,'$.machineId'), seq) WHERE collection = 'alerts';",
+    /* 9: a device's timeline events, counted against --device-alert-limit at every report */
+    "CREATE INDEX documents_events_by_machine ON documents"
+    "  (tenant_id, json_extract(body,'$.machineId'), seq) WHERE collection = 'deviceEvents';",
 };
 
 enum stmt_id {

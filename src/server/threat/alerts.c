@@ -139,7 +139,7 @@ int threat_facts(struct store *s, const char *tenant_id, json_t *device)
                             "The device reports that it is rooted or jailbroken");
     json_t *settings = json_object(), *result = NULL;
     char err[256];
-    int rc = det && settings ? threat_report(s, tenant_id, device, det, settings, &result, err, sizeof err)
+    int rc = det && settings ? threat_report(s, tenant_id, device, det, settings, 0, &result, err, sizeof err)
                              : RG_ENOMEM;
     json_decref(det);
     json_decref(settings);
@@ -231,7 +231,7 @@ static int check_fields(const json_t *d, size_t i, char *err, size_t errlen)
 }
 
 int threat_report(struct store *s, const char *tenant_id, json_t *device, const json_t *detections,
-                  const json_t *settings, json_t **result, char *err, size_t errlen)
+                  const json_t *settings, int64_t limit, json_t **result, char *err, size_t errlen)
 {
     if (!json_is_array(detections) || json_array_size(detections) > 1000) {
         snprintf(err, errlen, "detections: an array of at most 1000 detections is required.");
@@ -290,6 +290,36 @@ int threat_report(struct store *s, const char *tenant_id, json_t *device, const 
     int rc = threat_device_alerts(s, tenant_id, device_id, &alerts);
     if (rc)
         return rc;
+    /* the device's cap: what it holds (alerts, and its events counted through migration 9's index) and what this adds */
+    if (limit > 0) {
+        int64_t events = 0, adds = 0;
+        struct store_doc_query q = {.eq_field = "machineId", .eq_value = device_id, .limit = 0, .count_out = &events};
+        json_t *none = NULL;
+        rc = s->ops->doc_query(s, tenant_id, THREAT_EVENTS, &q, &none);
+        json_decref(none);
+        if (rc) {
+            json_decref(alerts);
+            return rc;
+        }
+        json_array_foreach(detections, i, d) {
+            const char *kind = json_string_value(json_object_get(d, "kind"));
+            const char *state = json_string_value(json_object_get(d, "state"));
+            const char *key = json_string_value(json_object_get(d, "key"));
+            char kh[UTIL_SHA256_HEX_LEN + 1];
+            util_sha256_hex(key, strlen(key), kh, sizeof kh);
+            adds += timeline_kind(kind) ? 1 : 0;
+            adds += (!state || strcmp(state, "resolved")) && !open_alert(alerts, kh) ? 1 : 0; /* at most: repeats count */
+        }
+        int64_t have = (int64_t)json_array_size(alerts) + events;
+        if (adds && have + adds > limit) {
+            snprintf(err, errlen,
+                     "detections: this device holds %lld alerts and events, and one device may hold %lld "
+                     "(--device-alert-limit); reports that resolve or refresh them are still accepted.",
+                     (long long)have, (long long)limit);
+            json_decref(alerts);
+            return RG_ETOOBIG;
+        }
+    }
     int no_url = agentconfig_on(settings, "DefenderExcludeURLInReport");
     int no_app = agentconfig_on(settings, "DefenderExcludeAppInReport");
     int net_privacy = agentconfig_on(settings, "DefenderNetworkProtectionPrivacy");

@@ -40,10 +40,13 @@ const char *threat_risk_score_of(const json_t *device_alerts);
  * server, recomputes and stores the device's level. device: the stored
  * document, updated in place and written. settings: the agent's resolved
  * configuration. On bad input returns RG_EINVAL with err naming the field.
+ * limit: the alerts and timeline events the device may hold; a report that
+ * would add more is refused whole with RG_ETOOBIG (err says so), while
+ * reports that refresh or resolve what exists still pass (limit <= 0: none).
  * *result (new ref): {"alerts":[{"key","alertId","status"}], "threatLevel"}.
  */
 int threat_report(struct store *s, const char *tenant_id, json_t *device, const json_t *detections,
-                  const json_t *settings, json_t **result, char *err, size_t errlen);
+                  const json_t *settings, int64_t limit, json_t **result, char *err, size_t errlen);
 
 /*
  * Turns the facts a device reports about itself into alerts: "rooted": true opens
