@@ -203,6 +203,7 @@ int rg_agent_new(const char *state_dir, struct rg_agent **out)
     agent_wait_init(ag);
     for (int i = 0; i < AGENT_MAX_CONNS; i++)
         ag->conns[i].fd = -1;
+    ag->conn_line_ms = AGENT_CONN_LINE_MS;
     ag->scan_interval_s = AGENT_DEFAULT_SCAN_S;
     ag->hb_interval_s = AGENT_DEFAULT_HEARTBEAT_S;
     ag->wanted_ind = -1;
@@ -548,6 +549,7 @@ int rg_agent_tick(struct rg_agent *ag, int *next_ms)
     next = min64(next, agent_wait_next(ag));
     next = min64(next, netprot_next(ag));
     next = min64(next, webprot_next(ag));
+    next = min64(next, agent_broker_expire(ag, now)); /* local-socket clients that sent no line in time */
     if (active && ag->ind_more)
         next = now;
     int64_t wait = next - now;

@@ -20,8 +20,9 @@
 #include "common/util.h"
 #include "riskgate/agent.h"
 
-#define AGENT_MAX_CONNS 16     /* broker clients at once */
+#define AGENT_MAX_CONNS 16     /* broker clients at once; when full, a new one takes an idle one's place */
 #define AGENT_LINE_MAX 4096    /* one broker request line */
+#define AGENT_CONN_LINE_MS 5000 /* a broker client sends a complete line this soon after connecting or its last answer */
 #define AGENT_REPORT_BATCH 100 /* detections per POST */
 #define AGENT_RETRY_MS 5000    /* after a failed report */
 #define AGENT_REPORT_GAP_MS 1000 /* between two reports: a burst of detections (web protection: one per blocked name) is one POST a second, not one per loop turn */
@@ -62,7 +63,9 @@ struct agent_threat {
 struct agent_conn {
     int fd; /* -1 when free */
     struct buf in, out;
-    int64_t since_ms;
+    int64_t since_ms; /* accepted, or its last complete line served: the bytes of a partial line do not move it */
+    uid_t uid;        /* SO_PEERCRED's, when uid_known */
+    bool uid_known;
     bool closing; /* close once out is flushed */
 };
 
@@ -141,6 +144,7 @@ struct rg_agent {
     struct scan_stats last_stats;
     int lfd; /* broker listening socket, -1 */
     struct agent_conn conns[AGENT_MAX_CONNS];
+    int conn_line_ms; /* AGENT_CONN_LINE_MS (a test may shorten it) */
     struct agent_wait wait;
     struct netprot *np; /* network protection (netprot.h), owned */
     struct webprot *web; /* web protection's DNS filter and block page (webprot.c), or NULL */
@@ -219,6 +223,8 @@ int agent_broker_open(struct rg_agent *ag);
 void agent_broker_close(struct rg_agent *ag);
 int agent_broker_pollfds(struct rg_agent *ag, struct pollfd *fds, int max);
 void agent_broker_process(struct rg_agent *ag, const struct pollfd *fds, int n);
+/* Closes the clients past their AGENT_CONN_LINE_MS; returns when the next one is due (monotonic ms) or INT64_MAX. */
+int64_t agent_broker_expire(struct rg_agent *ag, int64_t now);
 int agent_broker_ask(const char *sock_path, const char *request, int timeout_ms, char **answer);
 
 /* wait.c: the long-poll on GET /device/v1/wait */
