@@ -198,7 +198,10 @@ static void on_readable(struct rg_agent *ag, struct agent_conn *c)
     while (!c->closing && (nl = memchr(c->in.data, '\n', c->in.len))) {
         *nl = '\0';
         size_t used = (size_t)(nl - c->in.data) + 1;
-        serve_line(ag, c, c->in.data);
+        if (memchr(c->in.data, '\0', used - 1)) /* a request never holds one: answered, the connection goes on */
+            answer(c, error_json("a request line may not hold a NUL byte"));
+        else
+            serve_line(ag, c, c->in.data);
         c->since_ms = agent_mono_ms(); /* a complete line: its sender gets AGENT_CONN_LINE_MS again */
         memmove(c->in.data, c->in.data + used, c->in.len - used);
         c->in.len -= used;

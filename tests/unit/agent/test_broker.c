@@ -4,7 +4,8 @@
  * (rg_agent_tick / pollfds / process, as cmd_run.c drives it) in this
  * process: slow and idle clients filling every place do not lock out an
  * honest `hello` or `status`; a client that trickles a line byte by byte is
- * closed when its time is up, one that sends complete lines is not.
+ * closed when its time is up, one that sends complete lines is not; a NUL in
+ * a request line gets an error answer and the connection goes on.
  */
 #include <errno.h>
 #include <poll.h>
@@ -176,11 +177,32 @@ static void test_line_time(void **state)
     agent_close(&r);
 }
 
+static void test_nul(void **state)
+{
+    (void)state;
+    struct run r;
+    agent_open(&r);
+    char line[8192];
+    int fd = client(&r);
+    put(fd, "\0hello\n", 7);
+    assert_true(read_line(&r, fd, line, sizeof line, 5000) > 0);
+    assert_string_equal(line, "{\"error\":\"a request line may not hold a NUL byte\"}");
+    put(fd, "hello\0junk\n", 11); /* not read as "hello" */
+    assert_true(read_line(&r, fd, line, sizeof line, 5000) > 0);
+    assert_string_equal(line, "{\"error\":\"a request line may not hold a NUL byte\"}");
+    put(fd, "hello\n", 6); /* the connection goes on */
+    assert_true(read_line(&r, fd, line, sizeof line, 5000) > 0);
+    assert_non_null(strstr(line, "\"installed\":true"));
+    close(fd);
+    agent_close(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_slow_clients_do_not_lock_out),
         cmocka_unit_test(test_line_time),
+        cmocka_unit_test(test_nul),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
