@@ -27,6 +27,15 @@
 #define AGENT_RETRY_MS 5000    /* after a failed report */
 #define AGENT_REPORT_GAP_MS 1000 /* between two reports: a burst of detections (web protection: one per blocked name) is one POST a second, not one per loop turn */
 #define AGENT_SYNC_SLICE_MS 200 /* the daemon fetches indicator pages for this long, then serves its loop again */
+/*
+ * The daemon's calls to the server (heartbeat, configuration, an indicator
+ * page, a report) block its loop, which also serves the local socket and the
+ * DNS filter: each is bounded by these (whole call, connection), and a loop
+ * turn makes one of them at most, so the socket's clients (10 s for the CLI)
+ * wait for one call at most. A command's calls keep httpc's longer defaults.
+ */
+#define AGENT_LOOP_CALL_S 5L
+#define AGENT_LOOP_CONNECT_S 3L
 #define AGENT_DEFAULT_SCAN_S 60
 #define AGENT_DEFAULT_HEARTBEAT_S 60
 #define AGENT_TEST_DOMAIN "smartscreentestratings2.net" /* reference §10: always phishing */
@@ -122,6 +131,8 @@ struct rg_agent {
     int64_t ind_version;  /* of the indicator set */
     int64_t wanted_ind;   /* indicatorVersion from the last heartbeat, -1 unknown */
     bool ind_more;        /* the server has more indicator pages: the daemon fetches them turn by turn */
+    bool config_due, ind_due; /* daemon: the heartbeat asked for a configuration fetch / an indicator sync, made at
+                                 the next turns of the loop (one server call per turn) */
     struct indset *ind;
     char threat_level[16]; /* "" unknown */
     int hb_interval_s;

@@ -5,9 +5,11 @@
  * process: slow and idle clients filling every place do not lock out an
  * honest `hello` or `status`; a client that trickles a line byte by byte is
  * closed when its time is up, one that sends complete lines is not; a NUL in
- * a request line gets an error answer and the connection goes on.
+ * a request line gets an error answer and the connection goes on; a server
+ * that never answers holds the socket for one bounded call, not 15 s.
  */
 #include <errno.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -24,6 +26,7 @@
 #include <cmocka.h>
 
 #include "agent/core.h"
+#include "agent/state.h"
 
 struct run {
     char dir[64];
@@ -39,13 +42,18 @@ static void agent_open(struct run *r)
     assert_int_equal(rg_agent_start(r->ag), 0);
 }
 
-static void agent_close(struct run *r)
+static void agent_close_dir(struct run *r)
 {
-    rg_agent_free(r->ag);
     char p[128];
     snprintf(p, sizeof p, "%s/status.json", r->dir);
     unlink(p);
     rmdir(r->dir);
+}
+
+static void agent_close(struct run *r)
+{
+    rg_agent_free(r->ag);
+    agent_close_dir(r);
 }
 
 /* One turn of the daemon's loop, waiting at most ms. */
@@ -197,12 +205,59 @@ static void test_nul(void **state)
     agent_close(&r);
 }
 
+/*
+ * A server that takes the connection and never answers: the daemon's loop, inside the heartbeat, does not
+ * serve the socket until the call ends, so the call is bounded (AGENT_LOOP_CALL_S) well below the 10 s the
+ * CLI waits for an answer (it was 15 s: `network observe` "did not answer", issue 11 item 8).
+ */
+static void test_silent_server(void **state)
+{
+    (void)state;
+    int hole = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0); /* the kernel accepts; no one ever reads */
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t salen = sizeof sa;
+    assert_int_equal(bind(hole, (struct sockaddr *)&sa, sizeof sa), 0);
+    assert_int_equal(listen(hole, 16), 0);
+    assert_int_equal(getsockname(hole, (struct sockaddr *)&sa, &salen), 0);
+    struct run r;
+    memset(&r, 0, sizeof r);
+    snprintf(r.dir, sizeof r.dir, "/tmp/rg-agent-broker.XXXXXX");
+    assert_non_null(mkdtemp(r.dir));
+    char path[128], url[64];
+    snprintf(path, sizeof path, "%s/state.json", r.dir);
+    snprintf(url, sizeof url, "http://127.0.0.1:%u", (unsigned)ntohs(sa.sin_port));
+    struct agent_state st = AGENT_STATE_INIT;
+    assert_int_equal(state_set(&st.server, url), 0);
+    assert_int_equal(state_set(&st.tenant, "default"), 0);
+    assert_int_equal(state_set(&st.device_id, "dev-1"), 0);
+    assert_int_equal(state_set(&st.credential, "rgd_test"), 0);
+    assert_int_equal(state_save(path, &st), 0);
+    state_release(&st);
+    assert_int_equal(rg_agent_new(r.dir, &r.ag), 0);
+    assert_int_equal(rg_agent_start(r.ag), 0);
+    char line[8192];
+    int fd = client(&r);
+    put(fd, "hello\n", 6);
+    int64_t t0 = agent_mono_ms();
+    assert_true(read_line(&r, fd, line, sizeof line, 20000) > 0); /* the first turn's heartbeat blocks first */
+    int64_t ms = agent_mono_ms() - t0;
+    assert_non_null(strstr(line, "\"activated\":true"));
+    print_message("hello answered after %lld ms while the server stayed silent\n", (long long)ms);
+    assert_true(ms < AGENT_LOOP_CALL_S * 1000 + 2000); /* one bounded call, far below the CLI's 10 s */
+    close(fd);
+    rg_agent_free(r.ag);
+    unlink(path);
+    agent_close_dir(&r);
+    close(hole);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_slow_clients_do_not_lock_out),
         cmocka_unit_test(test_line_time),
         cmocka_unit_test(test_nul),
+        cmocka_unit_test(test_silent_server),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
