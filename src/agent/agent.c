@@ -204,6 +204,7 @@ int rg_agent_new(const char *state_dir, struct rg_agent **out)
     agent_wait_init(ag);
     for (int i = 0; i < AGENT_MAX_CONNS; i++)
         ag->conns[i].fd = -1;
+    ag->conn_line_ms = AGENT_CONN_LINE_MS;
     ag->scan_interval_s = AGENT_DEFAULT_SCAN_S;
     ag->hb_interval_s = AGENT_DEFAULT_HEARTBEAT_S;
     ag->wanted_ind = -1;
@@ -515,18 +516,31 @@ int rg_agent_tick(struct rg_agent *ag, int *next_ms)
     int64_t now = agent_mono_ms();
     bool dirty = agent_refresh_identity(ag);
     bool active = state_activated(&ag->st);
+    /* one blocking call to the server per turn at most (AGENT_LOOP_CALL_S): the heartbeat, then at the next turns
+     * the configuration and the indicators it asked for, then a report; the local socket is served in between */
+    bool called = active;
     if (active && now >= ag->next_hb) {
         int rc = agent_heartbeat(ag);
         int64_t iv = (int64_t)ag->hb_interval_s * 1000;
-        ag->next_hb = now + (rc ? min64(iv, 15000) : iv);
-        if (ag->wait.sync_due && !ag->ind_more) /* the long-poll announced a change: was it applied? */
+        ag->next_hb = agent_mono_ms() + (rc ? min64(iv, 15000) : iv); /* from the call's end: a timed-out call
+                                                                          * is not retried at once */
+        if (ag->wait.sync_due && !ag->config_due && !ag->ind_due && !ag->ind_more) /* a change announced: applied? */
             agent_wait_synced(ag, rc);
         dirty = true;
-    } else if (active && ag->ind_more) { /* the next slice of a large indicator sync */
+    } else if (active && ag->config_due) {
+        ag->config_due = false;
+        agent_fetch_config(ag); /* failures logged; retried at the next heartbeat */
+        if (ag->wait.sync_due && !ag->ind_due && !ag->ind_more)
+            agent_wait_synced(ag, 0);
+        dirty = true;
+    } else if (active && (ag->ind_due || ag->ind_more)) { /* an indicator sync, a slice at a time */
+        ag->ind_due = false;
         int rc = agent_sync_indicators(ag);
         if (ag->wait.sync_due && !ag->ind_more)
             agent_wait_synced(ag, rc);
         dirty = !ag->ind_more;
+    } else {
+        called = false;
     }
     if (ag->rescan || now >= ag->next_scan) {
         ag->rescan = false;
@@ -536,7 +550,7 @@ int rg_agent_tick(struct rg_agent *ag, int *next_ms)
     }
     if (netprot_tick(ag, now)) /* network protection: its detections are reported just below */
         dirty = true;
-    if (active && !ag->refused && agent_threats_pending(ag) && now >= ag->next_report) {
+    if (!called && active && !ag->refused && agent_threats_pending(ag) && now >= ag->next_report) {
         int rc = agent_report(ag);
         /* the server refusing the batch itself will not change soon: retry slowly. The report is a blocking
          * HTTP call on the loop that also serves DNS: never more than one per AGENT_REPORT_GAP_MS. */
@@ -566,7 +580,8 @@ int rg_agent_tick(struct rg_agent *ag, int *next_ms)
     next = min64(next, agent_wait_next(ag));
     next = min64(next, netprot_next(ag));
     next = min64(next, webprot_next(ag));
-    if (active && ag->ind_more)
+    next = min64(next, agent_broker_expire(ag, now)); /* local-socket clients that sent no line in time */
+    if (active && (ag->config_due || ag->ind_due || ag->ind_more))
         next = now;
     int64_t wait = next - now;
     if (next_ms)

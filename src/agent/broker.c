@@ -2,8 +2,12 @@
  * broker.c: the local broker socket (<state dir>/agent.sock, mode 0666) that
  * managed apps on the device ask — a line protocol, one JSON line per
  * request line (docs/agent.md): "hello", "check-url <url>", "rescan",
- * "status". Non-blocking, at most AGENT_MAX_CONNS clients, idle ones closed
- * after 10 s. Also the client side (agent_broker_ask) for the CLI commands.
+ * "status". Non-blocking, at most AGENT_MAX_CONNS clients; a client that
+ * sends no complete line within AGENT_CONN_LINE_MS of connecting or of its
+ * last answer is closed, and when all places are taken a new client takes the
+ * place of an idle one (the oldest of the user holding the most), so slow or
+ * idle clients never lock the others out. Also the client side
+ * (agent_broker_ask) for the CLI commands.
  */
 #include <assert.h>
 #include <errno.h>
@@ -20,8 +24,6 @@
 #include "agent/core.h"
 #include "agent/netprot.h"
 #include "common/err.h"
-
-#define CONN_IDLE_MS 10000
 
 static int fill_addr(const char *path, struct sockaddr_un *sa)
 {
@@ -189,7 +191,6 @@ static void on_readable(struct rg_agent *ag, struct agent_conn *c)
         c->closing = true; /* finish writing what is queued, then close */
         return;
     }
-    c->since_ms = agent_mono_ms();
     if (buf_append(&c->in, tmp, (size_t)n)) {
         answer(c, error_json("request line too long"));
         c->closing = true;
@@ -199,7 +200,11 @@ static void on_readable(struct rg_agent *ag, struct agent_conn *c)
     while (!c->closing && (nl = memchr(c->in.data, '\n', c->in.len))) {
         *nl = '\0';
         size_t used = (size_t)(nl - c->in.data) + 1;
-        serve_line(ag, c, c->in.data);
+        if (memchr(c->in.data, '\0', used - 1)) /* a request never holds one: answered, the connection goes on */
+            answer(c, error_json("a request line may not hold a NUL byte"));
+        else
+            serve_line(ag, c, c->in.data);
+        c->since_ms = agent_mono_ms(); /* a complete line: its sender gets AGENT_CONN_LINE_MS again */
         memmove(c->in.data, c->in.data + used, c->in.len - used);
         c->in.len -= used;
         c->in.data[c->in.len] = '\0';
@@ -220,6 +225,38 @@ static void on_writable(struct agent_conn *c)
     c->out.data[c->out.len] = '\0';
 }
 
+/*
+ * All places taken: the place a new client gets, by closing an idle client
+ * (nothing left to write to it) — the longest idle of the user holding the
+ * most connections, so that one user's idle or slow clients cannot lock out
+ * another's. NULL if every client has an answer being written.
+ */
+static struct agent_conn *evict_idle(struct rg_agent *ag)
+{
+    struct agent_conn *best = NULL;
+    int best_n = 0;
+    for (int i = 0; i < AGENT_MAX_CONNS; i++) {
+        struct agent_conn *c = &ag->conns[i];
+        if (c->fd < 0 || c->out.len)
+            continue;
+        int n = 0; /* connections of its user */
+        for (int j = 0; j < AGENT_MAX_CONNS; j++) {
+            const struct agent_conn *o = &ag->conns[j];
+            n += o->fd >= 0 && o->uid_known == c->uid_known && (!c->uid_known || o->uid == c->uid);
+        }
+        if (!best || n > best_n || (n == best_n && c->since_ms < best->since_ms)) {
+            best = c;
+            best_n = n;
+        }
+    }
+    if (best) {
+        agent_log(ag, 0, "local socket: all %d places taken; closed an idle client (uid %ld, %d connections)",
+                  AGENT_MAX_CONNS, best->uid_known ? (long)best->uid : -1L, best_n);
+        conn_close(best);
+    }
+    return best;
+}
+
 static void accept_all(struct rg_agent *ag)
 {
     for (;;) {
@@ -234,7 +271,9 @@ static void accept_all(struct rg_agent *ag)
         for (int i = 0; i < AGENT_MAX_CONNS && !c; i++)
             if (ag->conns[i].fd < 0)
                 c = &ag->conns[i];
-        if (!c) {
+        if (!c)
+            c = evict_idle(ag);
+        if (!c) { /* every client has an answer on its way */
             static const char busy[] = "{\"error\":\"busy\"}\n";
             if (send(fd, busy, sizeof busy - 1, MSG_NOSIGNAL) < 0) { /* best effort */
             }
@@ -246,6 +285,10 @@ static void accept_all(struct rg_agent *ag)
         c->out = (struct buf)BUF_INIT(1 << 20);
         c->since_ms = agent_mono_ms();
         c->closing = false;
+        struct ucred cr;
+        socklen_t len = sizeof cr;
+        c->uid_known = getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) == 0 && len == sizeof cr;
+        c->uid = c->uid_known ? cr.uid : 0;
     }
 }
 
@@ -273,13 +316,23 @@ void agent_broker_process(struct rg_agent *ag, const struct pollfd *fds, int n)
                 conn_close(c);
         }
     }
+    agent_broker_expire(ag, now);
+}
+
+int64_t agent_broker_expire(struct rg_agent *ag, int64_t now)
+{
+    int64_t next = INT64_MAX;
     for (int i = 0; i < AGENT_MAX_CONNS; i++) {
         struct agent_conn *c = &ag->conns[i];
         if (c->fd < 0)
             continue;
-        if ((c->closing && !c->out.len) || now - c->since_ms > CONN_IDLE_MS)
+        int64_t end = c->since_ms + ag->conn_line_ms;
+        if ((c->closing && !c->out.len) || now >= end)
             conn_close(c);
+        else if (end < next)
+            next = end;
     }
+    return next;
 }
 
 int agent_broker_ask(const char *sock_path, const char *request, int timeout_ms, char **answer_out)

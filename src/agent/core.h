@@ -20,12 +20,22 @@
 #include "common/util.h"
 #include "riskgate/agent.h"
 
-#define AGENT_MAX_CONNS 16     /* broker clients at once */
+#define AGENT_MAX_CONNS 16     /* broker clients at once; when full, a new one takes an idle one's place */
 #define AGENT_LINE_MAX 4096    /* one broker request line */
+#define AGENT_CONN_LINE_MS 5000 /* a broker client sends a complete line this soon after connecting or its last answer */
 #define AGENT_REPORT_BATCH 100 /* detections per POST */
 #define AGENT_RETRY_MS 5000    /* after a failed report */
 #define AGENT_REPORT_GAP_MS 1000 /* between two reports: a burst of detections (web protection: one per blocked name) is one POST a second, not one per loop turn */
 #define AGENT_SYNC_SLICE_MS 200 /* the daemon fetches indicator pages for this long, then serves its loop again */
+/*
+ * The daemon's calls to the server (heartbeat, configuration, an indicator
+ * page, a report) block its loop, which also serves the local socket and the
+ * DNS filter: each is bounded by these (whole call, connection), and a loop
+ * turn makes one of them at most, so the socket's clients (10 s for the CLI)
+ * wait for one call at most. A command's calls keep httpc's longer defaults.
+ */
+#define AGENT_LOOP_CALL_S 5L
+#define AGENT_LOOP_CONNECT_S 3L
 #define AGENT_DEFAULT_SCAN_S 60
 #define AGENT_DEFAULT_HEARTBEAT_S 60
 #define AGENT_TEST_DOMAIN "smartscreentestratings2.net" /* reference §10: always phishing */
@@ -62,7 +72,9 @@ struct agent_threat {
 struct agent_conn {
     int fd; /* -1 when free */
     struct buf in, out;
-    int64_t since_ms;
+    int64_t since_ms; /* accepted, or its last complete line served: the bytes of a partial line do not move it */
+    uid_t uid;        /* SO_PEERCRED's, when uid_known */
+    bool uid_known;
     bool closing; /* close once out is flushed */
 };
 
@@ -119,6 +131,8 @@ struct rg_agent {
     int64_t ind_version;  /* of the indicator set */
     int64_t wanted_ind;   /* indicatorVersion from the last heartbeat, -1 unknown */
     bool ind_more;        /* the server has more indicator pages: the daemon fetches them turn by turn */
+    bool config_due, ind_due; /* daemon: the heartbeat asked for a configuration fetch / an indicator sync, made at
+                                 the next turns of the loop (one server call per turn) */
     struct indset *ind;
     char threat_level[16]; /* "" unknown */
     int hb_interval_s;
@@ -141,6 +155,7 @@ struct rg_agent {
     struct scan_stats last_stats;
     int lfd; /* broker listening socket, -1 */
     struct agent_conn conns[AGENT_MAX_CONNS];
+    int conn_line_ms; /* AGENT_CONN_LINE_MS (a test may shorten it) */
     struct agent_wait wait;
     struct netprot *np; /* network protection (netprot.h), owned */
     struct webprot *web; /* web protection's DNS filter and block page (webprot.c), or NULL */
@@ -228,6 +243,8 @@ int agent_broker_open(struct rg_agent *ag);
 void agent_broker_close(struct rg_agent *ag);
 int agent_broker_pollfds(struct rg_agent *ag, struct pollfd *fds, int max);
 void agent_broker_process(struct rg_agent *ag, const struct pollfd *fds, int n);
+/* Closes the clients past their AGENT_CONN_LINE_MS; returns when the next one is due (monotonic ms) or INT64_MAX. */
+int64_t agent_broker_expire(struct rg_agent *ag, int64_t now);
 int agent_broker_ask(const char *sock_path, const char *request, int timeout_ms, char **answer);
 
 /* wait.c: the long-poll on GET /device/v1/wait */

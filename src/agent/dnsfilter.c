@@ -399,7 +399,7 @@ struct tcp_client {
     size_t inlen;
     uint8_t *out; /* a framed answer being written, or NULL */
     size_t outlen, outoff;
-    int64_t idle_deadline;
+    int64_t idle_deadline; /* connection or last answer + DNSF_TCP_IDLE_MS: partial queries do not move it */
     /* the query being forwarded over TCP, if ufd >= 0 or busy */
     bool busy;
     int ufd, up, tries;
@@ -1118,9 +1118,18 @@ static void tcp_accept(struct dnsfilter *f, int64_t now)
         for (int i = 0; i < DNSF_MAX_TCP && !c; i++)
             if (f->tcp[i].fd < 0)
                 c = &f->tcp[i];
-        if (!c) { /* full: the client retries or falls back */
-            close(fd);
-            continue;
+        if (!c) { /* full: the client idle the longest makes room, so idle connections never lock others out */
+            for (int i = 0; i < DNSF_MAX_TCP; i++) {
+                struct tcp_client *o = &f->tcp[i];
+                if (!o->busy && !o->out && (!c || o->idle_deadline < c->idle_deadline))
+                    c = o;
+            }
+            if (!c) { /* every client has a query in progress: the new one retries or falls back */
+                close(fd);
+                continue;
+            }
+            tcp_close(c);
+            f->st.tcp_evicted++;
         }
         c->fd = fd;
         c->inlen = 0;
@@ -1288,10 +1297,8 @@ static void tcp_client_io(struct dnsfilter *f, struct tcp_client *c, short rev, 
             tcp_close(c);
             return;
         }
-        if (k > 0) {
-            c->inlen += (size_t)k;
-            c->idle_deadline = now + DNSF_TCP_IDLE_MS;
-        }
+        if (k > 0)
+            c->inlen += (size_t)k; /* the idle time runs on: only an answer restarts it */
     }
     if (c->fd >= 0)
         tcp_serve_input(f, c, now);

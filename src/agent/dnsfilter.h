@@ -14,7 +14,11 @@
  *
  * Memory is bounded: at most DNSF_MAX_PENDING forwarded UDP queries and
  * DNSF_MAX_TCP TCP clients at once; beyond that new queries get SERVFAIL
- * (UDP) or the connection is refused (TCP).
+ * (UDP), and a new TCP client takes the place of the client idle the longest
+ * (none idle, all with a query forwarded or an answer being written: the new
+ * one is refused). A TCP client that completes no query within
+ * DNSF_TCP_IDLE_MS of its connection or of its last answer is closed: bytes
+ * of an unfinished query do not extend that time (RFC 7766 §6.2.3).
  *
  * Not thread-safe: one filter, one thread (the decide callback runs on it).
  */
@@ -31,7 +35,7 @@
 #define DNSF_MAX_TCP 8        /* TCP clients at once; each may have one forwarded query over TCP */
 #define DNSF_MAX_QUERY 4096   /* a larger query is answered FORMERR */
 #define DNSF_TIMEOUT_MS 2000  /* per query, all upstreams together: then SERVFAIL */
-#define DNSF_TCP_IDLE_MS 10000
+#define DNSF_TCP_IDLE_MS 3000 /* TCP: a query must be complete this long after the connection or the last answer */
 #define DNSF_TTL 10 /* of local answers: short, so that an override or a removed indicator applies soon */
 /*
  * Forwarded UDP queries leave from a pool of DNSF_UP_SOCKS sockets per address
@@ -98,6 +102,7 @@ int dnsf_servfail(const uint8_t *q, size_t qlen, uint8_t *out, size_t cap, size_
 /* Counters (status.json "dnsFilter"). */
 struct dnsf_stats {
     uint64_t queries, blocked, warned, forwarded, servfail, formerr, dropped;
+    uint64_t tcp_evicted; /* idle TCP clients closed to make room for a new one */
 };
 
 struct dnsf_config {

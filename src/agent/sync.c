@@ -34,6 +34,10 @@ int agent_session(struct rg_agent *ag)
 {
     if (ag->http_ready) {
         webprot_pin_server(ag); /* the server's address, not through our own DNS filter */
+        if (ag->daemon) {       /* the loop waits for each call: bounded (core.h) */
+            ag->http.timeout_s = AGENT_LOOP_CALL_S;
+            ag->http.connect_timeout_s = AGENT_LOOP_CONNECT_S;
+        }
         return 0;
     }
     if (!state_activated(&ag->st))
@@ -43,8 +47,7 @@ int agent_session(struct rg_agent *ag)
         return agent_fail(ag, rc == RG_ENOMEM ? RG_AGENT_ENOMEM : RG_AGENT_EINVAL,
                           "state.json holds no usable server URL");
     ag->http_ready = true;
-    webprot_pin_server(ag);
-    return 0;
+    return agent_session(ag); /* the pin and the daemon's bounds */
 }
 
 void agent_session_reset(struct rg_agent *ag)
@@ -62,6 +65,7 @@ void agent_session_reset(struct rg_agent *ag)
     ag->ind_version = 0;
     ag->wanted_ind = -1;
     ag->ind_more = false;
+    ag->config_due = ag->ind_due = false;
     ag->threat_level[0] = '\0';
     ag->refused = false;
     ag->server_ok = false;
@@ -147,9 +151,17 @@ int agent_heartbeat(struct rg_agent *ag)
     httpc_answer_release(&ans);
     agent_log(ag, 0, "heartbeat ok: level %s, config %s, indicators %lld", ag->threat_level[0] ? ag->threat_level : "-",
               ag->wanted_config ? ag->wanted_config : "-", (long long)ag->wanted_ind);
-    if (!ag->settings || (ag->wanted_config && (!ag->config_version || strcmp(ag->wanted_config, ag->config_version))))
+    bool config = !ag->settings ||
+                  (ag->wanted_config && (!ag->config_version || strcmp(ag->wanted_config, ag->config_version)));
+    bool ind = ag->wanted_ind >= 0 && ag->wanted_ind != ag->ind_version;
+    if (ag->daemon) { /* at the next turns of the loop, one call each (rg_agent_tick) */
+        ag->config_due = config;
+        ag->ind_due = ind;
+        return 0;
+    }
+    if (config)
         agent_fetch_config(ag); /* failures logged; retried at the next heartbeat */
-    if (ag->wanted_ind >= 0 && ag->wanted_ind != ag->ind_version)
+    if (ind)
         agent_sync_indicators(ag);
     return 0;
 }

@@ -402,6 +402,7 @@ json_t *webprot_status_json(struct rg_agent *ag)
     json_object_set_new(o, "servfail", json_integer((json_int_t)s->servfail));
     json_object_set_new(o, "formerr", json_integer((json_int_t)s->formerr));
     json_object_set_new(o, "dropped", json_integer((json_int_t)s->dropped));
+    json_object_set_new(o, "tcpEvicted", json_integer((json_int_t)s->tcp_evicted));
     json_object_set_new(o, "reports", json_integer((json_int_t)w->reports));
     json_object_set_new(o, "reportsSkipped", json_integer((json_int_t)w->reports_skipped));
     json_t *page = w->bp ? blockpage_json(w->bp, util_now_ms(), w->hide_names) : json_object();

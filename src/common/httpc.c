@@ -230,7 +230,8 @@ int httpc_call(struct httpc_client *hc, const char *method, const char *path, co
     curl_easy_reset(c);
     char errbuf[CURL_ERROR_SIZE] = "";
     struct httpc_sink sk = {&resp, 0};
-    struct curl_slist *hdr = setup(c, hc, method, buf_str(&url), payload, &sk, errbuf, HTTPC_TIMEOUT_S);
+    struct curl_slist *hdr =
+        setup(c, hc, method, buf_str(&url), payload, &sk, errbuf, hc->timeout_s > 0 ? hc->timeout_s : HTTPC_TIMEOUT_S);
     if (hc->resolve)
         curl_easy_setopt(c, CURLOPT_RESOLVE, (struct curl_slist *)hc->resolve);
     CURLcode cc = curl_easy_perform(c);

@@ -26,6 +26,7 @@ struct httpc_client {
     char ua[64]; /* User-Agent */
     void *resolve;           /* struct curl_slist * for CURLOPT_RESOLVE, owned, or NULL (httpc_set_resolve) */
     long connect_timeout_s;  /* 0: HTTPC_CONNECT_TIMEOUT_S */
+    long timeout_s;          /* of a whole httpc_call; 0: HTTPC_TIMEOUT_S */
 };
 
 /* Fills hc for base_url (http or https). token and user_agent may be NULL. 0, RG_EINVAL, RG_ENOMEM. */

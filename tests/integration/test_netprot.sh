@@ -138,7 +138,15 @@ cp "$PKI/evil.crt" "$STORE/evil.crt"
 "$AGENT" --state-dir "$ST" run --dns-listen off --interval 2 --trust-store "$STORE" --ca-bundle "$BUNDLE" --tls-ca "$PKI/ca.crt" \
   --tls-check "127.0.0.1:$P1" --tls-check "127.0.0.1:$P2" --net-interval 10 -v >>"$LOG" 2>&1 &
 AG_PID=$!
-wait_until 10 settings_are DefenderNetworkProtectionEnable 0 && pass || fail "the agent did not fetch its configuration"
+# ready: the daemon itself wrote status.json (its first loop turn is over) and answers on its socket. The
+# activation's status.json already holds the settings, so they alone would not tell that the daemon runs.
+daemon_ready() {
+  [ "$(jq -r '.daemon.pid // 0' "$ST/status.json" 2>/dev/null)" = "$AG_PID" ] || return 1
+  ag hello
+  [ "$RC" = 0 ]
+}
+wait_until 60 daemon_ready && pass || fail "the agent daemon is not ready (status.json by pid $AG_PID, hello answered): $AOUT $(tail -5 "$LOG")"
+settings_are DefenderNetworkProtectionEnable 0 && pass || fail "the agent did not fetch its configuration"
 ag network observe --ssid CafeOpen --bssid 02:00:00:00:00:01 --security open
 expect_eq "$RC" 0 "network observe: $AOUT"
 # a positive signal first: a rescan's evaluation has run (and its reports, in the same pass), then nothing is there

@@ -8,7 +8,9 @@
  * a forwarded query and its answer relayed byte for byte but the ID, and
  * SERVFAIL when the upstream stays silent; the spoofing defences of forwarded
  * queries (fully random upstream IDs, random and changing source ports, answers
- * taken only on the query's socket, from the upstream asked, with its ID).
+ * taken only on the query's socket, from the upstream asked, with its ID);
+ * DNS-over-TCP fairness (a new client is served when idle clients fill the
+ * table, and a query that trickles in does not hold its connection open).
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -436,6 +438,94 @@ static void test_tcp_hangup(void **state)
     close(tl);
 }
 
+/* A TCP connection to the filter's TCP listener (pf[1] of dnsfilter_pollfds). */
+static int tcp_connect_to(const struct sockaddr_storage *la, socklen_t ll)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(fd >= 0);
+    assert_int_equal(connect(fd, (const struct sockaddr *)la, ll), 0);
+    return fd;
+}
+
+/* True when fd has something to read (data or EOF) within ms. */
+static bool readable(int fd, int ms)
+{
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    return poll(&p, 1, ms) == 1;
+}
+
+/*
+ * Idle DNS-over-TCP clients never lock others out: with DNSF_MAX_TCP idle connections open, a new client is
+ * served and the one idle the longest is closed; a client whose query trickles in byte by byte is closed
+ * DNSF_TCP_IDLE_MS after its connection all the same (its bytes do not extend the time).
+ */
+static void test_tcp_fair(void **state)
+{
+    (void)state;
+    struct dnsf_config cfg = {.nup = 0, .timeout_ms = 300, .answers = {.have_v4 = true, .ttl = 10}};
+    assert_int_equal(dnsf_parse_addr("127.0.0.1:0", 53, &cfg.listen, &cfg.listen_len), 0);
+    struct dnsfilter *f;
+    char err[256];
+    assert_int_equal(dnsfilter_new(&cfg, by_suffix, NULL, &f, err, sizeof err), 0);
+    struct pollfd pf[DNSF_MAX_FDS];
+    int base = dnsfilter_pollfds(f, pf, DNSF_MAX_FDS);
+    struct sockaddr_storage la;
+    socklen_t ll = sizeof la;
+    getsockname(pf[1].fd, (struct sockaddr *)&la, &ll); /* the TCP listener */
+    int idle[DNSF_MAX_TCP];
+    for (int i = 0; i < DNSF_MAX_TCP; i++) {
+        idle[i] = tcp_connect_to(&la, ll);
+        int n = 0;
+        for (int k = 0; k < 50 && n != base + i + 1; k++) { /* accepted, one by one: idle[0] is the oldest */
+            run(f, 100);
+            n = dnsfilter_pollfds(f, pf, DNSF_MAX_FDS);
+        }
+        assert_int_equal(n, base + i + 1);
+    }
+    /* the table is full of idle clients: a new one is served all the same */
+    int cl = tcp_connect_to(&la, ll);
+    uint8_t q[514], got[4096];
+    size_t qn = query("evil.test.", LDNS_RR_TYPE_A, q + 2, sizeof q - 2);
+    q[0] = (uint8_t)(qn >> 8);
+    q[1] = (uint8_t)qn;
+    assert_int_equal(send(cl, q, qn + 2, 0), (ssize_t)qn + 2);
+    for (int k = 0; k < 50 && !readable(cl, 0); k++) /* a bound, not a measurement */
+        run(f, 100);
+    ssize_t k = recv(cl, got, sizeof got, MSG_DONTWAIT);
+    assert_true(k > 2); /* an answer, not a hang-up */
+    assert_int_equal((size_t)k, 2 + (((size_t)got[0] << 8) | got[1]));
+    ldns_pkt *p = NULL;
+    assert_int_equal(ldns_wire2pkt(&p, got + 2, (size_t)k - 2), LDNS_STATUS_OK);
+    assert_int_equal(ldns_pkt_id(p), 0x4242);
+    assert_int_equal(ldns_pkt_get_rcode(p), LDNS_RCODE_NOERROR);
+    assert_true(ldns_pkt_ancount(p) >= 1); /* the sinkhole address */
+    ldns_pkt_free(p);
+    assert_int_equal(dnsfilter_stats(f)->tcp_evicted, 1);
+    /* the oldest idle client made room (EOF), the others are still open */
+    assert_true(readable(idle[0], 1000));
+    assert_int_equal(recv(idle[0], got, sizeof got, 0), 0);
+    for (int i = 1; i < DNSF_MAX_TCP; i++)
+        assert_false(readable(idle[i], 0));
+    assert_int_equal(dnsfilter_pollfds(f, pf, DNSF_MAX_FDS), base + DNSF_MAX_TCP);
+
+    /* a client trickling a query one byte at a time: closed DNSF_TCP_IDLE_MS after its connection all the same */
+    int64_t t_mid = (int64_t)(util_mono_ns() / 1000000u); /* after every connection and the last answer */
+    usleep(20000);
+    assert_int_equal(send(idle[1], q, 1, 0), 1);
+    for (int i = 0; i < 5; i++)
+        run(f, 20);
+    assert_false(readable(idle[1], 0)); /* not yet closed */
+    dnsfilter_timeouts(f, t_mid + DNSF_TCP_IDLE_MS);
+    assert_true(readable(idle[1], 1000));
+    assert_int_equal(recv(idle[1], got, sizeof got, 0), 0);
+    /* and the idle ones with it: none is left */
+    assert_int_equal(dnsfilter_pollfds(f, pf, DNSF_MAX_FDS), base);
+    dnsfilter_free(f);
+    close(cl);
+    for (int i = 0; i < DNSF_MAX_TCP; i++)
+        close(idle[i]);
+}
+
 /* ---- spoofing resistance of forwarded queries (RFC 5452) */
 
 /* A fake upstream: a UDP socket on addr:port (port 0: any). */
@@ -688,7 +778,7 @@ int main(void)
         cmocka_unit_test(test_decide),           cmocka_unit_test(test_overrides),
         cmocka_unit_test(test_sockets),          cmocka_unit_test(test_refused_upstream),
         cmocka_unit_test(test_tcp_hangup),       cmocka_unit_test(test_upstream_random),
-        cmocka_unit_test(test_upstream_spoofed),
+        cmocka_unit_test(test_upstream_spoofed), cmocka_unit_test(test_tcp_fair),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
