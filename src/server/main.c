@@ -265,6 +265,9 @@ int main(int argc, char **argv)
     fprintf(stderr, "riskgated: listening on %s\n", app.public_url);
     fflush(stderr);
 
+    /* access lines in one write per turn of the loop, not one per request (log.h) */
+    if (log_batch_start(&lg))
+        log_msg(&lg, LOG_WARN, "access lines are written one by one (out of memory for the batch)");
     rc = http_server_run(srv, &stop_flag);
     log_msg(&lg, LOG_INFO, "shutting down (signal %d)", (int)stop_signal);
     /* every suspended sign-in was answered by the drain; queued checks are cancelled, running ones finish */
@@ -280,5 +283,6 @@ int main(int argc, char **argv)
     http_metrics_free(app.metrics);
     store_close(app.store);
     appcache_free(app.cache);
+    log_batch_end(&lg);
     return rc ? 1 : 0;
 }

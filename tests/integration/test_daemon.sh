@@ -36,7 +36,7 @@ grep -q 'riskgate_http_requests_total{method="GET",route="/{v}/users/{}",status=
   || fail "metrics count by route and status: $BODY"
 grep -q 'riskgate_http_request_duration_seconds_bucket{method="GET",route="/{v}/users/{}",status="200",le="+Inf"} 1' <<<"$BODY" \
   && pass || fail "latency histogram"
-grep -q 'route=/{v}/users/{} path=/v1.0/users/d@x.y status=200 ms=[0-9.]* tenant=default' "$RG_TMP/daemon.log" && pass \
+wait_until 2 grep -q 'route=/{v}/users/{} path=/v1.0/users/d@x.y status=200 ms=[0-9.]* tenant=default' "$RG_TMP/daemon.log" && pass \
   || fail "access log line with route, status, duration and tenant"
 # no request can forge a log line; a path is decoded once
 api GET "/v1.0/users/x%0Alevel=error%20msg=FORGED" "" ""

@@ -147,7 +147,7 @@ apih GET /beta/users "" -H "client-request-id: bad value with spaces"
 [ "$(hdr client-request-id)" = "$(hdr request-id)" ] && pass || fail "a malformed client-request-id is not echoed"
 apih GET /healthz ""
 [ -n "$(hdr request-id)" ] && pass || fail "request-id on a 200"
-grep -q "$rid" "$RG_TMP/daemon.log" && pass || fail "the request id is in the access log"
+wait_until 2 grep -q "$rid" "$RG_TMP/daemon.log" && pass || fail "the request id is in the access log"
 # an error message never echoes bytes that are not UTF-8 (curl would encode them: a raw request)
 BODY=$(python3 - "$RG_URL" <<'PY'
 import socket, sys, urllib.parse

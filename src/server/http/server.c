@@ -750,6 +750,7 @@ int http_server_run(struct http_server *srv, volatile int *stop)
             rc = RG_EIO; /* still drain below: every waiter gets its answer */
             break;
         }
+        log_flush(srv->cfg.log); /* what this turn answered, in one write */
         anon_log_summary(srv, false);
         if (srv->cfg.tick && util_mono_ns() >= next_tick) {
             srv->cfg.tick(srv->cfg.app);
@@ -778,7 +779,7 @@ int http_server_run(struct http_server *srv, volatile int *stop)
     }
     uint64_t until = util_mono_ns() + DRAIN_SECONDS * 1000000000ull;
     while (util_mono_ns() < until && connections_open(srv))
-        h2o_evloop_run(srv->ctx.loop, 50);
+        h2o_evloop_run(srv->ctx.loop, 50), log_flush(srv->cfg.log);
     uint64_t flush = util_mono_ns() + 50 * 1000000ull;
     while (util_mono_ns() < flush)
         h2o_evloop_run(srv->ctx.loop, 10);

@@ -141,12 +141,68 @@ static void test_level_filter(void **state)
     fclose(f);
 }
 
+/* What f holds from the start (free it). */
+static char *contents(FILE *f)
+{
+    fflush(f);
+    long n = ftell(f);
+    char *s = calloc(1, (size_t)n + 1);
+    assert_non_null(s);
+    rewind(f);
+    assert_int_equal(fread(s, 1, (size_t)n, f), (size_t)n);
+    fseek(f, 0, SEEK_END);
+    return s;
+}
+
+/* Access lines: the text form field by field, escaped; batched until a flush or another line, in order */
+static void test_request_batch(void **state)
+{
+    (void)state;
+    struct log lg = LOG_INIT;
+    FILE *f = tmpfile();
+    assert_non_null(f);
+    lg.out = f;
+    log_request(&lg, "GET", "/{v}/users", "/v1.0/users", 200, 12.3456, "default", "rid-1");
+    char *s = contents(f);
+    const char *fields = strchr(s, ' ');
+    assert_non_null(fields);
+    assert_string_equal(fields, " level=info method=GET route=/{v}/users path=/v1.0/users status=200 ms=12.346 "
+                                "tenant=default requestId=rid-1\n");
+    free(s);
+    assert_int_equal(log_batch_start(&lg), 0);
+    log_request(&lg, "POST", NULL, "/a b\n", 404, 0.0004, NULL, NULL);
+    log_request(&lg, "GET", "/x", "/x", 500, 1000.5, NULL, "");
+    s = contents(f);
+    assert_null(strstr(s, "POST")); /* held */
+    free(s);
+    log_msg(&lg, LOG_WARN, "after");
+    s = contents(f);
+    char *post = strstr(s, "method=POST route=- path=\"/a b\\n\" status=404 ms=0.000 tenant=-\n");
+    char *x = strstr(s, "path=/x status=500 ms=1000.500 tenant=-\n");
+    char *after = strstr(s, "msg=after");
+    assert_true(post && x && after && post < x && x < after); /* the batch first, in order */
+    free(s);
+    log_request(&lg, "GET", "/y", "/y", 200, 1, "t", NULL);
+    log_flush(&lg);
+    s = contents(f);
+    assert_non_null(strstr(s, "path=/y status=200 ms=1.000 tenant=t\n"));
+    free(s);
+    log_request(&lg, "GET", "/z", "/z", 200, 1, "t", NULL);
+    log_batch_end(&lg); /* flushes */
+    assert_null(lg.batch);
+    s = contents(f);
+    assert_non_null(strstr(s, "path=/z "));
+    free(s);
+    fclose(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_text_plain_and_quoted), cmocka_unit_test(test_text_escapes),
         cmocka_unit_test(test_text_long_line),        cmocka_unit_test(test_json),
         cmocka_unit_test(test_level_filter),          cmocka_unit_test(test_json_over_cap),
+        cmocka_unit_test(test_request_batch),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
