@@ -71,6 +71,37 @@ static int read_answer(const ldns_pkt *pkt, uint16_t id, const ldns_rdf *qname, 
     return 0;
 }
 
+/*
+ * Reads one datagram from a resolver as the answer to query (id, qname, type): read_answer's codes, and
+ * RG_EINVAL for what is not a DNS message. dnslookup_read_answer and ask share it.
+ */
+static int read_wire(const uint8_t *wire, size_t len, uint16_t id, const ldns_rdf *qname, ldns_rr_type type,
+                     char *addr, size_t n, uint32_t *ttl)
+{
+    if (len < LDNS_HEADER_SIZE)
+        return RG_EINVAL;
+    ldns_pkt *ap = NULL;
+    if (ldns_wire2pkt(&ap, wire, len) != LDNS_STATUS_OK)
+        return RG_EINVAL;
+    int rc = read_answer(ap, id, qname, type, addr, n, ttl);
+    ldns_pkt_free(ap);
+    return rc;
+}
+
+int dnslookup_read_answer(const uint8_t *wire, size_t len, uint16_t id, const char *name, uint16_t type,
+                          char *addr, size_t n, uint32_t *ttl)
+{
+    if (!name || !*name || n < 46 || (type != LDNS_RR_TYPE_A && type != LDNS_RR_TYPE_AAAA))
+        return RG_EINVAL;
+    ldns_rdf *qname = NULL;
+    if (ldns_str2rdf_dname(&qname, name) != LDNS_STATUS_OK)
+        return RG_EINVAL;
+    ldns_dname2canonical(qname);
+    int rc = read_wire(wire, len, id, qname, (ldns_rr_type)type, addr, n, ttl);
+    ldns_rdf_deep_free(qname);
+    return rc;
+}
+
 /* One query of type to the resolvers, within deadline (monotonic ms). */
 static int ask(const struct sockaddr_storage *up, const socklen_t *up_len, int nup, const ldns_rdf *qname,
                ldns_rr_type type, int64_t deadline, char *addr, size_t n, uint32_t *ttl)
@@ -117,13 +148,9 @@ static int ask(const struct sockaddr_storage *up, const socklen_t *up_len, int n
             struct sockaddr_storage from;
             socklen_t fl = sizeof from;
             ssize_t got = recvfrom(fd, in, sizeof in, 0, (struct sockaddr *)&from, &fl);
-            if (got < 12 || !same_addr(&from, &up[i]))
+            if (got < 0 || !same_addr(&from, &up[i]))
                 continue;
-            ldns_pkt *ap = NULL;
-            if (ldns_wire2pkt(&ap, in, (size_t)got) != LDNS_STATUS_OK)
-                continue;
-            int a = read_answer(ap, id, qname, type, addr, n, ttl);
-            ldns_pkt_free(ap);
+            int a = read_wire(in, (size_t)got, id, qname, type, addr, n, ttl);
             if (a != RG_EINVAL) {
                 rc = a;
                 break;
