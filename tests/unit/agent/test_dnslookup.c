@@ -3,8 +3,8 @@
  * resolver's answer (dnslookup_read_answer): the first address of the query's
  * type and the smallest TTL, names compared without case, no address in a
  * valid answer, and what is refused: another ID, a query instead of an answer,
- * another name or type, a malformed, short or truncated datagram. The same bytes as some
- * of fuzz/corpus/fuzz_dnslookup.
+ * another name or type, a malformed, short or truncated datagram
+ * (fuzz/fuzz_dnslookup.c fuzzes the same function).
  */
 #include <setjmp.h>
 #include <stdarg.h>
