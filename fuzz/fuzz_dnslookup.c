@@ -1,6 +1,6 @@
 /*
  * fuzz_dnslookup.c: libFuzzer target for the agent's reading of upstream DNS
- * answers (dnslookup_read_answer, src/agent/dnslookup.c; ldns_wire2pkt),
+ * answers (dnslookup_read_answer, src/agent/dnslookup.c; ldns_wire2rr),
  * what a resolver, or anyone who can send a datagram to the agent's lookup
  * socket, hands it when it looks up the server's host name.
  * The input is one datagram. It is read as the answer to an A and to an AAAA
