@@ -1,8 +1,8 @@
 /*
  * fuzz_dnslookup.c: libFuzzer target for the agent's reading of upstream DNS
  * answers (dnslookup_read_answer, src/agent/dnslookup.c; ldns_wire2rr),
- * what a resolver, or anyone who can send a datagram to the agent's lookup
- * socket, hands it when it looks up the server's host name.
+ * what a resolver (or anyone who spoofs its address) sends the agent when it
+ * looks up the server's host name.
  * The input is one datagram. It is read as the answer to an A and to an AAAA
  * query for example.test, with the ID it carries (so the fuzzer reaches past
  * the ID check) and with another ID.
