@@ -7,7 +7,8 @@
 #   make bench  build optimized (./build-bench), run every benchmark, print the table and write
 #               bench/results/latest.json (bench/README.md; BENCH_QUICK=1 for a quick run)
 #   make fuzz   install clang if missing, build the libFuzzer targets (./build-fuzz), run each for
-#               FUZZ_SECONDS (default 60); fails if any crashes (inputs in build-fuzz/crashes/; fuzz/README.md)
+#               FUZZ_SECONDS (default 60), printing each one's executions and coverage (edges); fails if any
+#               crashes (inputs in build-fuzz/crashes/; fuzz/README.md)
 #   make clean  remove the build trees (./var is kept: it holds your data and admin key)
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
