@@ -1,21 +1,27 @@
 # Thin wrapper over CMake so a newcomer only types `make run` or `make test`.
 #   make        install missing Debian packages, build everything (./build)
 #   make run    the same, then start riskgated on the embedded default (SQLite under ./var/)
-#   make test   the same, then every test, then again built with ASan+UBSan (./build-asan)
+#   make test   the same, then every test, then again built with ASan+UBSan (./build-asan), then the
+#               whole tree built with clang -Werror (./build-clang: fails on any clang warning), then the
+#               tests labelled tsan (the parts that start threads) built with ThreadSanitizer (./build-tsan)
 #   make bench  build optimized (./build-bench), run every benchmark, print the table and write
 #               bench/results/latest.json (bench/README.md; BENCH_QUICK=1 for a quick run)
 #   make fuzz   install clang if missing, build the libFuzzer targets (./build-fuzz), run each for
-#               FUZZ_SECONDS (default 60); fails if any crashes (inputs in build-fuzz/crashes/; fuzz/README.md)
+#               FUZZ_SECONDS (default 60), printing each one's executions and coverage (edges); fails if any
+#               crashes (inputs in build-fuzz/crashes/; fuzz/README.md)
 #   make clean  remove the build trees (./var is kept: it holds your data and admin key)
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
 FUZZ_BUILD ?= build-fuzz
+CLANG_BUILD ?= build-clang
+TSAN_BUILD ?= build-tsan
+TSAN_CC    ?= clang
 FUZZ_SECONDS ?= 60
 FUZZ_TARGETS ?=
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 CTEST_ARGS ?=
 
-.PHONY: all deps build run test test-fast test-asan bench fuzz clean
+.PHONY: all deps build run test test-fast test-asan test-clang test-tsan bench fuzz clean
 
 all: build
 
@@ -37,7 +43,19 @@ test-asan: deps
 	@cmake --build $(ASAN_BUILD) -j$(JOBS)
 	cd $(ASAN_BUILD) && ctest --output-on-failure --timeout 600 $(CTEST_ARGS)
 
-test: test-fast test-asan
+# Every target of the tree (server, agent, SDK, tests, benchmarks) compiled by clang with the warning flags of
+# CMakeLists.txt, -Werror included: a clang warning fails the build, so make test fails.
+test-clang: deps
+	@cmake -S . -B $(CLANG_BUILD) -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug >/dev/null
+	@cmake --build $(CLANG_BUILD) -j$(JOBS)
+
+# ThreadSanitizer (clang by default; TSAN_CC=gcc works too) over the tests labelled tsan in tests/CMakeLists.txt.
+test-tsan: deps
+	@cmake -S . -B $(TSAN_BUILD) -DCMAKE_C_COMPILER=$(TSAN_CC) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRG_TSAN=ON >/dev/null
+	@cmake --build $(TSAN_BUILD) -j$(JOBS)
+	cd $(TSAN_BUILD) && ctest --output-on-failure --timeout 600 -L tsan $(CTEST_ARGS)
+
+test: test-fast test-asan test-clang test-tsan
 
 bench: deps
 	@bash bench/run.sh
@@ -49,4 +67,4 @@ fuzz: deps
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_TARGETS)
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD) $(CLANG_BUILD) $(TSAN_BUILD)

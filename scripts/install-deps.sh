@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Installs the Debian packages riskgate needs to build, run and test, when they are missing.
-# Called by `make run`, `make test` and `make` alike; safe to run many times.
+# Called by `make run`, `make test` and `make` alike; safe to run many times. clang: make test builds the
+# tree with it too (warnings are errors) and runs the ThreadSanitizer pass with it.
 set -euo pipefail
 PKGS=(build-essential cmake pkg-config
       libh2o-evloop-dev libjansson-dev libsqlite3-dev libssl-dev
       libcurl4-openssl-dev libcmocka-dev
+      clang
       libldns-dev dnsutils
       curl jq sqlite3 procps openssl python3)
 missing=()

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what `make fuzz` needs beyond scripts/install-deps.sh (fuzz/README.md) when it is missing:
-# clang, whose Debian package carries libFuzzer and the sanitizer runtimes (-fsanitize=fuzzer).
+# clang, whose Debian package carries libFuzzer and the sanitizer runtimes (-fsanitize=fuzzer). install-deps.sh
+# installs it too now (make test builds with clang); this stays so `make fuzz` says what it needs.
 # Runs `apt-get update` once, and only when something is missing. Safe to run many times.
 set -euo pipefail
 PKGS=(clang)

@@ -181,17 +181,11 @@ static void serve_line(struct rg_agent *ag, struct agent_conn *c, char *line)
     }
 }
 
-static void on_readable(struct rg_agent *ag, struct agent_conn *c)
+void agent_broker_feed(struct rg_agent *ag, struct agent_conn *c, const char *data, size_t n)
 {
-    char tmp[2048];
-    ssize_t n = read(c->fd, tmp, sizeof tmp);
-    if (n < 0 && (errno == EAGAIN || errno == EINTR))
+    if (c->closing)
         return;
-    if (n <= 0) {
-        c->closing = true; /* finish writing what is queued, then close */
-        return;
-    }
-    if (buf_append(&c->in, tmp, (size_t)n)) {
+    if (buf_append(&c->in, data, n)) {
         answer(c, error_json("request line too long"));
         c->closing = true;
         return;
@@ -209,6 +203,19 @@ static void on_readable(struct rg_agent *ag, struct agent_conn *c)
         c->in.len -= used;
         c->in.data[c->in.len] = '\0';
     }
+}
+
+static void on_readable(struct rg_agent *ag, struct agent_conn *c)
+{
+    char tmp[2048];
+    ssize_t n = read(c->fd, tmp, sizeof tmp);
+    if (n < 0 && (errno == EAGAIN || errno == EINTR))
+        return;
+    if (n <= 0) {
+        c->closing = true; /* finish writing what is queued, then close */
+        return;
+    }
+    agent_broker_feed(ag, c, tmp, (size_t)n); /* only a complete line restarts the client's time */
 }
 
 static void on_writable(struct agent_conn *c)

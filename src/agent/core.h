@@ -245,6 +245,13 @@ int agent_broker_pollfds(struct rg_agent *ag, struct pollfd *fds, int max);
 void agent_broker_process(struct rg_agent *ag, const struct pollfd *fds, int n);
 /* Closes the clients past their AGENT_CONN_LINE_MS; returns when the next one is due (monotonic ms) or INT64_MAX. */
 int64_t agent_broker_expire(struct rg_agent *ag, int64_t now);
+/*
+ * The broker's request parser: appends n bytes a client sent (borrowed) to c->in, serves every whole
+ * line in it, and appends one JSON line per answer to c->out. A line longer than c->in's cap answers an
+ * error and sets c->closing; nothing is read once c->closing is set. c->fd is used only for the
+ * client's credentials (SO_PEERCRED), so it may be -1 (fuzz/fuzz_broker.c).
+ */
+void agent_broker_feed(struct rg_agent *ag, struct agent_conn *c, const char *data, size_t n);
 int agent_broker_ask(const char *sock_path, const char *request, int timeout_ms, char **answer);
 
 /* wait.c: the long-poll on GET /device/v1/wait */

@@ -22,4 +22,16 @@
  */
 int dnslookup_addr(const struct sockaddr_storage *up, const socklen_t *up_len, int nup, const char *name,
                    int timeout_ms, char *addr, size_t n, uint32_t *ttl);
+
+/*
+ * Reads wire (len bytes, one datagram from a resolver; borrowed) as the
+ * answer to the query dnslookup_addr sent for name with ID id and type (1 A,
+ * 28 AAAA): the ID, QR, the one question (name, compared without case, and
+ * type) must match. addr and *ttl as for dnslookup_addr. 0, RG_ENOTFOUND (our
+ * answer, without an address of that type), RG_EINVAL (not a DNS message, not
+ * the answer to that query, or bad arguments). The parser of what resolvers
+ * send (fuzz/fuzz_dnslookup.c).
+ */
+int dnslookup_read_answer(const uint8_t *wire, size_t len, uint16_t id, const char *name, uint16_t type,
+                          char *addr, size_t n, uint32_t *ttl);
 #endif
