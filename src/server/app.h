@@ -40,6 +40,7 @@ struct app {
     struct ratelimit *limits;     /* failed sign-ins per address and per account (ratelimit.h); may be NULL; owned by main */
     struct ratelimit *device_limits; /* detection reports per device (its address table, keyed by device id); may be NULL */
     struct audit_actor actor;     /* set by api_authenticate for the request being handled (loop thread only) */
+    long flush_failures;          /* failed flushes of check-in times in a row (main.c's tick logs the first and the end) */
 };
 
 /*

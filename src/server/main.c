@@ -42,8 +42,14 @@ static void on_work_done(void *pool)
 static void on_tick(void *vapp)
 {
     struct app *app = vapp;
-    if (appcache_flush(app->cache, app->store))
-        log_msg(app->log, LOG_WARN, "could not write check-in times; retrying in a second");
+    int rc = appcache_flush(app->cache, app->store);
+    /* once when it starts failing and once when it works again: a full disk must not fill the log too */
+    if (rc && app->flush_failures++ == 0)
+        log_msg(app->log, LOG_WARN, "could not write check-in times (%s); retrying every second", rg_err_name(rc));
+    else if (!rc && app->flush_failures) {
+        log_msg(app->log, LOG_INFO, "check-in times written again after %ld failed tries", app->flush_failures);
+        app->flush_failures = 0;
+    }
 }
 
 /*

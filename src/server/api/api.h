@@ -40,7 +40,11 @@ int api_parse_body(struct http_request *req, struct http_response *res, json_t *
 
 /* Answers with a JSON value (borrowed) and status. */
 void api_send(struct http_response *res, int status, const json_t *v);
-/* Maps an RG_ code to an HTTP error answer; what names the object for 404s. */
+/*
+ * Maps an RG_ code to an HTTP error answer (the one place store results become statuses);
+ * what names the object: 404 RG_ENOTFOUND, 409 RG_EEXISTS, 400 RG_EINVAL and RG_ETOOBIG,
+ * 412 RG_ECONFLICT, 503 RG_EFULL (storage full, with Retry-After), 500 anything else.
+ */
 void api_fail(struct http_response *res, int rc, const char *what);
 
 /*

@@ -105,6 +105,11 @@ void api_fail(struct http_response *res, int rc, const char *what)
     case RG_ETOOBIG:
         http_error(res, 400, "BadRequest", "The %s is too large.", what);
         break;
+    case RG_EFULL: /* the disk is full: nothing was written, and it is worth trying again later (Retry-After) */
+        http_error(res, 503, "ServiceUnavailable",
+                   "The %s could not be stored: the server's storage is full. Nothing was written; try again later.",
+                   what);
+        break;
     default:
         http_error(res, 500, "InternalServerError", "The %s could not be stored or read (%s).", what, rg_err_name(rc));
         break;

@@ -16,6 +16,7 @@ struct watch {
     void *arg;
     store_audit_fn audit;
     void *audit_arg;
+    int in_tx; /* the caller's store_begin is open */
 };
 
 /* The audit hook's say before a write (0 when there is none). */
@@ -53,11 +54,14 @@ static void w_close(struct store *s)
 
 static int w_begin(struct store *s)
 {
-    return W(s)->inner->ops->begin(W(s)->inner);
+    int rc = W(s)->inner->ops->begin(W(s)->inner);
+    W(s)->in_tx = !rc;
+    return rc;
 }
 
 static int w_commit(struct store *s)
 {
+    W(s)->in_tx = 0;
     int rc = W(s)->inner->ops->commit(W(s)->inner);
     if (rc) /* what the transaction wrote may or may not be there: forget everything */
         W(s)->fn(W(s)->arg, NULL, NULL, NULL);
@@ -66,12 +70,38 @@ static int w_commit(struct store *s)
 
 static void w_rollback(struct store *s)
 {
+    W(s)->in_tx = 0;
     W(s)->inner->ops->rollback(W(s)->inner);
     /* a cache may have been filled from the transaction's own writes */
     W(s)->fn(W(s)->arg, NULL, NULL, NULL);
 }
 
 #define IN (W(s)->inner)
+
+/*
+ * An audited write made outside a transaction of the caller's gets one of its
+ * own, so the audit record and the change commit together or not at all (a
+ * full disk between the two must not leave a record of a write that failed).
+ */
+static int own_begin(struct store *s, int *own)
+{
+    *own = W(s)->audit && !W(s)->in_tx;
+    return *own ? IN->ops->begin(IN) : 0;
+}
+
+static int own_end(struct store *s, int own, int rc)
+{
+    if (!own)
+        return rc;
+    if (rc) {
+        IN->ops->rollback(IN);
+        return rc;
+    }
+    rc = IN->ops->commit(IN);
+    if (rc) /* it may or may not be there */
+        W(s)->fn(W(s)->arg, NULL, NULL, NULL);
+    return rc;
+}
 
 static int w_tenant_create(struct store *s, const char *name, char *id_out)
 {
@@ -88,13 +118,15 @@ static int w_tenant_list(struct store *s, json_t **out)
 static int w_key_create(struct store *s, const char *tenant_id, const char *name, const char *role,
                         const char *key_hash, char *id_out)
 {
-    int rc = IN->ops->key_create(IN, tenant_id, name, role, key_hash, id_out);
+    int own, rc = own_begin(s, &own);
+    if (!rc)
+        rc = IN->ops->key_create(IN, tenant_id, name, role, key_hash, id_out);
     if (!rc && W(s)->audit) {
         json_t *after = json_pack("{s:s,s:s,s:s}", "id", id_out, "name", name, "role", role);
         rc = after ? audited(s, tenant_id, STORE_AUDIT_KEYS, id_out, after) : RG_ENOMEM;
         json_decref(after);
     }
-    return rc;
+    return own_end(s, own, rc);
 }
 static int w_key_lookup(struct store *s, const char *key_hash, struct store_key *out)
 {
@@ -106,8 +138,12 @@ static int w_key_list(struct store *s, const char *tenant_id, json_t **out)
 }
 static int w_key_delete(struct store *s, const char *tenant_id, const char *id)
 {
-    int rc = audited(s, tenant_id, STORE_AUDIT_KEYS, id, NULL);
-    return rc ? rc : IN->ops->key_delete(IN, tenant_id, id);
+    int own, rc = own_begin(s, &own);
+    if (!rc)
+        rc = audited(s, tenant_id, STORE_AUDIT_KEYS, id, NULL);
+    if (!rc)
+        rc = IN->ops->key_delete(IN, tenant_id, id);
+    return own_end(s, own, rc);
 }
 static int w_key_count(struct store *s, int64_t *out)
 {
@@ -115,17 +151,23 @@ static int w_key_count(struct store *s, int64_t *out)
 }
 static int w_doc_insert(struct store *s, const char *tenant_id, const char *coll, const char *id, const json_t *body)
 {
-    int rc = audited(s, tenant_id, coll, id, body);
+    int own, rc = own_begin(s, &own);
+    if (!rc)
+        rc = audited(s, tenant_id, coll, id, body);
     if (!rc)
         rc = IN->ops->doc_insert(IN, tenant_id, coll, id, body);
+    rc = own_end(s, own, rc);
     seen(s, rc, tenant_id, coll, id);
     return rc;
 }
 static int w_doc_update(struct store *s, const char *tenant_id, const char *coll, const char *id, const json_t *body)
 {
-    int rc = audited(s, tenant_id, coll, id, body);
+    int own, rc = own_begin(s, &own);
+    if (!rc)
+        rc = audited(s, tenant_id, coll, id, body);
     if (!rc)
         rc = IN->ops->doc_update(IN, tenant_id, coll, id, body);
+    rc = own_end(s, own, rc);
     seen(s, rc, tenant_id, coll, id);
     return rc;
 }
@@ -143,9 +185,12 @@ static int w_doc_list(struct store *s, const char *tenant_id, const char *coll, 
 }
 static int w_doc_delete(struct store *s, const char *tenant_id, const char *coll, const char *id)
 {
-    int rc = audited(s, tenant_id, coll, id, NULL);
+    int own, rc = own_begin(s, &own);
+    if (!rc)
+        rc = audited(s, tenant_id, coll, id, NULL);
     if (!rc)
         rc = IN->ops->doc_delete(IN, tenant_id, coll, id);
+    rc = own_end(s, own, rc);
     seen(s, rc, tenant_id, coll, id);
     return rc;
 }
