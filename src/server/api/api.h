@@ -38,6 +38,13 @@ int api_authenticate(struct app *app, struct http_request *req, struct http_resp
  */
 int api_parse_body(struct http_request *req, struct http_response *res, json_t **out);
 
+/*
+ * The answer to a failed schema_validate (its result rc and err): 400 with err's message for a body
+ * that breaks the schema, or api_fail's 500 when validation ran out of memory (the body may be fine).
+ */
+struct schema_error;
+void api_schema_fail(struct http_response *res, int rc, const struct schema_error *err);
+
 /* Answers with a JSON value (borrowed) and status. */
 void api_send(struct http_response *res, int status, const json_t *v);
 /*

@@ -17,6 +17,7 @@
 
 #include "common/err.h"
 #include "common/buf.h"
+#include "common/jsonsafe.h"
 #include "common/util.h"
 #include "server/odata/odata.h"
 #include "server/store/store.h"
@@ -173,6 +174,8 @@ static int exec1(struct sqlite_store *ss, sqlite3_stmt *st)
 {
     if (ss->tx_error)
         return ss->tx_error;
+    if (ss->in_tx && sqlite3_get_autocommit(ss->db)) /* another statement's failure ended it (a read's, say) */
+        return ss->tx_error = RG_EIO;
     int rc = sqlite3_step(st);
     int changes = sqlite3_changes(ss->db);
     sqlite3_reset(st);
@@ -527,8 +530,10 @@ static int sq_doc_update(struct store *s, const char *tenant_id, const char *col
 static json_t *parse_body(sqlite3_stmt *st)
 {
     const char *text = (const char *)sqlite3_column_text(st, 0);
+    if (!text) /* the column is NOT NULL: SQLite ran out of memory converting it */
+        return NULL;
     int n = sqlite3_column_bytes(st, 0);
-    return json_loadb(text ? text : "null", text ? (size_t)n : 4, 0, NULL);
+    return jsonsafe_loadb(text, (size_t)n, 0, NULL);
 }
 
 static int sq_doc_get(struct store *s, const char *tenant_id, const char *coll, const char *id, json_t **out)

@@ -175,6 +175,9 @@ int store_restore(const char *db_url, const char *from, char *err, size_t errlen
  * delete) with their collection and id; credential deletions with collection
  * STORE_WATCH_CREDENTIALS (tenant_id and id NULL when unknown). A rollback or
  * a failed commit calls fn(arg, NULL, NULL, NULL): "anything may have changed".
+ * Every write, and a commit, fails with RG_ENOMEM while jsonsafe_failed()
+ * (common/jsonsafe.h): JSON built since the unit of work began may be missing
+ * a member, so nothing of it is stored (a commit then rolls back).
  * Calls come before the caller's transaction commits (an observer only
  * invalidates, so that is safe). Takes ownership of inner: closing the
  * watching store closes it. Returns 0 or RG_ENOMEM (inner left open).
