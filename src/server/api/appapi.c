@@ -18,6 +18,7 @@
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
 
+#include "common/jsonsafe.h"
 #include "common/password.h"
 #include "server/api/signin.h"
 #include "common/sign.h"
@@ -584,7 +585,7 @@ static int checkin_cached(struct app *app, struct http_request *req, struct http
     if (!token_sha(req, sha))
         return 0;
     json_t *body = NULL;
-    if (req->body_len && !(body = json_loadb(req->body, req->body_len, 0, NULL)))
+    if (req->body_len && !(body = jsonsafe_loadb(req->body, req->body_len, 0, NULL)))
         return 0;
     json_t *facts = json_object_get(body, "app");
     struct appcache_hit hit;
