@@ -11,7 +11,9 @@ MNT=$RG_TMP/var # rg_start keeps the database, its WAL and the key files here
 mkdir -p "$MNT"
 if [ "$(id -u)" != 0 ] || ! mount -t tmpfs -o size=6m,mode=0700 riskgate-diskfull "$MNT" 2>"$RG_TMP/mount.err"; then
   skip_part "a small filesystem for the database: mounting a tmpfs needs root ($(cat "$RG_TMP/mount.err" 2>/dev/null))"
-  finish
+  rc=0
+  finish || rc=$?
+  exit "$rc"
 fi
 disk_cleanup() {
   if [ -n "$RG_PID" ] && kill -0 "$RG_PID" 2>/dev/null; then kill -9 "$RG_PID" 2>/dev/null || true; fi
