@@ -2,7 +2,8 @@
 # Disk full under riskgated: the database folder is a small tmpfs, filled to the last byte.
 # Writes then answer 503 in Graph's error shape (with Retry-After), reads keep working, nothing
 # is half-written (every acknowledged write is there, a refused one left nothing, not even its
-# audit record, PRAGMA integrity_check is ok), and writes succeed again once space returns.
+# audit record, PRAGMA integrity_check is ok), a restart after kill -9 on the full disk serves what was
+# acknowledged, and writes succeed again once space returns.
 # Needs root to mount the tmpfs (the only reason this test may skip).
 source "$(dirname "$0")/lib.sh"
 need_tool jq jq
@@ -76,6 +77,14 @@ expect_eq "$(jq -r '.value | length' <<<"$BODY")" 0 "the refused batch step left
 api GET /healthz "" ""
 expect_status 200 "healthz while the disk is full"
 [ "$(grep -c 'could not write check-in times' "$RG_TMP/daemon.log" || true)" -le 1 ] && pass || fail "the tick logs a failing flush every second"
+
+# ---- kill -9 while the disk is full: riskgated starts again on it, serves what was acknowledged, refuses writes ----
+rg_kill9
+rg_start
+api GET "$DAM?\$count=true&\$top=1&\$select=id"
+expect_eq "$(jq -r '."@odata.count"' <<<"$BODY")" "${#ACKED[@]}" "after kill -9 on the full disk: the acknowledged policies, no other"
+api POST "$DAM" "$(pol after-crash)"
+expect_error 503 "" "a create after the restart on the full disk"
 
 # ---- space returns: writes succeed again, without a restart ----
 rm -f "$MNT/filler"
