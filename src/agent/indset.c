@@ -299,7 +299,8 @@ int indset_upsert(struct indset *s, const struct indicator *ind)
         m = calloc(1, sizeof *m);
         if (!m) {
             free(title);
-            return 0; /* matched without a title */
+            /* it matches already, without its title: RG_ENOMEM keeps the sync's version, so the retry brings it */
+            return RG_ENOMEM;
         }
         if (s->count + 1 > s->nb)
             meta_grow(s);

@@ -57,7 +57,8 @@ size_t indset_count(const struct indset *s);
 /*
  * Adds or replaces (by id) an indicator; strings are copied, the value
  * normalized by intel_normalize. expires_ms: 0 = never. 0, RG_EINVAL (unknown
- * type or action, invalid value), RG_ENOMEM.
+ * type or action, invalid value), RG_ENOMEM (the indicator may then match
+ * already, without its title: apply it again, as a sync retry does).
  */
 int indset_upsert(struct indset *s, const struct indicator *ind);
 /* Removes an indicator by id; 0 or RG_ENOTFOUND. */

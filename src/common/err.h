@@ -16,6 +16,7 @@ enum {
     RG_EAUTH = -7,     /* missing or wrong credential */
     RG_EPERM = -8,     /* credential valid, role not allowed */
     RG_ECONFLICT = -9, /* precondition failed (If-Match) or a rule forbids it */
+    RG_EFULL = -10,    /* storage full (disk or quota): nothing was written; retry once space returns */
 };
 /* Short English name of a code, for logs. Never NULL. */
 const char *rg_err_name(int code);

@@ -297,6 +297,7 @@ const char *rg_err_name(int code)
     case RG_EAUTH: return "unauthenticated";
     case RG_EPERM: return "forbidden";
     case RG_ECONFLICT: return "conflict";
+    case RG_EFULL: return "storage full";
     default: return "unknown error";
     }
 }

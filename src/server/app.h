@@ -41,6 +41,7 @@ struct app {
     int64_t device_alert_limit;      /* alerts and timeline events per device (--device-alert-limit) */
     struct ratelimit *device_limits; /* detection reports per device (its address table, keyed by device id); may be NULL */
     struct audit_actor actor;     /* set by api_authenticate for the request being handled (loop thread only) */
+    long flush_failures;          /* failed flushes of check-in times in a row (main.c's tick logs the first and the end) */
 };
 
 /*

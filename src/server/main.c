@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "common/err.h"
+#include "common/jsonsafe.h"
 #include "common/log.h"
 #include "common/sign.h"
 #include "server/app.h"
@@ -35,6 +36,7 @@ static void on_signal(int sig)
 /* On the loop when the worker pool has finished jobs. */
 static void on_work_done(void *pool)
 {
+    jsonsafe_mark(); /* the completions are units of work of their own (jsonsafe.h) */
     work_pool_complete(pool);
 }
 
@@ -42,8 +44,15 @@ static void on_work_done(void *pool)
 static void on_tick(void *vapp)
 {
     struct app *app = vapp;
-    if (appcache_flush(app->cache, app->store))
-        log_msg(app->log, LOG_WARN, "could not write check-in times; retrying in a second");
+    jsonsafe_mark();
+    int rc = appcache_flush(app->cache, app->store);
+    /* once when it starts failing and once when it works again: a full disk must not fill the log too */
+    if (rc && app->flush_failures++ == 0)
+        log_msg(app->log, LOG_WARN, "could not write check-in times (%s); retrying every second", rg_err_name(rc));
+    else if (!rc && app->flush_failures) {
+        log_msg(app->log, LOG_INFO, "check-in times written again after %ld failed tries", app->flush_failures);
+        app->flush_failures = 0;
+    }
 }
 
 /*
@@ -123,6 +132,7 @@ int main(int argc, char **argv)
 {
     /* one write per log line (unbuffered stderr costs a system call per field, on every request) */
     setvbuf(stderr, NULL, _IOLBF, 0);
+    jsonsafe_init(NULL, NULL); /* a parse that ran out of memory fails instead of losing bytes */
     if (argc > 1 && (!strcmp(argv[1], "backup") || !strcmp(argv[1], "restore")))
         return backup_command(argc, argv);
     if (argc > 1 && !strcmp(argv[1], "server-key"))

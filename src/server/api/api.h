@@ -38,9 +38,20 @@ int api_authenticate(struct app *app, struct http_request *req, struct http_resp
  */
 int api_parse_body(struct http_request *req, struct http_response *res, json_t **out);
 
+/*
+ * The answer to a failed schema_validate (its result rc and err): 400 with err's message for a body
+ * that breaks the schema, or api_fail's 500 when validation ran out of memory (the body may be fine).
+ */
+struct schema_error;
+void api_schema_fail(struct http_response *res, int rc, const struct schema_error *err);
+
 /* Answers with a JSON value (borrowed) and status. */
 void api_send(struct http_response *res, int status, const json_t *v);
-/* Maps an RG_ code to an HTTP error answer; what names the object for 404s. */
+/*
+ * Maps an RG_ code to an HTTP error answer (the one place store results become statuses);
+ * what names the object: 404 RG_ENOTFOUND, 409 RG_EEXISTS, 400 RG_EINVAL and RG_ETOOBIG,
+ * 412 RG_ECONFLICT, 503 RG_EFULL (storage full, with Retry-After), 500 anything else.
+ */
 void api_fail(struct http_response *res, int rc, const char *what);
 
 /*

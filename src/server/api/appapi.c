@@ -18,6 +18,7 @@
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
 
+#include "common/jsonsafe.h"
 #include "common/password.h"
 #include "server/api/signin.h"
 #include "common/answer.h"
@@ -85,7 +86,7 @@ static int app_authenticate(struct app *app, struct http_request *req, struct ht
 static const char *const fact_strings[] = {"appVersion", "sdkVersion", "osVersion", "patchLevel", "model",
                                            "manufacturer", "deviceId", "deviceName", "deviceTag", NULL};
 
-/* Copies the app's facts into the registration; 400 on a bad one. */
+/* Copies the app's facts into the registration; 400 on a bad one, 500 when memory runs out. */
 static int apply_facts(json_t *reg, const json_t *facts, int creating, struct http_response *res)
 {
     if (!json_is_object(facts)) {
@@ -139,15 +140,20 @@ static int apply_facts(json_t *reg, const json_t *facts, int creating, struct ht
             http_error(res, 400, "BadRequest", "app.platform: 'android' or 'ios' is required.");
             return -1;
         }
-        json_object_set_new(reg, "appId", json_string(id));
-        json_object_set_new(reg, "platform", json_string(platform));
+        if (json_object_set_new(reg, "appId", json_string(id)) ||
+            json_object_set_new(reg, "platform", json_string(platform))) {
+            api_fail(res, RG_ENOMEM, "registration");
+            return -1;
+        }
     } else if (json_object_get(facts, "appId") || json_object_get(facts, "platform")) {
         http_error(res, 400, "BadRequest", "app.appId: a registration's app and platform cannot change; sign in again.");
         return -1;
     }
     json_object_foreach((json_t *)facts, k, v) {
-        if (strcmp(k, "appId") && strcmp(k, "platform") && strcmp(k, "deviceProof"))
-            json_object_set(reg, k, v);
+        if (strcmp(k, "appId") && strcmp(k, "platform") && strcmp(k, "deviceProof") && json_object_set(reg, k, v)) {
+            api_fail(res, RG_ENOMEM, "registration");
+            return -1;
+        }
     }
     return 0;
 }
@@ -304,11 +310,19 @@ static int build_checkin(struct app *app, const char *tenant_id, json_t *reg, co
     /* our own references: the snapshot goes with the next store write (a wipe queued below) */
     groups = json_object_get(snap->user_groups, uid ? uid : "");
     groups = groups ? json_incref(groups) : json_array();
+    if (!groups) { /* not "in no group": that could be another decision */
+        rc = RG_ENOMEM;
+        goto out;
+    }
     all = json_incref(snap->policies);
     conns = json_incref(snap->connectors);
     links = json_incref(snap->links);
     size_t ng = json_array_size(groups);
     const char **gids = calloc(ng ? ng : 1, sizeof *gids);
+    if (!gids) {
+        rc = RG_ENOMEM;
+        goto out;
+    }
     for (size_t i = 0; i < ng; i++)
         gids[i] = json_string_value(json_array_get(groups, i));
     struct effective_query q = {.user_id = uid, .group_ids = gids, .group_count = ng,
@@ -633,7 +647,7 @@ static int checkin_cached(struct app *app, struct http_request *req, struct http
     if (!token_sha(req, sha))
         return 0;
     json_t *body = NULL;
-    if (req->body_len && !(body = json_loadb(req->body, req->body_len, 0, NULL)))
+    if (req->body_len && !(body = jsonsafe_loadb(req->body, req->body_len, 0, NULL)))
         return 0;
     json_t *facts = json_object_get(body, "app");
     struct appcache_hit hit;

@@ -21,6 +21,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "common/jsonsafe.h"
 #include "server/api/api.h"
 
 #define BATCH_MAX 20    /* Graph's limit */
@@ -280,7 +281,7 @@ static json_t *step_response(const struct step *s, const struct http_response *s
     }
     json_object_set_new(h, "client-request-id", json_string(sub->client_request_id));
     if (has_body) {
-        json_t *b = json_loadb(sub->body.data, sub->body.len, 0, NULL);
+        json_t *b = jsonsafe_loadb(sub->body.data, sub->body.len, 0, NULL);
         json_object_set_new(o, "body", b ? b : json_stringn(sub->body.data, sub->body.len));
     }
     return o;

@@ -5,8 +5,10 @@
 #include <string.h>
 #include <strings.h>
 
+#include "common/jsonsafe.h"
 #include "server/api/api.h"
 #include "server/audit.h"
+#include "server/policy/schema.h"
 
 int api_authenticate(struct app *app, struct http_request *req, struct http_response *res, enum api_access access,
                      struct api_auth *out)
@@ -59,7 +61,11 @@ int api_parse_body(struct http_request *req, struct http_response *res, json_t *
         return -1;
     }
     json_error_t jerr;
-    json_t *v = json_loadb(p, n, JSON_REJECT_DUPLICATES, &jerr);
+    json_t *v = jsonsafe_loadb(p, n, JSON_REJECT_DUPLICATES, &jerr);
+    if (!v && jsonsafe_oom(&jerr)) { /* the body may be fine: do not tell the client it is not */
+        api_fail(res, RG_ENOMEM, "request body");
+        return -1;
+    }
     if (!v) {
         http_error(res, 400, "BadRequest", "The request body is not valid JSON (line %d, column %d): %s", jerr.line,
                    jerr.column, jerr.text);
@@ -72,6 +78,14 @@ int api_parse_body(struct http_request *req, struct http_response *res, json_t *
     }
     *out = v;
     return 0;
+}
+
+void api_schema_fail(struct http_response *res, int rc, const struct schema_error *err)
+{
+    if (rc == RG_ENOMEM)
+        api_fail(res, rc, "request");
+    else
+        http_error(res, 400, "BadRequest", "%s", err->message);
 }
 
 void api_send(struct http_response *res, int status, const json_t *v)
@@ -104,6 +118,11 @@ void api_fail(struct http_response *res, int rc, const char *what)
         break;
     case RG_ETOOBIG:
         http_error(res, 400, "BadRequest", "The %s is too large.", what);
+        break;
+    case RG_EFULL: /* the disk is full: nothing was written, and it is worth trying again later (Retry-After) */
+        http_error(res, 503, "ServiceUnavailable",
+                   "The %s could not be stored: the server's storage is full. Nothing was written; try again later.",
+                   what);
         break;
     default:
         http_error(res, 500, "InternalServerError", "The %s could not be stored or read (%s).", what, rg_err_name(rc));

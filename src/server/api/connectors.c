@@ -219,8 +219,9 @@ void api_connector_create(void *vapp, struct http_request *req, struct http_resp
         goto out;
     }
     struct schema_error err;
-    if (schema_validate(SCHEMA_CONNECTOR, body, false, &props, &err)) {
-        http_error(res, 400, "BadRequest", "%s", err.message);
+    int vrc = schema_validate(SCHEMA_CONNECTOR, body, false, &props, &err);
+    if (vrc) {
+        api_schema_fail(res, vrc, &err);
         goto out;
     }
     doc = api_connector_new_doc(id);
@@ -257,8 +258,9 @@ void api_connector_update(void *vapp, struct http_request *req, struct http_resp
     if (api_parse_body(req, res, &body))
         goto out;
     struct schema_error err;
-    if (schema_validate(SCHEMA_CONNECTOR, body, true, &patch, &err)) {
-        http_error(res, 400, "BadRequest", "%s", err.message);
+    int vrc = schema_validate(SCHEMA_CONNECTOR, body, true, &patch, &err);
+    if (vrc) {
+        api_schema_fail(res, vrc, &err);
         goto out;
     }
     json_object_update(doc, patch);

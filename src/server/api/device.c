@@ -132,10 +132,14 @@ static int agent_config(struct app *app, const char *tenant_id, const json_t *de
         groups = json_object_get(snap->user_groups, uid ? uid : "");
         groups = groups ? json_incref(groups) : json_array();
         all = json_incref(snap->policies);
+        if (!groups || !collected) /* not "in no group": that could be another configuration */
+            rc = RG_ENOMEM;
     }
     size_t ng = json_array_size(groups);
     const char **gids = calloc(ng ? ng : 1, sizeof *gids);
-    for (size_t i = 0; i < ng; i++)
+    if (!gids)
+        rc = RG_ENOMEM;
+    for (size_t i = 0; i < ng && gids; i++)
         gids[i] = json_string_value(json_array_get(groups, i));
     static const char *const app_ids[] = {AGENTCONFIG_APP_DEFENDER, AGENTCONFIG_APP_RISKGATE};
     for (size_t a = 0; !rc && a < 2; a++) {

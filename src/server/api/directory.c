@@ -267,8 +267,9 @@ static void create(struct app *app, struct http_request *req, struct http_respon
     if (kind == SCHEMA_USER && !json_object_get(body, "displayName") && json_is_string(given_upn))
         json_object_set(body, "displayName", given_upn);
     struct schema_error err;
-    if (schema_validate(kind, body, false, &props, &err)) {
-        http_error(res, 400, "BadRequest", "%s", err.message);
+    int vrc = schema_validate(kind, body, false, &props, &err);
+    if (vrc) {
+        api_schema_fail(res, vrc, &err);
         goto out;
     }
     const char *upn = json_string_value(json_object_get(props, "userPrincipalName"));
@@ -365,8 +366,9 @@ static void update(struct app *app, struct http_request *req, struct http_respon
     if (kind == SCHEMA_USER && take_password(body, pw, sizeof pw, res))
         goto out;
     struct schema_error err;
-    if (schema_validate(kind, body, true, &patch, &err)) {
-        http_error(res, 400, "BadRequest", "%s", err.message);
+    int vrc = schema_validate(kind, body, true, &patch, &err);
+    if (vrc) {
+        api_schema_fail(res, vrc, &err);
         goto out;
     }
     struct dir_write *w = calloc(1, sizeof *w);

@@ -253,20 +253,22 @@ static int build(const json_t *in, const char *who, json_t **out, char *type_s, 
     return 0;
 }
 
-/* An update keeps who created it and when. */
-static void keep_creation(struct store *s, const char *tenant_id, const char *type, const char *value, json_t *body)
+/* An update keeps who created it and when. 0, or the store's error (then body must not be written). */
+static int keep_creation(struct store *s, const char *tenant_id, const char *type, const char *value, json_t *body)
 {
     struct store_ind_query q = {.type = type, .value = value, .limit = 1};
     json_t *rows = NULL;
-    if (s->ops->ind_query(s, tenant_id, &q, &rows) == 0 && json_array_size(rows) == 1) {
+    int rc = s->ops->ind_query(s, tenant_id, &q, &rows);
+    if (rc == 0 && json_array_size(rows) == 1) {
         json_t *old = json_array_get(rows, 0);
         static const char *const keep[] = {"createdBy", "createdBySource", "source", "creationTimeDateTimeUtc",
                                            "application"};
-        for (size_t i = 0; i < sizeof keep / sizeof keep[0]; i++)
-            if (json_object_get(old, keep[i]))
-                json_object_set(body, keep[i], json_object_get(old, keep[i]));
+        for (size_t i = 0; i < sizeof keep / sizeof keep[0] && !rc; i++)
+            if (json_object_get(old, keep[i]) && json_object_set(body, keep[i], json_object_get(old, keep[i])))
+                rc = RG_ENOMEM;
     }
     json_decref(rows);
+    return rc;
 }
 
 static json_t *public_row(const json_t *row)
@@ -306,10 +308,10 @@ void api_indicator_submit(void *vapp, struct http_request *req, struct http_resp
     int rc = s->ops->begin(s);
     if (!rc)
         rc = s->ops->ind_version(s, auth.tenant_id, &ver);
-    if (!rc) {
-        keep_creation(s, auth.tenant_id, type, value, ind);
+    if (!rc)
+        rc = keep_creation(s, auth.tenant_id, type, value, ind);
+    if (!rc)
         rc = s->ops->ind_upsert(s, auth.tenant_id, type, value, action, ind, ver + 1, &id);
-    }
     if (!rc)
         rc = s->ops->commit(s);
     else
@@ -366,8 +368,9 @@ void api_indicator_import(void *vapp, struct http_request *req, struct http_resp
             continue;
         }
         int64_t id = 0;
-        keep_creation(s, auth.tenant_id, type, value, ind);
-        rc = s->ops->ind_upsert(s, auth.tenant_id, type, value, action, ind, ++ver, &id);
+        rc = keep_creation(s, auth.tenant_id, type, value, ind);
+        if (!rc)
+            rc = s->ops->ind_upsert(s, auth.tenant_id, type, value, action, ind, ++ver, &id);
         json_decref(ind);
         char ids[32];
         snprintf(ids, sizeof ids, "%lld", (long long)id);
@@ -900,8 +903,9 @@ void api_indicator_batch_update(void *vapp, struct http_request *req, struct htt
         }
         json_decref(merged);
         int64_t id = 0;
-        keep_creation(s, auth.tenant_id, type, value, ind);
-        rc = s->ops->ind_upsert(s, auth.tenant_id, type, value, action, ind, ++ver, &id);
+        rc = keep_creation(s, auth.tenant_id, type, value, ind);
+        if (!rc)
+            rc = s->ops->ind_upsert(s, auth.tenant_id, type, value, action, ind, ++ver, &id);
         json_decref(ind);
         if (!rc)
             rc = s->ops->ind_get(s, auth.tenant_id, id, &row);

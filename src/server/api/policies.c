@@ -299,11 +299,6 @@ fail:
     return -1;
 }
 
-static void schema_fail(struct http_response *res, const struct schema_error *err)
-{
-    http_error(res, 400, "BadRequest", "%s", err->message);
-}
-
 /*
  * Says which properties were accepted and ignored (the other platform's, the portal's own), in a
  * Warning header (RFC 9111 §5.5's form). The names come from schema's static tables, never from
@@ -403,7 +398,7 @@ void api_policy_create(void *vapp, struct http_request *req, struct http_respons
     struct schema_error err;
     int bad = schema_validate(kind, body, false, &props, &err);
     if (bad)
-        schema_fail(res, &err);
+        api_schema_fail(res, bad, &err);
     else if (nav_assign && !json_is_null(nav_assign) && build_assignments(app, &auth, nav_assign, &assignments, res))
         bad = 1;
     else if (nav_apps && !json_is_null(nav_apps) && build_apps(kind, nav_apps, &apps, res))
@@ -528,8 +523,9 @@ void api_policy_update(void *vapp, struct http_request *req, struct http_respons
         goto out;
     }
     struct schema_error err;
-    if (schema_validate(kind, body, true, &patch, &err)) {
-        schema_fail(res, &err);
+    int vrc = schema_validate(kind, body, true, &patch, &err);
+    if (vrc) {
+        api_schema_fail(res, vrc, &err);
         goto out;
     }
     note_ignored(res, &err);
@@ -611,7 +607,7 @@ static void replace_nav(struct app *app, struct http_request *req, struct http_r
         rc = schema_validate(kind, one, true, &patch, &err);
         json_decref(one);
         if (rc) {
-            schema_fail(res, &err);
+            api_schema_fail(res, rc, &err);
             goto out;
         }
         json_object_update(doc, patch);

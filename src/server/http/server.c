@@ -25,6 +25,7 @@
 #include <openssl/ssl.h>
 
 #include "common/err.h"
+#include "common/jsonsafe.h"
 #include "common/util.h"
 #include "server/http/http.h"
 
@@ -231,6 +232,8 @@ void http_dispatch(const struct http_route *routes, size_t nroutes, void *app, s
                    struct http_response *res, char *scratch, size_t scratch_len)
 {
     const struct http_route *route = NULL;
+    if (!req->parent) /* a $batch is one unit of work with its steps */
+        jsonsafe_mark();
     switch (http_route_match(routes, nroutes, req, scratch, scratch_len, &route)) {
     case HTTP_MATCH_OK:
         if (req->body_len > (route->max_body ? route->max_body : HTTP_MAX_BODY))
@@ -246,6 +249,12 @@ void http_dispatch(const struct http_route *routes, size_t nroutes, void *app, s
         http_error(res, 404, "ResourceNotFound", "Resource not found for the segment '%s'.", req->path);
         break;
     }
+    /*
+     * Some JSON the handler built lost a member to a failed allocation (jsonsafe.h): what it
+     * answers may be wrong, so it answers 500 (the store refused the writes that came after).
+     */
+    if (!req->parent && !res->suspended && jsonsafe_failed() && res->status < 500)
+        http_error(res, 500, "InternalServerError", "The server ran out of memory while answering; try again.");
 }
 
 static int on_req(h2o_handler_t *self, h2o_req_t *hreq)

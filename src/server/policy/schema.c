@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "common/err.h"
+#include "common/jsonsafe.h"
 #include "common/util.h"
 
 #define STRING_MAX_DEFAULT 4096 /* bytes, when a row's max is 0 */
@@ -906,7 +907,7 @@ int schema_validate(enum schema_kind kind, const json_t *in, bool is_patch, json
         else if (is_patch)
             continue;
         else
-            val = json_loads(p->default_json, JSON_DECODE_ANY, NULL);
+            val = jsonsafe_loadb(p->default_json, strlen(p->default_json), JSON_DECODE_ANY, NULL);
         if (!val || json_object_set_new(o, p->name, val) != 0) {
             json_decref(o);
             return fail_nomem(err);

@@ -17,6 +17,7 @@
 
 #include "common/err.h"
 #include "common/buf.h"
+#include "common/jsonsafe.h"
 #include "common/util.h"
 #include "server/odata/odata.h"
 #include "server/store/store.h"
@@ -122,6 +123,14 @@ struct sqlite_store {
     sqlite3 *db;
     sqlite3_stmt *stmt[S_COUNT];
     int in_tx; /* inside store_begin: single statements do not open their own transaction */
+    /*
+     * Set when SQLite rolled the open transaction back by itself (it may on
+     * SQLITE_FULL, SQLITE_IOERR and SQLITE_NOMEM): every later write of that
+     * transaction and its commit fail with this code, so a caller that goes
+     * on after a failed statement cannot commit half of its writes one by one
+     * in autocommit mode. Cleared by the rollback or commit that ends it.
+     */
+    int tx_error;
 };
 
 static struct sqlite_store *S(struct store *s)
@@ -140,6 +149,11 @@ static int map_rc(int rc)
         return RG_EEXISTS;
     case SQLITE_NOMEM:
         return RG_ENOMEM;
+    case SQLITE_FULL: /* the disk (or a quota) is full: the statement wrote nothing */
+        return RG_EFULL;
+    case SQLITE_IOERR:
+        /* the WAL index (-shm) could not grow: out of space as well */
+        return rc == SQLITE_IOERR_SHMSIZE ? RG_EFULL : RG_EIO;
     default:
         return RG_EIO;
     }
@@ -161,11 +175,21 @@ static void bind(sqlite3_stmt *st, int idx, const char *v)
 
 static int exec1(struct sqlite_store *ss, sqlite3_stmt *st)
 {
+    if (ss->tx_error)
+        return ss->tx_error;
+    if (ss->in_tx && sqlite3_get_autocommit(ss->db)) /* another statement's failure ended it (a read's, say) */
+        return ss->tx_error = RG_EIO;
     int rc = sqlite3_step(st);
     int changes = sqlite3_changes(ss->db);
     sqlite3_reset(st);
-    if (rc != SQLITE_DONE)
-        return map_rc(rc);
+    if (rc != SQLITE_DONE) {
+        int err = map_rc(rc);
+        if (!err)
+            err = RG_EIO;
+        if (ss->in_tx && sqlite3_get_autocommit(ss->db))
+            ss->tx_error = err; /* the transaction is gone (see struct sqlite_store) */
+        return err;
+    }
     return changes;
 }
 
@@ -268,6 +292,7 @@ static int sq_open(const char *path, struct store **out, char *err, size_t errle
         return RG_EIO;
     }
     sqlite3_busy_timeout(ss->db, 5000);
+    sqlite3_extended_result_codes(ss->db, 1); /* map_rc tells a full WAL index (SQLITE_IOERR_SHMSIZE) from other I/O */
     char *msg = NULL;
     /* a 64 MiB page cache: the B-tree pages of key lookups (a first check-in reads 4 rows by key) stay in memory */
     if (sqlite3_exec(ss->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"
@@ -297,6 +322,7 @@ static int sq_open(const char *path, struct store **out, char *err, size_t errle
 static int sq_begin(struct store *s)
 {
     struct sqlite_store *ss = S(s);
+    ss->tx_error = 0;
     int rc = exec1(ss, prep(ss, S_BEGIN));
     if (rc < 0)
         return rc;
@@ -307,10 +333,14 @@ static int sq_begin(struct store *s)
 static int sq_commit(struct store *s)
 {
     struct sqlite_store *ss = S(s);
-    int rc = exec1(ss, prep(ss, S_COMMIT));
+    int rc = exec1(ss, prep(ss, S_COMMIT)); /* tx_error when the transaction is already gone */
     if (rc < 0) {
-        exec1(ss, prep(ss, S_ROLLBACK));
+        if (!sqlite3_get_autocommit(ss->db)) {
+            ss->tx_error = 0;
+            exec1(ss, prep(ss, S_ROLLBACK));
+        }
         ss->in_tx = 0;
+        ss->tx_error = 0;
         return rc;
     }
     ss->in_tx = 0;
@@ -320,7 +350,8 @@ static int sq_commit(struct store *s)
 static void sq_rollback(struct store *s)
 {
     struct sqlite_store *ss = S(s);
-    if (ss->in_tx)
+    ss->tx_error = 0;
+    if (ss->in_tx && !sqlite3_get_autocommit(ss->db))
         exec1(ss, prep(ss, S_ROLLBACK));
     ss->in_tx = 0;
 }
@@ -502,8 +533,10 @@ static int sq_doc_update(struct store *s, const char *tenant_id, const char *col
 static json_t *parse_body(sqlite3_stmt *st)
 {
     const char *text = (const char *)sqlite3_column_text(st, 0);
+    if (!text) /* the column is NOT NULL: SQLite ran out of memory converting it */
+        return NULL;
     int n = sqlite3_column_bytes(st, 0);
-    return json_loadb(text ? text : "null", text ? (size_t)n : 4, 0, NULL);
+    return jsonsafe_loadb(text, (size_t)n, 0, NULL);
 }
 
 static int sq_doc_get(struct store *s, const char *tenant_id, const char *coll, const char *id, json_t **out)

@@ -16,7 +16,10 @@
  *
  * Every write is its own transaction unless wrapped in store_begin/store_commit,
  * and is durable (fsync'd) when the call returns 0.
- * Results: 0, RG_ENOTFOUND, RG_EEXISTS, RG_ECONFLICT (version mismatch), RG_EIO, RG_ENOMEM.
+ * Results: 0, RG_ENOTFOUND, RG_EEXISTS, RG_ECONFLICT (version mismatch), RG_EIO, RG_ENOMEM,
+ * RG_EFULL (the disk is full: nothing of the write, or of the transaction it was in, is kept).
+ * After a failed write inside store_begin the transaction may be gone: its later
+ * writes and its commit fail with the same code; end it with rollback.
  * A store handle is used by one thread at a time.
  */
 #ifndef RG_STORE_H
@@ -172,6 +175,9 @@ int store_restore(const char *db_url, const char *from, char *err, size_t errlen
  * delete) with their collection and id; credential deletions with collection
  * STORE_WATCH_CREDENTIALS (tenant_id and id NULL when unknown). A rollback or
  * a failed commit calls fn(arg, NULL, NULL, NULL): "anything may have changed".
+ * Every write, and a commit, fails with RG_ENOMEM while jsonsafe_failed()
+ * (common/jsonsafe.h): JSON built since the unit of work began may be missing
+ * a member, so nothing of it is stored (a commit then rolls back).
  * Calls come before the caller's transaction commits (an observer only
  * invalidates, so that is safe). Takes ownership of inner: closing the
  * watching store closes it. Returns 0 or RG_ENOMEM (inner left open).
@@ -184,8 +190,10 @@ int store_watch_new(struct store *inner, store_watch_fn fn, void *arg, struct st
  * update; after NULL for a delete) and each API key creation and deletion
  * (collection STORE_AUDIT_KEYS, after {name, role}; never the key or its
  * hash), fn(arg, inner, tenant_id, coll, id, after) runs on the inner store,
- * inside the caller's transaction, so it can read the document as it was and
- * write its record with the change. A non-zero return refuses the write.
+ * inside the caller's transaction (or, for a write made outside one, a
+ * transaction of its own around the record and the write), so it can read the
+ * document as it was and write its record with the change, and the two commit
+ * together or not at all. A non-zero return refuses the write.
  */
 typedef int (*store_audit_fn)(void *arg, struct store *inner, const char *tenant_id, const char *coll, const char *id,
                               const json_t *after);

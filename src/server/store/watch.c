@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include "common/err.h"
+#include "common/jsonsafe.h"
 #include "server/store/store.h"
 
 struct watch {
@@ -16,6 +17,7 @@ struct watch {
     void *arg;
     store_audit_fn audit;
     void *audit_arg;
+    int in_tx; /* the caller's store_begin is open */
 };
 
 /* The audit hook's say before a write (0 when there is none). */
@@ -29,6 +31,16 @@ static struct watch *W(struct store *s)
 {
     return (struct watch *)s;
 }
+
+/*
+ * No write from a unit of work whose JSON lost a member to a failed allocation
+ * (jsonsafe.h): the document, or what decided it, may be incomplete. RG_ENOMEM.
+ */
+#define REFUSE_IF_JSON_FAILED()                                                                                        \
+    do {                                                                                                               \
+        if (jsonsafe_failed())                                                                                         \
+            return RG_ENOMEM;                                                                                          \
+    } while (0)
 
 static void seen(struct store *s, int rc, const char *tenant_id, const char *coll, const char *id)
 {
@@ -53,11 +65,19 @@ static void w_close(struct store *s)
 
 static int w_begin(struct store *s)
 {
-    return W(s)->inner->ops->begin(W(s)->inner);
+    int rc = W(s)->inner->ops->begin(W(s)->inner);
+    W(s)->in_tx = !rc;
+    return rc;
 }
 
 static int w_commit(struct store *s)
 {
+    W(s)->in_tx = 0;
+    if (jsonsafe_failed()) { /* see REFUSE_IF_JSON_FAILED: nothing of the transaction is kept */
+        W(s)->inner->ops->rollback(W(s)->inner);
+        W(s)->fn(W(s)->arg, NULL, NULL, NULL);
+        return RG_ENOMEM;
+    }
     int rc = W(s)->inner->ops->commit(W(s)->inner);
     if (rc) /* what the transaction wrote may or may not be there: forget everything */
         W(s)->fn(W(s)->arg, NULL, NULL, NULL);
@@ -66,6 +86,7 @@ static int w_commit(struct store *s)
 
 static void w_rollback(struct store *s)
 {
+    W(s)->in_tx = 0;
     W(s)->inner->ops->rollback(W(s)->inner);
     /* a cache may have been filled from the transaction's own writes */
     W(s)->fn(W(s)->arg, NULL, NULL, NULL);
@@ -73,8 +94,38 @@ static void w_rollback(struct store *s)
 
 #define IN (W(s)->inner)
 
+/*
+ * An audited write made outside a transaction of the caller's gets one of its
+ * own, so the audit record and the change commit together or not at all (a
+ * full disk between the two must not leave a record of a write that failed).
+ */
+static int own_begin(struct store *s, int *own)
+{
+    *own = W(s)->audit && !W(s)->in_tx;
+    return *own ? IN->ops->begin(IN) : 0;
+}
+
+static int own_end(struct store *s, int own, int rc)
+{
+    if (!own)
+        return rc;
+    if (rc) {
+        IN->ops->rollback(IN);
+        return rc;
+    }
+    if (jsonsafe_failed()) { /* the audit record may be the incomplete part */
+        IN->ops->rollback(IN);
+        return RG_ENOMEM;
+    }
+    rc = IN->ops->commit(IN);
+    if (rc) /* it may or may not be there */
+        W(s)->fn(W(s)->arg, NULL, NULL, NULL);
+    return rc;
+}
+
 static int w_tenant_create(struct store *s, const char *name, char *id_out)
 {
+    REFUSE_IF_JSON_FAILED();
     return IN->ops->tenant_create(IN, name, id_out);
 }
 static int w_tenant_find(struct store *s, const char *name, char *id_out)
@@ -88,13 +139,16 @@ static int w_tenant_list(struct store *s, json_t **out)
 static int w_key_create(struct store *s, const char *tenant_id, const char *name, const char *role,
                         const char *key_hash, char *id_out)
 {
-    int rc = IN->ops->key_create(IN, tenant_id, name, role, key_hash, id_out);
+    REFUSE_IF_JSON_FAILED();
+    int own, rc = own_begin(s, &own);
+    if (!rc)
+        rc = IN->ops->key_create(IN, tenant_id, name, role, key_hash, id_out);
     if (!rc && W(s)->audit) {
         json_t *after = json_pack("{s:s,s:s,s:s}", "id", id_out, "name", name, "role", role);
         rc = after ? audited(s, tenant_id, STORE_AUDIT_KEYS, id_out, after) : RG_ENOMEM;
         json_decref(after);
     }
-    return rc;
+    return own_end(s, own, rc);
 }
 static int w_key_lookup(struct store *s, const char *key_hash, struct store_key *out)
 {
@@ -106,8 +160,13 @@ static int w_key_list(struct store *s, const char *tenant_id, json_t **out)
 }
 static int w_key_delete(struct store *s, const char *tenant_id, const char *id)
 {
-    int rc = audited(s, tenant_id, STORE_AUDIT_KEYS, id, NULL);
-    return rc ? rc : IN->ops->key_delete(IN, tenant_id, id);
+    REFUSE_IF_JSON_FAILED();
+    int own, rc = own_begin(s, &own);
+    if (!rc)
+        rc = audited(s, tenant_id, STORE_AUDIT_KEYS, id, NULL);
+    if (!rc)
+        rc = IN->ops->key_delete(IN, tenant_id, id);
+    return own_end(s, own, rc);
 }
 static int w_key_count(struct store *s, int64_t *out)
 {
@@ -115,17 +174,25 @@ static int w_key_count(struct store *s, int64_t *out)
 }
 static int w_doc_insert(struct store *s, const char *tenant_id, const char *coll, const char *id, const json_t *body)
 {
-    int rc = audited(s, tenant_id, coll, id, body);
+    REFUSE_IF_JSON_FAILED();
+    int own, rc = own_begin(s, &own);
+    if (!rc)
+        rc = audited(s, tenant_id, coll, id, body);
     if (!rc)
         rc = IN->ops->doc_insert(IN, tenant_id, coll, id, body);
+    rc = own_end(s, own, rc);
     seen(s, rc, tenant_id, coll, id);
     return rc;
 }
 static int w_doc_update(struct store *s, const char *tenant_id, const char *coll, const char *id, const json_t *body)
 {
-    int rc = audited(s, tenant_id, coll, id, body);
+    REFUSE_IF_JSON_FAILED();
+    int own, rc = own_begin(s, &own);
+    if (!rc)
+        rc = audited(s, tenant_id, coll, id, body);
     if (!rc)
         rc = IN->ops->doc_update(IN, tenant_id, coll, id, body);
+    rc = own_end(s, own, rc);
     seen(s, rc, tenant_id, coll, id);
     return rc;
 }
@@ -143,15 +210,20 @@ static int w_doc_list(struct store *s, const char *tenant_id, const char *coll, 
 }
 static int w_doc_delete(struct store *s, const char *tenant_id, const char *coll, const char *id)
 {
-    int rc = audited(s, tenant_id, coll, id, NULL);
+    REFUSE_IF_JSON_FAILED();
+    int own, rc = own_begin(s, &own);
+    if (!rc)
+        rc = audited(s, tenant_id, coll, id, NULL);
     if (!rc)
         rc = IN->ops->doc_delete(IN, tenant_id, coll, id);
+    rc = own_end(s, own, rc);
     seen(s, rc, tenant_id, coll, id);
     return rc;
 }
 static int w_cred_create(struct store *s, const char *hash, const char *kind, const char *tenant_id,
                          const char *subject_id, int64_t expires_ms)
 {
+    REFUSE_IF_JSON_FAILED();
     return IN->ops->cred_create(IN, hash, kind, tenant_id, subject_id, expires_ms);
 }
 static int w_cred_lookup(struct store *s, const char *hash, const char *kind, struct store_cred *out)
@@ -160,12 +232,14 @@ static int w_cred_lookup(struct store *s, const char *hash, const char *kind, st
 }
 static int w_cred_delete(struct store *s, const char *hash)
 {
+    REFUSE_IF_JSON_FAILED();
     int rc = IN->ops->cred_delete(IN, hash);
     seen(s, rc, NULL, STORE_WATCH_CREDENTIALS, NULL);
     return rc;
 }
 static int w_cred_delete_subject(struct store *s, const char *kind, const char *tenant_id, const char *subject_id)
 {
+    REFUSE_IF_JSON_FAILED();
     int rc = IN->ops->cred_delete_subject(IN, kind, tenant_id, subject_id);
     seen(s, rc, tenant_id, STORE_WATCH_CREDENTIALS, subject_id);
     return rc;
@@ -177,6 +251,7 @@ static int w_ind_version(struct store *s, const char *tenant_id, int64_t *out)
 static int w_ind_upsert(struct store *s, const char *tenant_id, const char *type, const char *value, const char *action,
                         const json_t *body, int64_t version, int64_t *id_out)
 {
+    REFUSE_IF_JSON_FAILED();
     return IN->ops->ind_upsert(IN, tenant_id, type, value, action, body, version, id_out);
 }
 static int w_ind_get(struct store *s, const char *tenant_id, int64_t id, json_t **out)
@@ -185,6 +260,7 @@ static int w_ind_get(struct store *s, const char *tenant_id, int64_t id, json_t 
 }
 static int w_ind_delete(struct store *s, const char *tenant_id, int64_t id, int64_t version)
 {
+    REFUSE_IF_JSON_FAILED();
     return IN->ops->ind_delete(IN, tenant_id, id, version);
 }
 static int w_doc_query(struct store *s, const char *tenant_id, const char *coll, const struct store_doc_query *q,
