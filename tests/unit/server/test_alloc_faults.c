@@ -604,19 +604,37 @@ static void prepare(void)
     json_decref(must(&e, 200, "PATCH",
                      "/beta/deviceManagement/mobileThreatDefenseConnectors/" APP_BUILTIN_PARTNER_ID,
                      "{\"androidMobileApplicationManagementEnabled\":true}", g_admin));
-    v = must(&e, 201, "POST", "/device/v1/activate",
+    /* the agent's device key, as riskgate-agent makes it, so the app can prove its device (docs/app-api.md) */
+    char keypath[128], err[256];
+    snprintf(keypath, sizeof keypath, "%s/device.key", g_dir);
+    struct sign_key *dk = NULL;
+    int made = 0;
+    assert_int_equal(sign_key_load(keypath, &dk, &made, err, sizeof err), 0);
+    snprintf(body, sizeof body,
              "{\"tenant\":\"default\",\"userPrincipalName\":\"alice@contoso.com\",\"password\":\"correct horse battery\","
-             "\"device\":{\"platform\":\"android\",\"deviceName\":\"alice-pixel\"}}",
-             NULL);
+             "\"devicePublicKey\":\"%s\",\"device\":{\"platform\":\"android\",\"deviceName\":\"alice-pixel\"}}",
+             sign_key_public_b64(dk));
+    v = must(&e, 201, "POST", "/device/v1/activate", body, NULL);
     snprintf(g_device, sizeof g_device, "Bearer %s", json_string_value(json_object_get(v, "credential")));
     snprintf(g_device_id, sizeof g_device_id, "%s", json_string_value(json_object_get(v, "deviceId")));
     json_decref(v);
     json_decref(must(&e, 200, "POST", "/device/v1/heartbeat", "{}", g_device));
-    v = must(&e, 201, "POST", "/app/v1/register",
+    v = must(&e, 200, "GET", "/app/v1/deviceNonce", NULL, NULL);
+    char nonce[SIGN_NONCE_LEN + 1], ptext[512];
+    snprintf(nonce, sizeof nonce, "%s", json_string_value(json_object_get(v, "nonce")));
+    json_decref(v);
+    int tl = sign_device_proof_text(g_device_id, nonce, ptext, sizeof ptext);
+    char *sig = NULL;
+    assert_true(tl > 0 && !sign_message(dk, ptext, (size_t)tl, &sig));
+    sign_key_free(dk);
+    snprintf(body, sizeof body,
              "{\"tenant\":\"default\",\"userPrincipalName\":\"alice@contoso.com\",\"password\":\"correct horse battery\","
              "\"app\":{\"appId\":\"com.microsoft.office.outlook\",\"platform\":\"android\",\"appVersion\":\"4.2401.1\","
-             "\"sdkVersion\":\"0.1.0\",\"osVersion\":\"14\",\"agentInstalled\":false}}",
-             NULL);
+             "\"sdkVersion\":\"0.1.0\",\"osVersion\":\"14\",\"agentInstalled\":false,\"deviceId\":\"%s\","
+             "\"deviceProof\":{\"nonce\":\"%s\",\"signature\":\"%s\"}}}",
+             g_device_id, nonce, sig);
+    free(sig);
+    v = must(&e, 201, "POST", "/app/v1/register", body, NULL);
     snprintf(g_app, sizeof g_app, "Bearer %s", json_string_value(json_object_get(v, "token")));
     json_decref(v);
     json_decref(must(&e, 200, "POST", "/api/indicators",
