@@ -3,7 +3,8 @@
 #   make run    the same, then start riskgated on the embedded default (SQLite under ./var/)
 #   make test   the same, then every test, then again built with ASan+UBSan (./build-asan), then the
 #               whole tree built with clang -Werror (./build-clang: fails on any clang warning), then the
-#               tests labelled tsan (the parts that start threads) built with ThreadSanitizer (./build-tsan)
+#               tests labelled tsan (the parts that start threads) built with ThreadSanitizer (./build-tsan),
+#               then each libFuzzer target for FUZZ_SMOKE_SECONDS (default 3; ./build-fuzz)
 #   make bench  build optimized (./build-bench), run every benchmark, print the table and write
 #               bench/results/latest.json (bench/README.md; BENCH_QUICK=1 for a quick run)
 #   make fuzz   install clang if missing, build the libFuzzer targets (./build-fuzz), run each for
@@ -17,11 +18,12 @@ CLANG_BUILD ?= build-clang
 TSAN_BUILD ?= build-tsan
 TSAN_CC    ?= clang
 FUZZ_SECONDS ?= 60
+FUZZ_SMOKE_SECONDS ?= 3
 FUZZ_TARGETS ?=
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 CTEST_ARGS ?=
 
-.PHONY: all deps build run test test-fast test-asan test-clang test-tsan bench fuzz clean
+.PHONY: all deps build run test test-fast test-asan test-clang test-tsan test-fuzz-smoke fuzz-build bench fuzz clean
 
 all: build
 
@@ -55,15 +57,21 @@ test-tsan: deps
 	@cmake --build $(TSAN_BUILD) -j$(JOBS)
 	cd $(TSAN_BUILD) && ctest --output-on-failure --timeout 600 -L tsan $(CTEST_ARGS)
 
-test: test-fast test-asan test-clang test-tsan
+# A few seconds of fuzzing per target (the long runs are make fuzz): fails on any crash, leak or sanitizer report.
+test-fuzz-smoke: fuzz-build
+	@FUZZ_SECONDS=$(FUZZ_SMOKE_SECONDS) fuzz/run.sh $(FUZZ_BUILD)
+
+test: test-fast test-asan test-clang test-tsan test-fuzz-smoke
 
 bench: deps
 	@bash bench/run.sh
 
-fuzz: deps
+fuzz-build: deps
 	@scripts/install-fuzz-deps.sh
 	@cmake -S . -B $(FUZZ_BUILD) -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRG_FUZZ=ON >/dev/null
 	@cmake --build $(FUZZ_BUILD) --target fuzz -j$(JOBS)
+
+fuzz: fuzz-build
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_TARGETS)
 
 clean:
